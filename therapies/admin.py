@@ -1,0 +1,86 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import ExpectedSideEffect, SideEffectTerm, Therapy
+
+
+class ExpectedSideEffectInline(admin.TabularInline):
+    model = ExpectedSideEffect
+    autocomplete_fields = ["term"]
+    fields = [
+        "term",
+        "frequency_percent",
+        "comparator_percent",
+        "frequency_band",
+        "typical_onset",
+        "source",
+        "note",
+    ]
+    extra = 0
+
+
+@admin.register(Therapy)
+class TherapyAdmin(admin.ModelAdmin):
+    list_display = ["name", "brand", "drug_class", "setting", "route", "is_active"]
+    list_filter = ["drug_class", "setting", "is_active"]
+    search_fields = ["name", "brand", "agent", "slug", "target", "indications"]
+    inlines = [ExpectedSideEffectInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "slug",
+                    "name",
+                    "brand",
+                    "agent",
+                    "drug_class",
+                    "target",
+                    "indications",
+                    "is_active",
+                ]
+            },
+        ),
+        (
+            _("Regimen"),
+            {
+                "fields": [
+                    "route",
+                    "setting",
+                    ("dose_value", "dose_unit"),
+                    "interval_hours",
+                    ("max_doses_per_cycle", "cycle_length_days", "rest_days", "max_cycles"),
+                    "regimen",
+                ]
+            },
+        ),
+        (_("Label"), {"fields": ["boxed_warnings", "source", "label_date"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug is what courses, the API and catalog.json use to find the therapy.
+        return ["slug"] if obj else []
+
+
+@admin.register(SideEffectTerm)
+class SideEffectTermAdmin(admin.ModelAdmin):
+    list_display = ["slug", "ctcae_term", "meddra_code", "kind", "proctcae_item"]
+    list_filter = ["kind", "is_presence", "has_frequency", "has_severity", "has_interference"]
+    search_fields = ["slug", "ctcae_term", "meddra_code", "snomed_code", "label_en", "label_fr"]
+    fieldsets = [
+        (None, {"fields": ["slug", "kind", "label_en", "label_fr", "sort_order"]}),
+        (_("Codes"), {"fields": ["ctcae_term", "meddra_code", "snomed_code"]}),
+        (
+            _("PRO-CTCAE"),
+            {
+                "fields": [
+                    "proctcae_item",
+                    ("has_frequency", "has_severity", "has_interference", "is_presence"),
+                ]
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The slug is the API's word (PRODUCT.md §6); renaming it would break clients and rules.
+        return ["slug"] if obj else []

@@ -1,0 +1,533 @@
+"""Load the therapy catalog from its versioned data file, `therapies/data/catalog.json`.
+
+The file is the reviewed source of the vocabulary, the agents and their expected side effects.
+Loading is idempotent: rows are matched by slug (expected side effects by therapy and term),
+created or updated in place, and left alone when nothing changed. Rows that are in the database
+but no longer in the file are never deleted, because courses, reports and flags point at them;
+they are listed in the result so someone can look at them.
+
+The whole file is checked before anything is written, and written in one transaction, so a
+broken file saves nothing.
+"""
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import (
+    DrugClass,
+    ExpectedSideEffect,
+    FrequencyBand,
+    Setting,
+    SideEffectTerm,
+    TermKind,
+    Therapy,
+)
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "catalog.json"
+
+
+class CatalogError(ValueError):
+    """The catalog file cannot be loaded; nothing was saved."""
+
+
+TOP_LEVEL_REQUIRED = {"version", "sources", "terms", "therapies"}
+TOP_LEVEL_OPTIONAL = {"description", "field_notes"}
+
+TERM_FIELDS = {
+    # field: (type check, default when absent)
+    "kind": (str, None),
+    "label_en": (str, None),
+    "label_fr": (str, None),
+    "ctcae_term": (str, None),
+    "meddra_code": (str, ""),
+    "snomed_code": (str, ""),
+    "proctcae_item": (int, None),
+    "has_frequency": (bool, False),
+    "has_severity": (bool, False),
+    "has_interference": (bool, False),
+    "is_presence": (bool, False),
+    "sort_order": (int, 100),
+}
+TERM_REQUIRED = {"slug", "kind", "label_en", "label_fr", "ctcae_term"}
+TERM_DOC_ONLY = {"mapping_note"}
+
+THERAPY_FIELDS = {
+    "name": (str, None),
+    "brand": (str, ""),
+    "agent": (str, None),
+    "drug_class": (str, None),
+    "target": (str, None),
+    "indications": (str, None),
+    "route": (str, None),
+    "setting": (str, None),
+    "dose_value": (Decimal, None),
+    "dose_unit": (str, ""),
+    "interval_hours": (int, None),
+    "max_doses_per_cycle": (int, None),
+    "cycle_length_days": (int, None),
+    "rest_days": (int, None),
+    "max_cycles": (int, None),
+    "regimen": (str, None),
+    "boxed_warnings": (str, ""),
+    "source": (str, None),
+    "label_date": (str, ""),
+}
+THERAPY_REQUIRED = {
+    "slug",
+    "name",
+    "agent",
+    "drug_class",
+    "target",
+    "indications",
+    "route",
+    "setting",
+    "regimen",
+    "source",
+    "expected",
+}
+
+EXPECTED_FIELDS = {
+    "frequency_percent": (Decimal, None),
+    "comparator_percent": (Decimal, None),
+    "frequency_band": (str, None),
+    "typical_onset": (str, ""),
+    "source": (str, None),
+    "note": (str, ""),
+}
+EXPECTED_REQUIRED = {"term", "source"}
+EXPECTED_DOC_ONLY = {"unverified"}
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+MEDDRA_RE = re.compile(r"^\d{8}$")  # MedDRA LLT/PT codes are 8 digits
+SNOMED_RE = re.compile(r"^\d{6,18}$")
+
+
+def band_for_percent(percent: Decimal) -> str:
+    """The CIOMS frequency band of a percentage (CIOMS III/V conventions)."""
+    if percent >= 10:
+        return FrequencyBand.VERY_COMMON
+    if percent >= 1:
+        return FrequencyBand.COMMON
+    if percent >= Decimal("0.1"):
+        return FrequencyBand.UNCOMMON
+    return FrequencyBand.RARE
+
+
+def load_catalog(path=None) -> dict:
+    """Load or update the catalog from `path` (default: the bundled catalog.json).
+
+    Returns a summary: the file's version, per model the number of rows created, updated and
+    unchanged, and under "not_in_file" what the database holds that the file no longer lists.
+    Raises CatalogError, with every problem found, if the file is unreadable or invalid.
+    """
+    path = Path(path) if path else DEFAULT_PATH
+    catalog = parse_catalog(read_catalog_file(path))
+    with transaction.atomic():
+        summary = _save(catalog)
+    summary["path"] = str(path)
+    summary["version"] = catalog["version"]
+    return summary
+
+
+def read_catalog_file(path: Path) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"Cannot read the catalog file {path}: {exc.strerror or exc}") from exc
+    try:
+        # Decimal keeps 77.5 exact all the way to the DecimalField.
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: the top level must be a JSON object.")
+    return data
+
+
+def parse_catalog(data: dict) -> dict:
+    """Check the whole document and return it normalised (model field values, defaults filled).
+
+    No database access. Collects every problem before raising, so one run shows them all.
+    """
+    errors = []
+    _check_keys(data, TOP_LEVEL_REQUIRED, TOP_LEVEL_OPTIONAL, "catalog", errors)
+
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        errors.append("catalog: 'version' must be a non-empty string.")
+
+    sources = data.get("sources")
+    if not isinstance(sources, dict) or not sources:
+        errors.append("catalog: 'sources' must be an object of source key → citation.")
+        sources = {}
+    else:
+        for key, citation in sources.items():
+            if not isinstance(citation, str) or not citation.strip():
+                errors.append(f"sources.{key}: the citation must be a non-empty string.")
+
+    terms = _parse_terms(data.get("terms"), errors)
+    therapies = _parse_therapies(data.get("therapies"), set(terms), set(sources), errors)
+
+    if errors:
+        raise CatalogError(
+            f"The catalog file has {len(errors)} problem(s); nothing was saved:\n  - "
+            + "\n  - ".join(errors)
+        )
+    return {"version": version, "terms": terms, "therapies": therapies}
+
+
+def _parse_terms(raw, errors) -> dict:
+    if not isinstance(raw, list) or not raw:
+        errors.append("catalog: 'terms' must be a non-empty list.")
+        return {}
+    terms = {}
+    ctcae_seen = {}
+    for index, item in enumerate(raw):
+        where = f"terms[{index}]"
+        if not isinstance(item, dict):
+            errors.append(f"{where}: must be an object.")
+            continue
+        slug = item.get("slug")
+        if isinstance(slug, str):
+            where = f"term '{slug}'"
+        if not _check_slug(slug, where, errors):
+            continue
+        _check_keys(item, TERM_REQUIRED, set(TERM_FIELDS) | {"slug"} | TERM_DOC_ONLY, where, errors)
+        values = _typed_values(item, TERM_FIELDS, where, errors)
+        if slug in terms:
+            errors.append(f"{where}: duplicate slug.")
+            continue
+
+        if values["kind"] is not None and values["kind"] not in TermKind.values:
+            errors.append(
+                f"{where}: kind '{values['kind']}' is not one of {sorted(TermKind.values)}."
+            )
+        for name in ("label_en", "label_fr", "ctcae_term"):
+            if isinstance(values[name], str) and not values[name].strip():
+                errors.append(f"{where}: '{name}' must not be empty.")
+        ctcae = values["ctcae_term"]
+        if isinstance(ctcae, str) and ctcae.strip():
+            key = ctcae.strip().casefold()
+            if key in ctcae_seen:
+                errors.append(
+                    f"{where}: duplicate ctcae_term '{ctcae}' (already used by term "
+                    f"'{ctcae_seen[key]}'); every CTCAE term maps to one vocabulary slug."
+                )
+            else:
+                ctcae_seen[key] = slug
+        meddra = values["meddra_code"]
+        if isinstance(meddra, str) and meddra and not MEDDRA_RE.match(meddra):
+            errors.append(f"{where}: meddra_code '{meddra}' must be 8 digits or empty.")
+        snomed = values["snomed_code"]
+        if isinstance(snomed, str) and snomed and not SNOMED_RE.match(snomed):
+            errors.append(f"{where}: snomed_code '{snomed}' must be digits or empty.")
+        _check_term_attributes(values, where, errors)
+        terms[slug] = values
+    return terms
+
+
+def _check_term_attributes(values, where, errors):
+    attributes = [values["has_frequency"], values["has_severity"], values["has_interference"]]
+    if values["kind"] == TermKind.REPORTED:
+        if values["is_presence"] and any(attributes):
+            errors.append(
+                f"{where}: a yes/no presence item asks no frequency, severity or interference."
+            )
+        if not values["is_presence"] and not any(attributes):
+            errors.append(f"{where}: a reported term needs PRO-CTCAE attributes or is_presence.")
+        if not values["is_presence"] and values["proctcae_item"] is None:
+            errors.append(f"{where}: a graded reported term needs its PRO-CTCAE item number.")
+    elif values["is_presence"] or any(attributes) or values["proctcae_item"] is not None:
+        errors.append(f"{where}: only reported terms carry PRO-CTCAE items or attributes.")
+
+
+def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
+    if not isinstance(raw, list) or not raw:
+        errors.append("catalog: 'therapies' must be a non-empty list.")
+        return {}
+    therapies = {}
+    for index, item in enumerate(raw):
+        where = f"therapies[{index}]"
+        if not isinstance(item, dict):
+            errors.append(f"{where}: must be an object.")
+            continue
+        slug = item.get("slug")
+        if isinstance(slug, str):
+            where = f"therapy '{slug}'"
+        if not _check_slug(slug, where, errors):
+            continue
+        allowed = set(THERAPY_FIELDS) | {"slug", "expected"}
+        _check_keys(item, THERAPY_REQUIRED, allowed, where, errors)
+        values = _typed_values(item, THERAPY_FIELDS, where, errors)
+        if slug in therapies:
+            errors.append(f"{where}: duplicate slug.")
+            continue
+        if values["drug_class"] is not None and values["drug_class"] not in DrugClass.values:
+            choices = sorted(DrugClass.values)
+            errors.append(f"{where}: drug_class '{values['drug_class']}' is not one of {choices}.")
+        if values["setting"] is not None and values["setting"] not in Setting.values:
+            errors.append(
+                f"{where}: setting '{values['setting']}' is not one of {sorted(Setting.values)}."
+            )
+        for name in (
+            "interval_hours",
+            "max_doses_per_cycle",
+            "cycle_length_days",
+            "rest_days",
+            "max_cycles",
+        ):
+            if isinstance(values[name], int) and values[name] <= 0:
+                errors.append(f"{where}: {name} must be a positive whole number.")
+        if isinstance(values["dose_value"], Decimal) and values["dose_value"] <= 0:
+            errors.append(f"{where}: dose_value must be positive.")
+        if values["dose_value"] is not None and not values["dose_unit"]:
+            errors.append(f"{where}: dose_value needs a dose_unit.")
+        _check_sources(values["source"], source_keys, where, errors)
+        expected = _parse_expected(item.get("expected"), term_slugs, source_keys, where, errors)
+        therapies[slug] = {"values": values, "expected": expected}
+    return therapies
+
+
+def _parse_expected(raw, term_slugs, source_keys, therapy_where, errors) -> dict:
+    if not isinstance(raw, list):
+        errors.append(f"{therapy_where}: 'expected' must be a list.")
+        return {}
+    rows = {}
+    for index, item in enumerate(raw):
+        where = f"{therapy_where} expected[{index}]"
+        if not isinstance(item, dict):
+            errors.append(f"{where}: must be an object.")
+            continue
+        term = item.get("term")
+        if isinstance(term, str):
+            where = f"{therapy_where} expected '{term}'"
+        _check_keys(
+            item,
+            EXPECTED_REQUIRED,
+            set(EXPECTED_FIELDS) | {"term"} | EXPECTED_DOC_ONLY,
+            where,
+            errors,
+        )
+        if not isinstance(term, str) or term not in term_slugs:
+            errors.append(
+                f"{where}: unknown term slug {term!r}; it must be one of the file's terms."
+            )
+            continue
+        if term in rows:
+            errors.append(f"{where}: the term is listed twice for this therapy.")
+            continue
+        values = _typed_values(item, EXPECTED_FIELDS, where, errors)
+        unverified = item.get("unverified", False)
+        if not isinstance(unverified, bool):
+            errors.append(f"{where}: 'unverified' must be true or false.")
+        percent, comparator = values["frequency_percent"], values["comparator_percent"]
+        if unverified and (percent is not None or comparator is not None):
+            errors.append(
+                f"{where}: marked unverified, so it may carry a frequency band but no percentage."
+            )
+        if comparator is not None and percent is None:
+            errors.append(f"{where}: comparator_percent without frequency_percent.")
+        for name, value in (("frequency_percent", percent), ("comparator_percent", comparator)):
+            if isinstance(value, Decimal):
+                # An expected effect has a frequency above 0; a placebo arm may have 0.
+                lowest_ok = value > 0 if name == "frequency_percent" else value >= 0
+                if not (lowest_ok and value <= 100):
+                    errors.append(f"{where}: {name} {value} is outside the range of a percentage.")
+                if value.as_tuple().exponent < -1:
+                    errors.append(f"{where}: {name} {value} has more than one decimal place.")
+        band = values["frequency_band"]
+        if isinstance(percent, Decimal) and 0 < percent <= 100:
+            derived = band_for_percent(percent)
+            if band is not None and band != derived:
+                errors.append(
+                    f"{where}: frequency_band '{band}' contradicts frequency_percent {percent} "
+                    f"(which is '{derived}')."
+                )
+            values["frequency_band"] = str(derived)
+        elif band is None:
+            errors.append(f"{where}: needs frequency_percent or frequency_band.")
+        elif band not in FrequencyBand.values:
+            errors.append(
+                f"{where}: frequency_band '{band}' is not one of {sorted(FrequencyBand.values)}."
+            )
+        _check_sources(values["source"], source_keys, where, errors)
+        rows[term] = values
+    return rows
+
+
+def _check_keys(item, required, allowed, where, errors):
+    missing = sorted(required - set(item))
+    if missing:
+        errors.append(f"{where}: missing {', '.join(missing)}.")
+    unknown = sorted(set(item) - required - allowed)
+    if unknown:
+        errors.append(f"{where}: unknown key(s) {', '.join(unknown)}.")
+
+
+def _check_slug(slug, where, errors) -> bool:
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        errors.append(f"{where}: slug {slug!r} must be lowercase letters, digits, '-' or '_'.")
+        return False
+    return True
+
+
+def _typed_values(item, fields, where, errors) -> dict:
+    """The model values of `item`: every field present, absent ones at their default."""
+    values = {}
+    for name, (kind, default) in fields.items():
+        value = item.get(name, default)
+        if value is None:
+            values[name] = None
+            continue
+        if kind is Decimal:
+            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+                errors.append(f"{where}: {name} must be a number.")
+                value = None
+            else:
+                value = Decimal(str(value))  # str() so a float 77.5 stays exactly 77.5
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                errors.append(f"{where}: {name} must be a whole number.")
+                value = None
+        elif not isinstance(value, kind):
+            errors.append(f"{where}: {name} must be a {kind.__name__}.")
+            value = None
+        values[name] = value
+    return values
+
+
+def _check_sources(source, source_keys, where, errors):
+    if not isinstance(source, str) or not source.strip():
+        errors.append(f"{where}: needs a source.")
+        return
+    for key in (part.strip() for part in source.split(";")):
+        if key not in source_keys:
+            errors.append(f"{where}: source key {key!r} is not in 'sources'.")
+
+
+def _save(catalog) -> dict:
+    summary = {
+        name: {"created": 0, "updated": 0, "unchanged": 0}
+        for name in ("terms", "therapies", "expected")
+    }
+
+    existing_terms = {t.slug: t for t in SideEffectTerm.objects.all()}
+    terms = {}
+    for slug, values in catalog["terms"].items():
+        terms[slug] = _upsert(
+            existing_terms.get(slug),
+            SideEffectTerm,
+            {"slug": slug},
+            values,
+            summary["terms"],
+            f"term '{slug}'",
+        )
+
+    existing_therapies = {t.slug: t for t in Therapy.objects.all()}
+    therapies = {}
+    for slug, item in catalog["therapies"].items():
+        therapies[slug] = _upsert(
+            existing_therapies.get(slug),
+            Therapy,
+            {"slug": slug},
+            item["values"],
+            summary["therapies"],
+            f"therapy '{slug}'",
+        )
+
+    existing_expected = {
+        (row.therapy_id, row.term_id): row for row in ExpectedSideEffect.objects.all()
+    }
+    in_file = set()
+    for slug, item in catalog["therapies"].items():
+        therapy = therapies[slug]
+        for term_slug, values in item["expected"].items():
+            term = terms[term_slug]
+            in_file.add((therapy.pk, term.pk))
+            _upsert(
+                existing_expected.get((therapy.pk, term.pk)),
+                ExpectedSideEffect,
+                {"therapy": therapy, "term": term},
+                values,
+                summary["expected"],
+                f"therapy '{slug}' expected '{term_slug}'",
+            )
+
+    extra_expected = ExpectedSideEffect.objects.select_related("therapy", "term").order_by(
+        "therapy__slug", "term__slug"
+    )
+    summary["not_in_file"] = {
+        "terms": sorted(set(existing_terms) - set(catalog["terms"])),
+        "therapies": sorted(set(existing_therapies) - set(catalog["therapies"])),
+        "expected": [
+            f"{row.therapy.slug}/{row.term.slug}"
+            for row in extra_expected
+            if (row.therapy_id, row.term_id) not in in_file
+        ],
+    }
+    return summary
+
+
+def _upsert(obj, model, identity, values, counts, where):
+    """Create `obj`, or update it in place if any value differs; count which happened."""
+    if obj is None:
+        obj = model(**identity, **values)
+        outcome = "created"
+    else:
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        if not changed:
+            counts["unchanged"] += 1
+            return obj
+        for name in changed:
+            setattr(obj, name, values[name])
+        outcome = "updated"
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        # Raised inside the transaction: everything saved so far is rolled back.
+        raise CatalogError(f"{where}: {_flatten(exc)}; nothing was saved.") from exc
+    obj.save()
+    counts[outcome] += 1
+    return obj
+
+
+def _flatten(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+def describe(summary: dict) -> str:
+    """The summary as a few lines of text for a management command."""
+    lines = [f"Therapy catalog {summary['version']} loaded from {summary['path']}."]
+    for name, label in (
+        ("terms", "Side-effect terms"),
+        ("therapies", "Therapies"),
+        ("expected", "Expected side effects"),
+    ):
+        counts = summary[name]
+        total = sum(counts.values())
+        lines.append(
+            f"  {label}: {total} ({counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged)"
+        )
+    return "\n".join(lines)
+
+
+def describe_not_in_file(summary: dict) -> str:
+    """What the database holds beyond the file (kept, never deleted), or '' if nothing."""
+    extra = summary["not_in_file"]
+    lines = []
+    for name, label in (
+        ("terms", "terms"),
+        ("therapies", "therapies"),
+        ("expected", "expected side effects"),
+    ):
+        if extra[name]:
+            lines.append(f"  Kept {label} not in the file: {', '.join(extra[name])}")
+    return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""The therapy catalog: agents, the shared side-effect vocabulary, and each agent's expected set.
+
+Edited by administrators in the Django admin and loaded from `therapies/data/catalog.json`
+by `manage.py load_catalog`. Everything else in the product reads it.
+"""
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class DrugClass(models.TextChoices):
+    """The pharmacological class; some clinical rules depend on it (see tracker/rules.py)."""
+
+    IL2_HIGH_DOSE = "il2_high_dose", _("IL-2 agonist, high dose")
+    IL2_LOW_DOSE = "il2_low_dose", _("IL-2 agonist, low dose")
+    IL11 = "il11", _("IL-11 agonist")
+    IL12 = "il12", _("IL-12 agonist")
+    IL1_BLOCKER = "il1_blocker", _("IL-1 blocker")
+    IL6_BLOCKER = "il6_blocker", _("IL-6 blocker")
+    IL12_23_BLOCKER = "il12_23_blocker", _("IL-12/23 blocker")
+    IL23_BLOCKER = "il23_blocker", _("IL-23 blocker")
+    IL17_BLOCKER = "il17_blocker", _("IL-17 blocker")
+
+
+class Setting(models.TextChoices):
+    INPATIENT = "inpatient", _("Inpatient")
+    OUTPATIENT = "outpatient", _("Outpatient")
+
+
+class Therapy(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    brand = models.CharField(_("brand"), max_length=120, blank=True)
+    agent = models.CharField(_("agent"), max_length=120)
+    drug_class = models.CharField(_("class"), max_length=20, choices=DrugClass.choices)
+    target = models.CharField(_("target"), max_length=200)
+    indications = models.TextField(_("indications"))
+    route = models.CharField(_("route"), max_length=120)
+    setting = models.CharField(_("setting"), max_length=12, choices=Setting.choices)
+    # Structured regimen (domain.md §1.7): the usual adult schedule of the main indication.
+    dose_value = models.DecimalField(
+        _("dose"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    dose_unit = models.CharField(_("dose unit"), max_length=20, blank=True)
+    interval_hours = models.PositiveIntegerField(
+        _("dosing interval (hours)"), null=True, blank=True
+    )
+    max_doses_per_cycle = models.PositiveIntegerField(
+        _("maximum doses per cycle"), null=True, blank=True
+    )
+    cycle_length_days = models.PositiveIntegerField(_("cycle length (days)"), null=True, blank=True)
+    rest_days = models.PositiveIntegerField(_("rest between cycles (days)"), null=True, blank=True)
+    max_cycles = models.PositiveIntegerField(_("maximum cycles per course"), null=True, blank=True)
+    regimen = models.TextField(_("regimen as labelled"))
+    boxed_warnings = models.TextField(_("boxed warnings"), blank=True)
+    source = models.CharField(_("source"), max_length=400)
+    label_date = models.CharField(_("label date"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("offered for new courses"), default=True)
+
+    side_effects = models.ManyToManyField(
+        "SideEffectTerm", through="ExpectedSideEffect", related_name="therapies"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("therapy")
+        verbose_name_plural = _("therapies")
+
+    def __str__(self):
+        return self.name
+
+
+class TermKind(models.TextChoices):
+    REPORTED = "reported", _("Reported by the patient (PRO-CTCAE or yes/no)")
+    MEASURED = "measured", _("Measured (vital sign or laboratory value)")
+    CLINICAL = "clinical", _("Assessed by a clinician")
+
+
+class SideEffectTerm(models.Model):
+    """One word of the shared vocabulary (PRODUCT.md §6).
+
+    The slug is the API's word. Patient-reported terms carry their PRO-CTCAE item number and
+    which attributes it asks (frequency, severity, interference) or whether it is a yes/no
+    presence item.
+    """
+
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(max_length=10, choices=TermKind.choices)
+    label_en = models.CharField(_("patient wording (English)"), max_length=200)
+    label_fr = models.CharField(_("patient wording (French)"), max_length=200)
+    ctcae_term = models.CharField(_("CTCAE v5.0 term"), max_length=120, unique=True)
+    meddra_code = models.CharField(_("MedDRA code"), max_length=12, blank=True)
+    snomed_code = models.CharField(_("SNOMED CT code"), max_length=20, blank=True)
+    proctcae_item = models.PositiveSmallIntegerField(_("PRO-CTCAE item"), null=True, blank=True)
+    has_frequency = models.BooleanField(default=False)
+    has_severity = models.BooleanField(default=False)
+    has_interference = models.BooleanField(default=False)
+    is_presence = models.BooleanField(_("yes/no item"), default=False)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+        verbose_name = _("side-effect term")
+        verbose_name_plural = _("side-effect terms")
+
+    def __str__(self):
+        return self.ctcae_term
+
+    @property
+    def label(self):
+        """The patient wording in the active language."""
+        if (get_language() or "en").startswith("fr"):
+            return self.label_fr or self.label_en
+        return self.label_en
+
+    @property
+    def attributes(self):
+        """The PRO-CTCAE attributes this item asks, in the order they are asked."""
+        return tuple(
+            name
+            for name, present in (
+                ("frequency", self.has_frequency),
+                ("severity", self.has_severity),
+                ("interference", self.has_interference),
+            )
+            if present
+        )
+
+    @property
+    def is_reportable(self):
+        return self.kind == TermKind.REPORTED
+
+
+class FrequencyBand(models.TextChoices):
+    # CIOMS frequency conventions, used where a label gives no usable percentage.
+    VERY_COMMON = "very_common", _("Very common (≥10%)")
+    COMMON = "common", _("Common (1–10%)")
+    UNCOMMON = "uncommon", _("Uncommon (0.1–1%)")
+    RARE = "rare", _("Rare (<0.1%)")
+    REPORTED = "reported", _("Reported, frequency not established")
+
+
+class ExpectedSideEffect(models.Model):
+    """A side effect listed for the agent in its label or a cited source."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="expected")
+    term = models.ForeignKey(SideEffectTerm, on_delete=models.PROTECT, related_name="expected_for")
+    frequency_percent = models.DecimalField(
+        _("frequency (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    comparator_percent = models.DecimalField(
+        _("placebo or comparator (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    frequency_band = models.CharField(
+        _("frequency band"), max_length=12, choices=FrequencyBand.choices
+    )
+    typical_onset = models.CharField(_("typical onset"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=400)
+    note = models.CharField(_("note"), max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["therapy", "term__sort_order", "term__slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["therapy", "term"], name="unique_expected_term"),
+        ]
+        verbose_name = _("expected side effect")
+        verbose_name_plural = _("expected side effects")
+
+    def __str__(self):
+        return f"{self.therapy} – {self.term}"
