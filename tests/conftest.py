@@ -1,0 +1,131 @@
+"""The cast every test can ask for: two patients, two clinicians on different care teams, and a
+course for each patient, on the real therapy catalog (loaded once per test database)."""
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+
+# Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
+# ORM calls from the test body ("You cannot call this from an async context").
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_catalog", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    """Serve static files by their plain names in tests.
+
+    Production stores them hashed after `collectstatic` (whitenoise's manifest storage), which
+    raises for any file not yet collected when DEBUG is off, as it is in tests.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def clinician(db):
+    return factories.ClinicianFactory(username="alice")
+
+
+@pytest.fixture
+def other_clinician(db):
+    return factories.ClinicianFactory(username="charlie")
+
+
+@pytest.fixture
+def care_team(clinician):
+    return factories.CareTeamFactory(name="Oncology day unit", members=[clinician])
+
+
+@pytest.fixture
+def other_care_team(other_clinician):
+    return factories.CareTeamFactory(name="Rheumatology clinic", members=[other_clinician])
+
+
+@pytest.fixture
+def patient(care_team):
+    """The patient record (its login is `patient.user`)."""
+    return factories.PatientFactory(care_team=care_team, user__username="bob")
+
+
+@pytest.fixture
+def other_patient(other_care_team):
+    return factories.PatientFactory(care_team=other_care_team, user__username="dana")
+
+
+@pytest.fixture
+def course(patient):
+    return factories.CourseFactory(patient=patient)
+
+
+@pytest.fixture
+def other_course(other_patient):
+    return factories.CourseFactory(patient=other_patient)
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(
+        username="root", role="administrator", is_staff=True, is_superuser=True
+    )
+
+
+# --- Browser tests (pytest-playwright driving Debian's Chromium; mark them @pytest.mark.e2e) ---
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Use Debian's /usr/bin/chromium: `playwright install` downloads browsers, which fails here.
+
+    The background-networking flags keep Chromium from calling Google's hosts, which this
+    closed network refuses (and which would slow every start).
+    """
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _catalog_after_flush(request):
+    """Load the therapy catalog again for live-server and other transactional tests.
+
+    Transactional tests truncate every table when they finish (the session-wide catalog
+    included), so the next one would find no therapies. Autouse, so the catalog is there
+    before any factory (CourseFactory needs it) runs.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if not (
+        transactional
+        or "live_server" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+    ):
+        return
+    request.getfixturevalue("transactional_db")
+    call_command("load_catalog", verbosity=0)

@@ -1,0 +1,516 @@
+"""The JSON API v1 as an outside system sees it (PRODUCT.md §7)."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tests import factories
+from therapies.models import Therapy
+from tracker.models import Course, Flag, FlagStatus, SymptomAnswer, SymptomReport, Visit
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def reports_url(course):
+    return f"/api/v1/courses/{course.pk}/symptom-reports/"
+
+
+def visits_url(course):
+    return f"/api/v1/courses/{course.pk}/visits/"
+
+
+@pytest.fixture
+def il2_course(patient):
+    return factories.CourseFactory(
+        patient=patient, therapy=Therapy.objects.get(slug="aldesleukin-high-dose")
+    )
+
+
+@pytest.fixture
+def tocilizumab_course(patient):
+    return factories.CourseFactory(patient=patient, therapy=Therapy.objects.get(slug="tocilizumab"))
+
+
+# --- Authentication ----------------------------------------------------------------------------
+
+
+def test_anonymous_request_is_refused_with_401():
+    response = APIClient().get("/api/v1/therapies/")
+    assert response.status_code == 401
+
+
+def test_token_from_api_token_command_authenticates(clinician, capsys):
+    call_command("api_token", clinician.username)
+    key = capsys.readouterr().out.strip()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/therapies/").status_code == 200
+
+
+def test_api_token_command_prints_the_same_token_twice(clinician, capsys):
+    call_command("api_token", clinician.username)
+    call_command("api_token", clinician.username)
+    first, second = capsys.readouterr().out.split()
+    assert first == second
+
+
+def test_schema_is_served_as_openapi_3(client):
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/api/v1/courses/{course_pk}/symptom-reports/" in schema["paths"]
+    assert "/api/v1/flags/{id}/acknowledge/" in schema["paths"]
+
+
+# --- Therapies ---------------------------------------------------------------------------------
+
+
+def test_therapies_list_has_the_contract_fields(patient):
+    response = client_for(patient.user).get("/api/v1/therapies/")
+    assert response.status_code == 200
+    therapies = {t["slug"]: t for t in response.json()}
+    assert len(therapies) >= 10
+    il2 = therapies["aldesleukin-high-dose"]
+    assert {"slug", "name", "target", "expected_side_effects"} <= il2.keys()
+    effect = il2["expected_side_effects"][0]
+    assert {"term", "ctcae_term", "meddra_code", "frequency_percent", "frequency_band"} <= (
+        effect.keys()
+    )
+    assert "hypotension" in {e["term"] for e in il2["expected_side_effects"]}
+
+
+def test_therapies_list_query_count_does_not_grow_with_therapies(
+    clinician, django_assert_max_num_queries
+):
+    # therapies, their expected side effects with terms (prefetch): 2 queries (+ auth/session).
+    with django_assert_max_num_queries(3):
+        client_for(clinician).get("/api/v1/therapies/")
+
+
+# --- Courses -----------------------------------------------------------------------------------
+
+
+def test_clinician_lists_only_their_care_teams_courses(clinician, course, other_course):
+    ids = {c["id"] for c in client_for(clinician).get("/api/v1/courses/").json()}
+    assert ids == {str(course.pk)}
+
+
+def test_patient_lists_only_their_own_courses(patient, course, other_course):
+    ids = {c["id"] for c in client_for(patient.user).get("/api/v1/courses/").json()}
+    assert ids == {str(course.pk)}
+
+
+def test_course_detail_has_patient_therapy_slug_status_and_baselines(clinician, course):
+    body = client_for(clinician).get(f"/api/v1/courses/{course.pk}/").json()
+    assert body["patient"] == str(course.patient.pk)
+    assert body["therapy"] == "anakinra"
+    assert body["status"] == "active"
+    assert body["start_date"] == course.start_date.isoformat()
+    assert body["baseline_weight_kg"] == 70.0
+
+
+def test_another_teams_course_is_not_found(clinician, other_course):
+    assert client_for(clinician).get(f"/api/v1/courses/{other_course.pk}/").status_code == 404
+
+
+def test_a_malformed_course_id_is_not_found(clinician):
+    assert client_for(clinician).get("/api/v1/courses/not-a-uuid/flags/").status_code == 404
+    assert client_for(clinician).get("/api/v1/courses/not-a-uuid/visits/").status_code == 404
+
+
+def test_clinician_creates_a_course_with_the_therapy_regimen(clinician, patient):
+    response = client_for(clinician).post(
+        "/api/v1/courses/",
+        {
+            "patient": str(patient.pk),
+            "therapy": "tocilizumab",
+            "start_date": "2026-11-01",
+            "baseline_weight_kg": 81.5,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    course = Course.objects.get(pk=response.json()["id"])
+    assert course.care_team == patient.care_team
+    assert course.regimen == Therapy.objects.get(slug="tocilizumab").regimen
+    assert course.created_by == clinician
+
+
+def test_clinician_cannot_create_a_course_for_a_patient_outside_their_teams(
+    clinician, other_patient
+):
+    response = client_for(clinician).post(
+        "/api/v1/courses/",
+        {"patient": str(other_patient.pk), "therapy": "anakinra", "start_date": "2026-11-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "patient" in response.json()
+    assert not Course.objects.filter(patient=other_patient).exists()
+
+
+def test_course_with_an_end_before_its_start_is_refused_at_the_field(clinician, patient):
+    response = client_for(clinician).post(
+        "/api/v1/courses/",
+        {
+            "patient": str(patient.pk),
+            "therapy": "anakinra",
+            "start_date": "2026-11-01",
+            "end_date": "2026-10-01",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "end_date" in response.json()
+
+
+def test_patient_cannot_create_a_course(patient):
+    response = client_for(patient.user).post(
+        "/api/v1/courses/",
+        {"patient": str(patient.pk), "therapy": "anakinra", "start_date": "2026-11-01"},
+        format="json",
+    )
+    assert response.status_code == 403
+
+
+# --- Symptom reports ---------------------------------------------------------------------------
+
+
+def test_patient_report_is_graded_and_flagged(patient, tocilizumab_course):
+    response = client_for(patient.user).post(
+        reports_url(tocilizumab_course),
+        {"answers": [{"term": "vomiting", "frequency": 3, "severity": 3}], "temperature_c": 38.5},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["answers"] == [
+        {
+            "term": "vomiting",
+            "frequency": 3,
+            "severity": 3,
+            "interference": None,
+            "present": None,
+            "composite_grade": 3,
+            "expected": False,
+            "entered_in_error": False,
+        }
+    ]
+    flags = {f["term"]: f for f in body["flags"]}
+    assert flags["vomiting"]["level"] == "urgent"
+    assert flags["fever"]["level"] == "urgent"
+    assert flags["fever"]["rule"] == "fever_on_il6_blocker"
+    assert {
+        "id",
+        "level",
+        "rule",
+        "term",
+        "ctcae_term",
+        "ctcae_grade",
+        "value",
+        "threshold",
+        "message",
+        "source",
+        "status",
+    } <= flags["fever"].keys()
+    assert flags["fever"]["status"] == "open"
+
+
+def test_expected_mild_symptom_is_info(patient, course):
+    body = (
+        client_for(patient.user)
+        .post(
+            reports_url(course),
+            {"answers": [{"term": "injection_site_reaction", "present": True}]},
+            format="json",
+        )
+        .json()
+    )
+    assert body["answers"][0]["expected"] is True
+    assert [f["level"] for f in body["flags"]] == ["info"]
+
+
+def test_clinician_reports_on_the_patients_behalf(clinician, course):
+    response = client_for(clinician).post(
+        reports_url(course),
+        {"answers": [{"term": "nausea", "frequency": 2, "severity": 1}]},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert SymptomReport.objects.get(pk=response.json()["id"]).source == "clinician"
+
+
+def test_patient_cannot_report_on_another_patients_course(patient, other_course):
+    response = client_for(patient.user).post(
+        reports_url(other_course), {"temperature_c": 37.0}, format="json"
+    )
+    assert response.status_code == 404
+    assert not SymptomReport.objects.exists()
+
+
+def test_clinician_off_the_team_cannot_report(other_clinician, course):
+    response = client_for(other_clinician).post(
+        reports_url(course), {"temperature_c": 37.0}, format="json"
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"temperature_c": 52}, "temperature_c"),
+        ({"temperature_c": 29.9}, "temperature_c"),
+        ({"systolic_bp": 301}, "systolic_bp"),
+        ({"heart_rate": "fast"}, "heart_rate"),
+        ({"answers": [{"term": "hiccups", "frequency": 1}]}, "answers"),
+        ({"answers": [{"term": "fever", "frequency": 1}]}, "answers"),
+        ({"answers": [{"term": "nausea", "frequency": 5, "severity": 1}]}, "answers"),
+        ({"answers": [{"term": "nausea", "frequency": -1, "severity": 1}]}, "answers"),
+        ({"answers": [{"term": "diarrhea", "frequency": 2, "severity": 2}]}, "answers"),
+        ({"answers": [{"term": "nausea", "frequency": 2}]}, "answers"),
+        ({"answers": [{"term": "rash"}]}, "answers"),
+        ({"answers": [{"term": "rash", "present": True, "severity": 2}]}, "answers"),
+        ({"answers": [{"term": "nausea", "frequency": 0, "severity": 3}]}, "answers"),
+        (
+            {
+                "answers": [
+                    {"term": "cough", "severity": 1, "interference": 0},
+                    {"term": "cough", "severity": 2, "interference": 0},
+                ]
+            },
+            "answers",
+        ),
+        ({}, "non_field_errors"),
+        ({"answers": [], "note": "just a note"}, "non_field_errors"),
+    ],
+)
+def test_bad_report_input_is_refused_at_the_field_and_nothing_is_saved(
+    patient, course, payload, field
+):
+    response = client_for(patient.user).post(reports_url(course), payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not SymptomReport.objects.exists()
+    assert not SymptomAnswer.objects.exists()
+    assert not Flag.objects.exists()
+
+
+def test_an_attribute_the_term_lacks_is_named_in_the_error(patient, course):
+    response = client_for(patient.user).post(
+        reports_url(course),
+        {"answers": [{"term": "diarrhea", "frequency": 2, "severity": 2}]},
+        format="json",
+    )
+    assert response.json()["answers"]["0"]["severity"] == ["This symptom has no “severity” question."]
+
+
+def test_never_skips_the_later_questions(patient, course):
+    response = client_for(patient.user).post(
+        reports_url(course), {"answers": [{"term": "nausea", "frequency": 0}]}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["answers"][0]["composite_grade"] == 0
+    assert response.json()["flags"] == []
+
+
+def test_a_failure_while_saving_flags_leaves_neither_report_nor_flags(patient, course, monkeypatch):
+    from tracker import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_save_flags", broken)
+    client = client_for(patient.user)
+    client.raise_request_exception = False
+    response = client.post(
+        reports_url(course),
+        {"answers": [{"term": "nausea", "frequency": 4, "severity": 4}]},
+        format="json",
+    )
+    assert response.status_code == 500
+    assert not SymptomReport.objects.exists()
+    assert not SymptomAnswer.objects.exists()
+
+
+def test_report_list_query_count_does_not_grow_with_reports(
+    patient, course, django_assert_num_queries
+):
+    client = client_for(patient.user)
+    for _ in range(2):
+        client.post(
+            reports_url(course),
+            {"answers": [{"term": "injection_site_reaction", "present": True}]},
+            format="json",
+        )
+    # course (scoped), reports, answers+terms, flags+terms+people: 4 queries.
+    with django_assert_num_queries(4):
+        two = client.get(reports_url(course))
+    for _ in range(3):
+        client.post(reports_url(course), {"temperature_c": 38.2}, format="json")
+    with django_assert_num_queries(4):
+        five = client.get(reports_url(course))
+    assert len(two.json()) == 2 and len(five.json()) == 5
+
+
+# --- Visits ------------------------------------------------------------------------------------
+
+
+def test_visit_on_high_dose_il2_gives_flags_and_dose_advice(clinician, il2_course):
+    response = client_for(clinician).post(
+        visits_url(il2_course),
+        {
+            "systolic_bp": 82,
+            "heart_rate": 96,
+            "spo2": 97,
+            "weight_kg": 72,
+            "adverse_events": [
+                {"ctcae_term": "Chills", "grade": 2, "attribution": "definite", "action": "none"}
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["dose_advice"]["decision"] == "hold"
+    assert any("90" in c for c in body["dose_advice"]["criteria"])
+    flags = {f["term"]: f for f in body["flags"]}
+    assert flags["hypotension"]["level"] == "urgent"
+    assert flags["hypotension"]["value"].startswith("82")
+    assert body["adverse_events"][0]["ctcae_term"] == "Chills"
+    assert body["adverse_events"][0]["expected"] is True
+
+
+def test_visit_outside_high_dose_il2_has_no_dose_advice(clinician, course):
+    body = (
+        client_for(clinician)
+        .post(visits_url(course), {"systolic_bp": 120, "temperature_c": 36.9}, format="json")
+        .json()
+    )
+    assert body["dose_advice"] is None
+    assert body["flags"] == []
+
+
+def test_patient_cannot_record_a_visit(patient, course):
+    response = client_for(patient.user).post(
+        visits_url(course), {"systolic_bp": 120}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Visit.objects.exists()
+
+
+def test_clinician_off_the_team_cannot_record_a_visit(other_clinician, course):
+    response = client_for(other_clinician).post(
+        visits_url(course), {"systolic_bp": 120}, format="json"
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"spo2": 101}, "spo2"),
+        ({"spo2": 49}, "spo2"),
+        ({"temperature_c": 45.1}, "temperature_c"),
+        ({"systolic_bp": 39}, "systolic_bp"),
+        ({"platelets_10e9_per_l": -1}, "platelets_10e9_per_l"),
+        ({"adverse_events": [{"ctcae_term": "Hiccups forever", "grade": 2}]}, "adverse_events"),
+        ({"adverse_events": [{"ctcae_term": "Hypotension", "grade": 6}]}, "adverse_events"),
+        (
+            {"adverse_events": [{"ctcae_term": "Hypotension", "grade": 2, "action": "panic"}]},
+            "adverse_events",
+        ),
+        ({}, "non_field_errors"),
+    ],
+)
+def test_bad_visit_input_is_refused_at_the_field_and_nothing_is_saved(
+    clinician, course, payload, field
+):
+    response = client_for(clinician).post(visits_url(course), payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Visit.objects.exists()
+    assert not Flag.objects.exists()
+
+
+# --- Flags -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def urgent_flag(patient, tocilizumab_course):
+    client_for(patient.user).post(
+        reports_url(tocilizumab_course), {"temperature_c": 38.5}, format="json"
+    )
+    return Flag.objects.get()
+
+
+def test_course_flags_are_listed_most_urgent_first(clinician, patient, tocilizumab_course):
+    client = client_for(patient.user)
+    client.post(
+        reports_url(tocilizumab_course),
+        {"answers": [{"term": "headache", "frequency": 1, "severity": 1, "interference": 0}]},
+        format="json",
+    )
+    client.post(reports_url(tocilizumab_course), {"temperature_c": 38.5}, format="json")
+    levels = [
+        f["level"]
+        for f in client_for(clinician).get(f"/api/v1/courses/{tocilizumab_course.pk}/flags/").json()
+    ]
+    assert levels == ["urgent", "info"]
+
+
+def test_clinician_acknowledges_then_resolves_a_flag(clinician, urgent_flag):
+    client = client_for(clinician)
+    ack = client.post(
+        f"/api/v1/flags/{urgent_flag.pk}/acknowledge/", {"note": "Called back"}, format="json"
+    )
+    assert ack.status_code == 200
+    assert ack.json()["status"] == "acknowledged"
+    assert ack.json()["acknowledged_note"] == "Called back"
+    resolved = client.post(
+        f"/api/v1/flags/{urgent_flag.pk}/resolve/", {"note": "CRP checked"}, format="json"
+    )
+    assert resolved.json()["status"] == "resolved"
+    urgent_flag.refresh_from_db()
+    assert urgent_flag.resolved_by == clinician
+    assert urgent_flag.history.count() == 3
+
+
+def test_acknowledging_twice_is_a_conflict_and_keeps_the_first(clinician, urgent_flag):
+    first = factories.ClinicianFactory(username="first")
+    urgent_flag.course.care_team.members.add(first)
+    client_for(first).post(
+        f"/api/v1/flags/{urgent_flag.pk}/acknowledge/", {"note": "mine"}, format="json"
+    )
+    second = client_for(clinician).post(
+        f"/api/v1/flags/{urgent_flag.pk}/acknowledge/", {"note": "me too"}, format="json"
+    )
+    assert second.status_code == 409
+    urgent_flag.refresh_from_db()
+    assert urgent_flag.acknowledged_by == first
+    assert urgent_flag.acknowledged_note == "mine"
+
+
+def test_patient_cannot_acknowledge_a_flag(patient, urgent_flag):
+    response = client_for(patient.user).post(
+        f"/api/v1/flags/{urgent_flag.pk}/acknowledge/", {}, format="json"
+    )
+    assert response.status_code == 403
+    urgent_flag.refresh_from_db()
+    assert urgent_flag.status == FlagStatus.OPEN
+
+
+def test_clinician_off_the_team_cannot_see_or_acknowledge_a_flag(other_clinician, urgent_flag):
+    client = client_for(other_clinician)
+    assert client.get(f"/api/v1/flags/{urgent_flag.pk}/").status_code == 404
+    assert (
+        client.post(f"/api/v1/flags/{urgent_flag.pk}/acknowledge/", {}, format="json").status_code
+        == 404
+    )

@@ -1,0 +1,66 @@
+"""The demo clinic that `make run` shows: realistic, built by the real rules, idempotent."""
+
+import pytest
+from django.core.management import call_command
+
+from tracker.models import Course, Flag, FlagLevel, User, Visit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(capsys):
+    call_command("demo")
+    return capsys.readouterr().out
+
+
+def test_demo_prints_every_login_with_the_password(demo):
+    for username in (
+        "dr.martin",
+        "nurse.dubois",
+        "marc.lefevre",
+        "sophie.girard",
+        "ahmed.benali",
+        "lucie.moreau",
+        "admin",
+    ):
+        assert username in demo
+    assert "demo-tracker-2026" in demo
+
+
+def test_demo_logins_work(demo, client):
+    assert client.login(username="nurse.dubois", password="demo-tracker-2026")
+
+
+def test_demo_is_idempotent(demo, capsys):
+    counts = (User.objects.count(), Course.objects.count(), Flag.objects.count())
+    call_command("demo")
+    assert "already there" in capsys.readouterr().out
+    assert (User.objects.count(), Course.objects.count(), Flag.objects.count()) == counts
+
+
+def test_aldesleukin_capillary_leak_gives_hold_then_discontinue(demo):
+    course = Course.objects.get(therapy__slug="aldesleukin-high-dose")
+    advice = [
+        v.dose_advice["decision"]
+        for v in Visit.objects.filter(course=course).order_by("recorded_at")
+    ]
+    assert advice == ["hold", "discontinue"]
+    assert course.flags.filter(rule="possible_capillary_leak", level=FlagLevel.URGENT).exists()
+
+
+def test_anakinra_patient_has_one_unexpected_symptom_for_review(demo):
+    course = Course.objects.get(therapy__slug="anakinra")
+    unexpected = course.flags.filter(expected=False)
+    assert [f.term.slug for f in unexpected] == ["palpitations"]
+    assert unexpected.get().level == FlagLevel.REVIEW
+
+
+def test_tocilizumab_fever_is_urgent(demo):
+    course = Course.objects.get(therapy__slug="tocilizumab")
+    assert course.flags.filter(term__slug="fever", level=FlagLevel.URGENT).exists()
+
+
+def test_ustekinumab_symptoms_are_expected_and_mild(demo):
+    course = Course.objects.get(therapy__slug="ustekinumab")
+    assert set(course.flags.values_list("level", flat=True)) == {FlagLevel.INFO}

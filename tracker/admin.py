@@ -1,0 +1,90 @@
+"""Administrators keep user accounts and care teams here. Clinical records can be looked at
+(with their history) but never deleted, and flags change only through their workflow."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import models
+
+
+@admin.register(models.User)
+class TrackerUserAdmin(UserAdmin):
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (_("Role"), {"fields": ("role", "profession", "preferred_language")}),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        (_("Role"), {"fields": ("role", "profession", "preferred_language")}),
+    )
+    list_display = ("username", "first_name", "last_name", "role", "profession", "is_active")
+    list_filter = ("role", "is_active", "is_staff")
+
+
+@admin.register(models.CareTeam)
+class CareTeamAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "phone")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+
+
+class NoDeleteAdmin(SimpleHistoryAdmin):
+    """Clinical records are corrected with a reason, never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Patient)
+class PatientAdmin(NoDeleteAdmin):
+    list_display = ("family_name", "given_name", "mrn", "birth_date", "care_team")
+    search_fields = ("family_name", "given_name", "mrn")
+    list_filter = ("care_team",)
+    autocomplete_fields = ("user",)
+    list_select_related = ("care_team",)
+
+
+@admin.register(models.Course)
+class CourseAdmin(NoDeleteAdmin):
+    list_display = ("patient", "therapy", "status", "start_date", "care_team")
+    list_filter = ("status", "therapy", "care_team")
+    search_fields = ("patient__family_name", "patient__mrn")
+    list_select_related = ("patient", "therapy", "care_team")
+    raw_id_fields = ("patient",)
+
+
+class ReadOnlyClinicalAdmin(NoDeleteAdmin):
+    """Visible for audit; entered through the product's own pages and API."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Visit)
+class VisitAdmin(ReadOnlyClinicalAdmin):
+    list_display = ("course", "recorded_at", "recorded_by", "entered_in_error")
+    list_select_related = ("course__patient", "course__therapy", "recorded_by")
+
+
+@admin.register(models.SymptomReport)
+class SymptomReportAdmin(ReadOnlyClinicalAdmin):
+    list_display = ("course", "reported_at", "source", "entered_in_error")
+    list_select_related = ("course__patient", "course__therapy")
+
+
+@admin.register(models.Flag)
+class FlagAdmin(ReadOnlyClinicalAdmin):
+    list_display = ("course", "level", "rule", "term", "status", "created_at")
+    list_filter = ("level", "status", "rule")
+    list_select_related = ("course__patient", "course__therapy", "term")
+
+
+@admin.register(models.DoseAdministration)
+class DoseAdmin(ReadOnlyClinicalAdmin):
+    list_display = ("course", "dose_number", "scheduled_at", "status", "reason")
+    list_select_related = ("course__patient", "course__therapy")

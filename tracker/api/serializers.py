@@ -1,0 +1,447 @@
+"""Serializers of the JSON API v1 (PRODUCT.md §7). The field names are a contract."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
+
+from .. import ranges, services
+from ..models import (
+    AdverseEvent,
+    AdverseEventAction,
+    Attribution,
+    Course,
+    Flag,
+    Patient,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
+
+# --- Catalog ---------------------------------------------------------------------------------
+
+
+class ExpectedSideEffectSerializer(serializers.ModelSerializer):
+    term = serializers.CharField(source="term.slug")
+    ctcae_term = serializers.CharField(source="term.ctcae_term")
+    meddra_code = serializers.CharField(source="term.meddra_code")
+
+    class Meta:
+        model = ExpectedSideEffect
+        fields = [
+            "term",
+            "ctcae_term",
+            "meddra_code",
+            "frequency_percent",
+            "comparator_percent",
+            "frequency_band",
+            "typical_onset",
+            "source",
+        ]
+
+
+class TherapySerializer(serializers.ModelSerializer):
+    expected_side_effects = ExpectedSideEffectSerializer(source="expected", many=True)
+
+    class Meta:
+        model = Therapy
+        fields = [
+            "slug",
+            "name",
+            "brand",
+            "agent",
+            "drug_class",
+            "target",
+            "indications",
+            "route",
+            "setting",
+            "regimen",
+            "boxed_warnings",
+            "source",
+            "expected_side_effects",
+        ]
+
+
+# --- Courses ---------------------------------------------------------------------------------
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    patient_name = serializers.CharField(source="patient.full_name", read_only=True)
+    patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
+    therapy = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Therapy.objects.filter(is_active=True)
+    )
+    care_team = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Course
+        fields = [
+            "id",
+            "patient",
+            "patient_name",
+            "patient_mrn",
+            "therapy",
+            "care_team",
+            "indication",
+            "regimen",
+            "status",
+            "start_date",
+            "end_date",
+            "baseline_weight_kg",
+            "baseline_systolic_bp",
+            "baseline_diastolic_bp",
+            "baseline_heart_rate",
+            "baseline_temperature_c",
+            "baseline_creatinine_mg_dl",
+            "creatinine_uln_mg_dl",
+            "platelets_lln_10e9_per_l",
+            "created_at",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only patients the requesting clinician may see can be chosen: others are "not found".
+            self.fields["patient"].queryset = Patient.objects.visible_to(request.user)
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        patient = attrs["patient"]
+        teams = user.care_teams.all()
+        if patient.care_team in teams:
+            attrs["care_team"] = patient.care_team
+        else:
+            raise serializers.ValidationError(
+                {"patient": [_("You are not on this patient's care team.")]}
+            )
+        if not attrs.get("regimen"):
+            attrs["regimen"] = attrs["therapy"].regimen
+        instance = Course(**attrs)
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+    def create(self, validated_data):
+        return Course.objects.create(created_by=self.context["request"].user, **validated_data)
+
+
+# --- Flags -----------------------------------------------------------------------------------
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    term = serializers.CharField(source="term.slug")
+    ctcae_term = serializers.CharField(source="term.ctcae_term")
+    report = serializers.UUIDField(source="report_id", allow_null=True)
+    visit = serializers.UUIDField(source="visit_id", allow_null=True)
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.get_full_name", allow_null=True, default=None
+    )
+    resolved_by = serializers.CharField(
+        source="resolved_by.get_full_name", allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "level",
+            "rule",
+            "term",
+            "ctcae_term",
+            "ctcae_grade",
+            "composite_grade",
+            "expected",
+            "value",
+            "threshold",
+            "message",
+            "source",
+            "status",
+            "created_at",
+            "report",
+            "visit",
+            "acknowledged_by",
+            "acknowledged_at",
+            "acknowledged_note",
+            "resolved_by",
+            "resolved_at",
+            "resolved_note",
+        ]
+        read_only_fields = fields
+
+
+class FlagActionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+# --- Symptom reports -------------------------------------------------------------------------
+
+
+def _reportable_terms():
+    return SideEffectTerm.objects.filter(kind="reported")
+
+
+def _score():
+    # PRO-CTCAE response scores 0-4 (NCI PRO-CTCAE; ProAE coding).
+    message = _("Answers are scored from 0 to 4.")
+    return serializers.IntegerField(
+        min_value=0,
+        max_value=4,
+        required=False,
+        allow_null=True,
+        error_messages={"min_value": message, "max_value": message},
+    )
+
+
+class AnswerSerializer(serializers.Serializer):
+    term = serializers.SlugRelatedField(slug_field="slug", queryset=_reportable_terms())
+    frequency = _score()
+    severity = _score()
+    interference = _score()
+    present = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term"].error_messages["does_not_exist"] = _(
+            "Unknown symptom “{value}”. Use a slug from the vocabulary (GET /api/v1/therapies/)."
+        )
+
+    def validate(self, attrs):
+        answer = SymptomAnswer(
+            term=attrs["term"],
+            frequency=attrs.get("frequency"),
+            severity=attrs.get("severity"),
+            interference=attrs.get("interference"),
+            present=attrs.get("present"),
+        )
+        try:
+            answer.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+
+def _measurement(range_, integer=False):
+    common = {
+        "required": False,
+        "allow_null": True,
+        "min_value": range_.low,
+        "max_value": range_.high,
+        "error_messages": {"min_value": range_.message, "max_value": range_.message},
+    }
+    if integer:
+        return serializers.IntegerField(
+            **{**common, "min_value": int(range_.low), "max_value": int(range_.high)}
+        )
+    return serializers.DecimalField(
+        max_digits=range_.max_digits,
+        decimal_places=range_.decimal_places,
+        **common,
+    )
+
+
+class GradedAnswerSerializer(serializers.ModelSerializer):
+    term = serializers.CharField(source="term.slug")
+
+    class Meta:
+        model = SymptomAnswer
+        fields = [
+            "term",
+            "frequency",
+            "severity",
+            "interference",
+            "present",
+            "composite_grade",
+            "expected",
+            "entered_in_error",
+        ]
+
+
+class SymptomReportSerializer(serializers.ModelSerializer):
+    """A stored report as the API answers it: graded answers and the flags it raised."""
+
+    answers = GradedAnswerSerializer(many=True, read_only=True)
+    flags = FlagSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SymptomReport
+        fields = [
+            "id",
+            "course",
+            "reported_at",
+            "source",
+            "recall_period",
+            *services.REPORT_MEASUREMENTS,
+            "note",
+            "entered_in_error",
+            "answers",
+            "flags",
+        ]
+        read_only_fields = fields
+
+
+class SymptomReportCreateSerializer(serializers.Serializer):
+    answers = AnswerSerializer(many=True, required=False, default=list)
+    temperature_c = _measurement(ranges.TEMPERATURE_C)
+    systolic_bp = _measurement(ranges.SYSTOLIC_BP, integer=True)
+    diastolic_bp = _measurement(ranges.DIASTOLIC_BP, integer=True)
+    heart_rate = _measurement(ranges.HEART_RATE, integer=True)
+    weight_kg = _measurement(ranges.WEIGHT_KG)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def validate_answers(self, answers):
+        slugs = [a["term"].slug for a in answers]
+        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicates:
+            raise serializers.ValidationError(
+                _("Each symptom once per report; repeated: %(terms)s.")
+                % {"terms": ", ".join(duplicates)}
+            )
+        return answers
+
+    def validate(self, attrs):
+        has_measurement = any(attrs.get(name) is not None for name in services.REPORT_MEASUREMENTS)
+        if not attrs.get("answers") and not has_measurement:
+            raise serializers.ValidationError(_("Give at least one answer or one measurement."))
+        return attrs
+
+    def save(self, *, course, by):
+        data = self.validated_data
+        return services.submit_report(
+            course=course,
+            by=by,
+            answers=[services.AnswerInput(**a) for a in data["answers"]],
+            measurements={n: data.get(n) for n in services.REPORT_MEASUREMENTS},
+            note=data.get("note", ""),
+        )
+
+
+# --- Visits ----------------------------------------------------------------------------------
+
+
+class AdverseEventInputSerializer(serializers.Serializer):
+    ctcae_term = serializers.CharField(
+        help_text="CTCAE v5.0 term (e.g. “Hypotension”) or the vocabulary slug."
+    )
+    grade = serializers.IntegerField(min_value=1, max_value=5)
+    attribution = serializers.ChoiceField(choices=Attribution.choices, default=Attribution.POSSIBLE)
+    action = serializers.ChoiceField(
+        choices=AdverseEventAction.choices, default=AdverseEventAction.NONE
+    )
+    onset_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_ctcae_term(self, value):
+        term = (
+            SideEffectTerm.objects.filter(ctcae_term__iexact=value.strip()).first()
+            or SideEffectTerm.objects.filter(slug=value.strip()).first()
+        )
+        if term is None:
+            raise serializers.ValidationError(_("Unknown CTCAE term “%(term)s”.") % {"term": value})
+        return term
+
+
+class AdverseEventSerializer(serializers.ModelSerializer):
+    term = serializers.CharField(source="term.slug")
+    ctcae_term = serializers.CharField(source="term.ctcae_term")
+    meddra_code = serializers.CharField(source="term.meddra_code")
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "id",
+            "term",
+            "ctcae_term",
+            "meddra_code",
+            "grade",
+            "attribution",
+            "action",
+            "onset_date",
+            "expected",
+            "entered_in_error",
+        ]
+
+
+class DoseAdviceSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["give", "hold", "discontinue"])
+    criteria = serializers.ListField(child=serializers.CharField())
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    """A stored visit as the API answers it, with its flags and dose advice."""
+
+    adverse_events = AdverseEventSerializer(many=True, read_only=True)
+    flags = FlagSerializer(many=True, read_only=True)
+    dose_advice = DoseAdviceSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "course",
+            "recorded_at",
+            *services.VISIT_MEASUREMENTS,
+            "notes",
+            "entered_in_error",
+            "adverse_events",
+            "flags",
+            "dose_advice",
+        ]
+        read_only_fields = fields
+
+
+class VisitCreateSerializer(serializers.Serializer):
+    recorded_at = serializers.DateTimeField(required=False)
+    systolic_bp = _measurement(ranges.SYSTOLIC_BP, integer=True)
+    diastolic_bp = _measurement(ranges.DIASTOLIC_BP, integer=True)
+    heart_rate = _measurement(ranges.HEART_RATE, integer=True)
+    temperature_c = _measurement(ranges.TEMPERATURE_C)
+    spo2 = _measurement(ranges.SPO2)
+    weight_kg = _measurement(ranges.WEIGHT_KG)
+    urine_output_ml_8h = _measurement(ranges.URINE_ML_8H, integer=True)
+    platelets_10e9_per_l = _measurement(ranges.PLATELETS)
+    creatinine_mg_dl = _measurement(ranges.CREATININE_MG_DL)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    adverse_events = AdverseEventInputSerializer(many=True, required=False, default=list)
+
+    def validate_adverse_events(self, events):
+        slugs = [e["ctcae_term"].slug for e in events]
+        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicates:
+            raise serializers.ValidationError(
+                _("Each adverse event once per visit; repeated: %(terms)s.")
+                % {"terms": ", ".join(duplicates)}
+            )
+        return events
+
+    def validate(self, attrs):
+        has_measurement = any(attrs.get(n) is not None for n in services.VISIT_MEASUREMENTS)
+        if not has_measurement and not attrs.get("adverse_events") and not attrs.get("notes"):
+            raise serializers.ValidationError(
+                _("Give at least one measurement, adverse event or note.")
+            )
+        return attrs
+
+    def save(self, *, course, by):
+        data = self.validated_data
+        return services.record_visit(
+            course=course,
+            by=by,
+            measurements={n: data.get(n) for n in services.VISIT_MEASUREMENTS},
+            adverse_events=[
+                services.AdverseEventInput(
+                    term=e["ctcae_term"],
+                    grade=e["grade"],
+                    attribution=e["attribution"],
+                    action=e["action"],
+                    onset_date=e["onset_date"],
+                )
+                for e in data["adverse_events"]
+            ],
+            notes=data.get("notes", ""),
+            recorded_at=data.get("recorded_at"),
+        )

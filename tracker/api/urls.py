@@ -1,0 +1,33 @@
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("therapies", views.TherapyViewSet, basename="therapy")
+router.register("courses", views.CourseViewSet, basename="course")
+router.register("flags", views.FlagViewSet, basename="flag")
+
+urlpatterns = [
+    path(
+        "schema/",
+        login_not_required(SpectacularAPIView.as_view(permission_classes=[])),
+        name="schema",
+    ),
+    path(
+        "courses/<uuid:course_pk>/symptom-reports/",
+        views.SymptomReportListCreate.as_view(),
+        name="course-symptom-reports",
+    ),
+    path(
+        "courses/<uuid:course_pk>/visits/",
+        views.VisitListCreate.as_view(),
+        name="course-visits",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,190 @@
+"""JSON API v1 (PRODUCT.md §7): thin views over scoped querysets and the services.
+
+Scoping is the pages' scoping: objects outside the user's scope answer 404; objects in scope
+that the user's role may not change answer 403.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import get_object_or_404  # malformed ids answer 404, not 500
+from rest_framework.response import Response
+
+from therapies.models import ExpectedSideEffect, Therapy
+
+from .. import services
+from ..models import Course, Flag, FlagTransitionError, SymptomAnswer, SymptomReport, Visit
+from . import serializers as s
+
+
+class ApiView:
+    """The API authenticates by token or session itself, so the site-wide login redirect
+    (LoginRequiredMiddleware) must not apply: a client gets 401/403 JSON, not a login page."""
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return login_not_required(super().as_view(*args, **kwargs))
+
+
+class IsClinician(permissions.BasePermission):
+    message = "Only clinicians can do this."
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and request.user.is_clinician)
+
+
+def _flags_with_people(queryset):
+    return queryset.select_related("term", "acknowledged_by", "resolved_by")
+
+
+class TherapyViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
+    """The therapy catalog with each therapy's expected side effects (any signed-in user)."""
+
+    serializer_class = s.TherapySerializer
+    lookup_field = "slug"
+    queryset = Therapy.objects.prefetch_related(
+        Prefetch("expected", queryset=ExpectedSideEffect.objects.select_related("term"))
+    )
+
+
+class CourseViewSet(
+    ApiView,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = s.CourseSerializer
+
+    def get_queryset(self):
+        return Course.objects.visible_to(self.request.user).select_related(
+            "patient", "therapy", "care_team"
+        )
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [permissions.IsAuthenticated(), IsClinician()]
+        return super().get_permissions()
+
+    def _course(self, pk):
+        return get_object_or_404(Course.objects.visible_to(self.request.user), pk=pk)
+
+    @extend_schema(responses=s.FlagSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="flags")
+    def flags(self, request, pk=None):
+        course = self._course(pk)
+        flags = _flags_with_people(Flag.objects.filter(course=course).by_urgency())
+        return Response(s.FlagSerializer(flags, many=True).data)
+
+
+class _CourseChildView(ApiView, generics.ListCreateAPIView):
+    """List and create records under one course the user can see."""
+
+    def course(self):
+        if not hasattr(self, "_course"):
+            self._course = get_object_or_404(
+                Course.objects.visible_to(self.request.user).select_related("therapy"),
+                pk=self.kwargs["course_pk"],
+            )
+        return self._course
+
+    def create(self, request, *args, **kwargs):
+        course = self.course()
+        self.check_may_create(request.user, course)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = serializer.save(course=course, by=request.user)
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(self.output_serializer(record).data, status=status.HTTP_201_CREATED)
+
+    def list(self, request, *args, **kwargs):
+        return Response(self.output_serializer(self.get_queryset(), many=True).data)
+
+
+class SymptomReportListCreate(_CourseChildView):
+    """A course's symptom reports; the patient, or a clinician on their behalf, adds one."""
+
+    serializer_class = s.SymptomReportCreateSerializer
+    output_serializer = s.SymptomReportSerializer
+
+    def get_queryset(self):
+        return SymptomReport.objects.filter(course=self.course()).prefetch_related(
+            Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
+            Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
+        )
+
+    def check_may_create(self, user, course):
+        if not (user.is_clinician or (user.is_patient and course.patient.user_id == user.pk)):
+            raise PermissionDenied(_("Only the patient or their clinicians can report symptoms."))
+
+    @extend_schema(responses=s.SymptomReportSerializer(many=True))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.SymptomReportCreateSerializer, responses={201: s.SymptomReportSerializer}
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class VisitListCreate(_CourseChildView):
+    """A course's visits; clinicians record them."""
+
+    serializer_class = s.VisitCreateSerializer
+    output_serializer = s.VisitSerializer
+
+    def get_queryset(self):
+        return Visit.objects.filter(course=self.course()).prefetch_related(
+            Prefetch("adverse_events", queryset=s.AdverseEvent.objects.select_related("term")),
+            Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
+        )
+
+    def check_may_create(self, user, course):
+        if not user.is_clinician:
+            raise PermissionDenied(_("Only clinicians record visits."))
+
+    @extend_schema(responses=s.VisitSerializer(many=True))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=s.VisitCreateSerializer, responses={201: s.VisitSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.FlagSerializer
+
+    def get_queryset(self):
+        return _flags_with_people(Flag.objects.visible_to(self.request.user).by_urgency())
+
+    def get_permissions(self):
+        if self.action in ("acknowledge", "resolve"):
+            return [permissions.IsAuthenticated(), IsClinician()]
+        return super().get_permissions()
+
+    def _transition(self, request, service):
+        # Fetch through the scoped queryset first: out of scope is 404 whatever the role.
+        flag = self.get_object()
+        body = s.FlagActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            flag = service(flag=flag, by=request.user, note=body.validated_data["note"])
+        except FlagTransitionError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(s.FlagSerializer(self.get_queryset().get(pk=flag.pk)).data)
+
+    @extend_schema(request=s.FlagActionSerializer, responses={200: s.FlagSerializer})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._transition(request, services.acknowledge_flag)
+
+    @extend_schema(request=s.FlagActionSerializer, responses={200: s.FlagSerializer})
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._transition(request, services.resolve_flag)

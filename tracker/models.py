@@ -1,0 +1,701 @@
+"""Clinical records: patients, care teams, courses, doses, visits, symptom reports and flags.
+
+Every model a user can reach has a QuerySet with `visible_to(user)`; views and the API fetch
+only through it. Clinical records keep their history (django-simple-history) and are marked
+"entered in error" instead of being deleted.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from therapies.models import SideEffectTerm, Therapy
+
+from . import ranges
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", _("Clinician")
+    PATIENT = "patient", _("Patient")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CLINICIAN)
+    profession = models.CharField(
+        _("profession"), max_length=60, blank=True, help_text=_("For example physician or nurse.")
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+
+    @property
+    def is_clinician(self):
+        return self.role == Role.CLINICIAN
+
+    @property
+    def is_patient(self):
+        return self.role == Role.PATIENT
+
+    @property
+    def sees_everything(self):
+        """Administrators see every record (catalog upkeep, cohort exports)."""
+        return self.is_superuser or self.role == Role.ADMINISTRATOR
+
+
+def _nothing_for(user):
+    return user is None or not user.is_authenticated
+
+
+class CareTeam(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    phone = models.CharField(
+        _("phone number for patients"),
+        max_length=40,
+        blank=True,
+        help_text=_("Shown to patients when a report may need hospitalization."),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="care_teams",
+        blank=True,
+        limit_choices_to={"role": Role.CLINICIAN},
+        verbose_name=_("clinicians"),
+    )
+    history = HistoricalRecords(m2m_fields=[members])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("care team")
+        verbose_name_plural = _("care teams")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def phone_for_patients(self):
+        return self.phone or settings.CLINIC_PHONE
+
+
+class PatientQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if _nothing_for(user):
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_clinician:
+            on_team_courses = Course.objects.filter(care_team__members=user).values("patient_id")
+            return self.filter(models.Q(care_team__members=user) | models.Q(pk__in=on_team_courses))
+        if user.is_patient:
+            return self.filter(user=user)
+        return self.none()
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Patient(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mrn = models.CharField(_("medical record number"), max_length=40, unique=True)
+    given_name = models.CharField(_("given name"), max_length=120)
+    family_name = models.CharField(_("family name"), max_length=120)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    care_team = models.ForeignKey(
+        CareTeam, on_delete=models.PROTECT, related_name="patients", verbose_name=_("care team")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient_record",
+        limit_choices_to={"role": Role.PATIENT},
+        verbose_name=_("patient account"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+
+    def __str__(self):
+        return f"{self.family_name.upper()}, {self.given_name} ({self.mrn})"
+
+    @property
+    def full_name(self):
+        return f"{self.given_name} {self.family_name}"
+
+
+class CourseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if _nothing_for(user):
+            return self.none()
+        if user.sees_everything:
+            return self
+        if user.is_clinician:
+            return self.filter(care_team__members=user)
+        if user.is_patient:
+            return self.filter(patient__user=user)
+        return self.none()
+
+    def active(self):
+        return self.filter(status=CourseStatus.ACTIVE)
+
+
+class CourseStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    STOPPED = "stopped", _("Stopped early")
+
+
+def _creatinine_uln_default():
+    return settings.CREATININE_ULN_MG_DL
+
+
+def _platelets_lln_default():
+    return settings.PLATELETS_LLN_10E9_PER_L
+
+
+class Course(models.Model):
+    """One patient's course of one therapy, with the baselines the rules compare against."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="courses", verbose_name=_("patient")
+    )
+    therapy = models.ForeignKey(
+        Therapy, on_delete=models.PROTECT, related_name="courses", verbose_name=_("therapy")
+    )
+    care_team = models.ForeignKey(
+        CareTeam, on_delete=models.PROTECT, related_name="courses", verbose_name=_("care team")
+    )
+    indication = models.CharField(_("indication"), max_length=200, blank=True)
+    regimen = models.TextField(_("regimen"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    baseline_weight_kg = models.DecimalField(
+        _("baseline weight (kg)"), **ranges.WEIGHT_KG.field_kwargs()
+    )
+    baseline_systolic_bp = models.PositiveSmallIntegerField(
+        _("baseline systolic BP (mmHg)"), **ranges.SYSTOLIC_BP.field_kwargs()
+    )
+    baseline_diastolic_bp = models.PositiveSmallIntegerField(
+        _("baseline diastolic BP (mmHg)"), **ranges.DIASTOLIC_BP.field_kwargs()
+    )
+    baseline_heart_rate = models.PositiveSmallIntegerField(
+        _("baseline heart rate (/min)"), **ranges.HEART_RATE.field_kwargs()
+    )
+    baseline_temperature_c = models.DecimalField(
+        _("baseline temperature (°C)"), **ranges.TEMPERATURE_C.field_kwargs()
+    )
+    baseline_creatinine_mg_dl = models.DecimalField(
+        _("baseline creatinine (mg/dL)"), **ranges.CREATININE_MG_DL.field_kwargs()
+    )
+    creatinine_uln_mg_dl = models.DecimalField(
+        _("creatinine upper limit of normal (mg/dL)"),
+        max_digits=4,
+        decimal_places=2,
+        default=_creatinine_uln_default,
+        validators=[MinValueValidator(0.3), MaxValueValidator(3)],
+    )
+    platelets_lln_10e9_per_l = models.DecimalField(
+        _("platelets lower limit of normal (×10⁹/L)"),
+        max_digits=5,
+        decimal_places=1,
+        default=_platelets_lln_default,
+        validators=[MinValueValidator(50), MaxValueValidator(300)],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def __str__(self):
+        return f"{self.therapy} – {self.patient.full_name} ({self.start_date:%Y-%m-%d})"
+
+    def clean(self):
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date is before the start date.")})
+
+
+class ClinicalRecordQuerySet(models.QuerySet):
+    """Records that hang off a course: scoped through the course."""
+
+    def visible_to(self, user):
+        return self.filter(course__in=Course.objects.visible_to(user))
+
+    def current(self):
+        """Without the records marked entered in error (they stay in history and exports)."""
+        return self.filter(entered_in_error=False)
+
+
+class ClinicalRecord(models.Model):
+    """Common fields of records that are corrected, never deleted."""
+
+    entered_in_error = models.BooleanField(_("entered in error"), default=False)
+    entered_in_error_reason = models.CharField(
+        _("why it was entered in error"), max_length=300, blank=True
+    )
+
+    objects = ClinicalRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(
+            _("Clinical records are not deleted; mark them as entered in error instead.")
+        )
+
+
+class DoseStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    GIVEN = "given", _("Given")
+    HELD = "held", _("Held")
+
+
+class DoseAdministration(ClinicalRecord):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="doses")
+    dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    scheduled_at = models.DateTimeField(_("scheduled for"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DoseStatus.choices, default=DoseStatus.SCHEDULED
+    )
+    administered_at = models.DateTimeField(_("given at"), null=True, blank=True)
+    dose_amount = models.DecimalField(
+        _("dose"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
+    dose_unit = models.CharField(_("unit"), max_length=20, blank=True)
+    reason = models.CharField(_("reason held"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["course", "dose_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "dose_number"], name="unique_dose_number"),
+            models.CheckConstraint(
+                condition=~models.Q(status="held") | ~models.Q(reason=""),
+                name="held_dose_has_reason",
+            ),
+        ]
+        verbose_name = _("dose")
+        verbose_name_plural = _("doses")
+
+    def __str__(self):
+        return f"#{self.dose_number} {self.get_status_display()}"
+
+    def clean(self):
+        if self.status == DoseStatus.HELD and not self.reason.strip():
+            raise ValidationError({"reason": _("Say why the dose was held.")})
+
+
+class Visit(ClinicalRecord):
+    """A clinician's assessment at one time: vitals, labs, graded adverse events, notes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="visits")
+    recorded_at = models.DateTimeField(_("assessed at"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    systolic_bp = models.PositiveSmallIntegerField(
+        _("systolic BP (mmHg)"), **ranges.SYSTOLIC_BP.field_kwargs()
+    )
+    diastolic_bp = models.PositiveSmallIntegerField(
+        _("diastolic BP (mmHg)"), **ranges.DIASTOLIC_BP.field_kwargs()
+    )
+    heart_rate = models.PositiveSmallIntegerField(
+        _("heart rate (/min)"), **ranges.HEART_RATE.field_kwargs()
+    )
+    temperature_c = models.DecimalField(
+        _("temperature (°C)"), **ranges.TEMPERATURE_C.field_kwargs()
+    )
+    spo2 = models.DecimalField(_("SpO₂ (%)"), **ranges.SPO2.field_kwargs())
+    weight_kg = models.DecimalField(_("weight (kg)"), **ranges.WEIGHT_KG.field_kwargs())
+    urine_output_ml_8h = models.PositiveIntegerField(
+        _("urine output over 8 h (mL)"), **ranges.URINE_ML_8H.field_kwargs()
+    )
+    platelets_10e9_per_l = models.DecimalField(
+        _("platelets (×10⁹/L)"), **ranges.PLATELETS.field_kwargs()
+    )
+    creatinine_mg_dl = models.DecimalField(
+        _("creatinine (mg/dL)"), **ranges.CREATININE_MG_DL.field_kwargs()
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    dose_advice = models.JSONField(_("dose advice"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["course", "recorded_at"])]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+
+    def __str__(self):
+        return f"{_('Visit')} {timezone.localtime(self.recorded_at):%Y-%m-%d %H:%M}"
+
+
+class Attribution(models.TextChoices):
+    UNRELATED = "unrelated", _("Unrelated")
+    UNLIKELY = "unlikely", _("Unlikely")
+    POSSIBLE = "possible", _("Possible")
+    PROBABLE = "probable", _("Probable")
+    DEFINITE = "definite", _("Definite")
+
+
+class AdverseEventAction(models.TextChoices):
+    NONE = "none", _("No change")
+    DOSE_HELD = "dose_held", _("Dose held")
+    DOSE_DELAYED = "dose_delayed", _("Dose delayed")
+    DISCONTINUED = "discontinued", _("Therapy discontinued")
+    TREATED = "treated", _("Treated, therapy continued")
+
+
+class AdverseEventQuerySet(ClinicalRecordQuerySet):
+    def visible_to(self, user):
+        return self.filter(visit__course__in=Course.objects.visible_to(user))
+
+    def current(self):
+        return self.filter(entered_in_error=False, visit__entered_in_error=False)
+
+
+class AdverseEvent(ClinicalRecord):
+    """A CTCAE v5.0-graded adverse event recorded at a visit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="adverse_events")
+    term = models.ForeignKey(SideEffectTerm, on_delete=models.PROTECT, related_name="+")
+    grade = models.PositiveSmallIntegerField(
+        _("CTCAE grade"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    attribution = models.CharField(
+        _("attribution"), max_length=10, choices=Attribution.choices, default=Attribution.POSSIBLE
+    )
+    action = models.CharField(
+        _("action taken"),
+        max_length=14,
+        choices=AdverseEventAction.choices,
+        default=AdverseEventAction.NONE,
+    )
+    onset_date = models.DateField(_("onset"), null=True, blank=True)
+    expected = models.BooleanField(_("expected with this therapy"))
+    history = HistoricalRecords()
+
+    objects = AdverseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["visit", "term__sort_order"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=1, grade__lte=5), name="ae_grade_1_to_5"
+            ),
+        ]
+        verbose_name = _("adverse event")
+        verbose_name_plural = _("adverse events")
+
+    def __str__(self):
+        return f"{self.term.ctcae_term} G{self.grade}"
+
+
+class ReportSource(models.TextChoices):
+    PATIENT = "patient", _("The patient")
+    CLINICIAN = "clinician", _("A clinician on the patient's behalf")
+
+
+class RecallPeriod(models.TextChoices):
+    # PRO-CTCAE standard recall is the past 7 days (NCI PRO-CTCAE FAQ).
+    LAST_7_DAYS = "7d", _("The last 7 days")
+    SINCE_LAST = "since_last", _("Since the last report")
+
+
+class SymptomReport(ClinicalRecord):
+    """A patient's answers (PRO-CTCAE style) and optional home measurements."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="reports")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    source = models.CharField(
+        _("reported by"), max_length=10, choices=ReportSource.choices, default=ReportSource.PATIENT
+    )
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    recall_period = models.CharField(
+        _("recall period"),
+        max_length=12,
+        choices=RecallPeriod.choices,
+        default=RecallPeriod.LAST_7_DAYS,
+    )
+    temperature_c = models.DecimalField(
+        _("temperature (°C)"), **ranges.TEMPERATURE_C.field_kwargs()
+    )
+    systolic_bp = models.PositiveSmallIntegerField(
+        _("systolic BP (mmHg)"), **ranges.SYSTOLIC_BP.field_kwargs()
+    )
+    diastolic_bp = models.PositiveSmallIntegerField(
+        _("diastolic BP (mmHg)"), **ranges.DIASTOLIC_BP.field_kwargs()
+    )
+    heart_rate = models.PositiveSmallIntegerField(
+        _("pulse (/min)"), **ranges.HEART_RATE.field_kwargs()
+    )
+    weight_kg = models.DecimalField(_("weight (kg)"), **ranges.WEIGHT_KG.field_kwargs())
+    note = models.TextField(_("anything else"), blank=True, max_length=2000)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reported_at"]
+        indexes = [models.Index(fields=["course", "reported_at"])]
+        verbose_name = _("symptom report")
+        verbose_name_plural = _("symptom reports")
+
+    def __str__(self):
+        return f"{_('Report')} {timezone.localtime(self.reported_at):%Y-%m-%d %H:%M}"
+
+
+def _score_field(label):
+    # PRO-CTCAE response scores 0-4 (NCI PRO-CTCAE; ProAE coding).
+    return models.PositiveSmallIntegerField(
+        label, null=True, blank=True, validators=[MaxValueValidator(4)]
+    )
+
+
+class SymptomAnswerQuerySet(ClinicalRecordQuerySet):
+    def visible_to(self, user):
+        return self.filter(report__course__in=Course.objects.visible_to(user))
+
+    def current(self):
+        return self.filter(entered_in_error=False, report__entered_in_error=False)
+
+
+class SymptomAnswer(ClinicalRecord):
+    report = models.ForeignKey(SymptomReport, on_delete=models.PROTECT, related_name="answers")
+    term = models.ForeignKey(SideEffectTerm, on_delete=models.PROTECT, related_name="+")
+    frequency = _score_field(_("how often"))
+    severity = _score_field(_("how severe"))
+    interference = _score_field(_("interference with daily activities"))
+    present = models.BooleanField(_("present"), null=True, blank=True)
+    composite_grade = models.PositiveSmallIntegerField(
+        _("PRO-CTCAE composite grade"), null=True, blank=True
+    )
+    expected = models.BooleanField(_("expected with this therapy"))
+    history = HistoricalRecords()
+
+    objects = SymptomAnswerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["report", "term__sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "term"], name="one_answer_per_term"),
+        ]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+
+    def __str__(self):
+        return f"{self.term.slug}: {self.composite_grade}"
+
+    def clean(self):
+        """Check the answer against what its PRO-CTCAE item asks (PRODUCT.md §6).
+
+        Branching follows PRO-CTCAE: when the first question is answered "never"/"none" the
+        later ones are skipped (scored 0); otherwise every question of the item is needed.
+        """
+        term = self.term
+        if not term.is_reportable:
+            raise ValidationError(
+                {"term": _("“%(term)s” is not a symptom patients report.") % {"term": term.slug}}
+            )
+        scores = {name: getattr(self, name) for name in ("frequency", "severity", "interference")}
+        errors = {}
+        for name, value in scores.items():
+            if value is not None and name not in term.attributes:
+                errors[name] = _("This symptom has no “%(attribute)s” question.") % {
+                    "attribute": name
+                }
+        if term.is_presence:
+            if self.present is None:
+                errors["present"] = _("Answer yes or no.")
+        else:
+            if self.present is not None:
+                errors["present"] = _("This symptom is not a yes/no question.")
+            first, *later = term.attributes
+            if scores[first] is None:
+                errors[first] = _("This answer is required.")
+            elif scores[first] == 0:
+                for name in later:
+                    if scores[name]:
+                        errors[name] = _(
+                            "Leave this empty: the first answer was “never” or “none”."
+                        )
+            else:
+                for name in later:
+                    if scores[name] is None and name not in errors:
+                        errors[name] = _("This answer is required.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class FlagLevel(models.TextChoices):
+    # Values are the API's words (PRODUCT.md §4); labels are what people read.
+    INFO = "info", _("Expected, logged")
+    REVIEW = "review", _("Review today")
+    URGENT = "urgent", _("May need hospitalization")
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class FlagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(course__in=Course.objects.visible_to(user))
+
+    def open(self):
+        return self.filter(status=FlagStatus.OPEN)
+
+    def unresolved(self):
+        return self.exclude(status=FlagStatus.RESOLVED)
+
+    def by_urgency(self):
+        """Urgent first, then review, then info; newest first within a level."""
+        order = models.Case(
+            models.When(level=FlagLevel.URGENT, then=0),
+            models.When(level=FlagLevel.REVIEW, then=1),
+            default=2,
+        )
+        return self.order_by(order, "-created_at")
+
+
+class FlagTransitionError(Exception):
+    """A flag was asked to move in a way its workflow does not allow."""
+
+
+class Flag(models.Model):
+    """The system's judgement on one report, visit or course, explained.
+
+    A flag never changes its judgement and is never deleted; only its workflow state moves
+    (open → acknowledged → resolved), each step with who, when and a note.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="flags")
+    report = models.ForeignKey(
+        SymptomReport, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    visit = models.ForeignKey(
+        Visit, on_delete=models.PROTECT, null=True, blank=True, related_name="flags"
+    )
+    level = models.CharField(_("level"), max_length=8, choices=FlagLevel.choices)
+    rule = models.CharField(_("rule"), max_length=60)
+    term = models.ForeignKey(SideEffectTerm, on_delete=models.PROTECT, related_name="+")
+    ctcae_grade = models.PositiveSmallIntegerField(_("CTCAE grade"), null=True, blank=True)
+    composite_grade = models.PositiveSmallIntegerField(
+        _("PRO-CTCAE composite grade"), null=True, blank=True
+    )
+    expected = models.BooleanField(_("expected with this therapy"), null=True)
+    value = models.CharField(_("value"), max_length=500)
+    threshold = models.CharField(_("threshold"), max_length=200)
+    message = models.TextField(_("explanation"))
+    source = models.CharField(_("source"), max_length=400)
+    status = models.CharField(
+        _("status"), max_length=12, choices=FlagStatus.choices, default=FlagStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "level", "created_at"]),
+            models.Index(fields=["course", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(report__isnull=True) | models.Q(visit__isnull=True),
+                name="flag_from_one_record",
+            ),
+        ]
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+
+    def __str__(self):
+        return f"{self.get_level_display()}: {self.term.ctcae_term}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Flags are never deleted."))
+
+    def acknowledge(self, *, by, note=""):
+        if self.status != FlagStatus.OPEN:
+            raise FlagTransitionError(
+                _("This flag was already %(status)s.")
+                % {"status": self.get_status_display().lower()}
+            )
+        self.status = FlagStatus.ACKNOWLEDGED
+        self.acknowledged_by = by
+        self.acknowledged_at = timezone.now()
+        self.acknowledged_note = note
+        self._change_reason = "acknowledged"
+        self.save()
+
+    def resolve(self, *, by, note=""):
+        if self.status == FlagStatus.RESOLVED:
+            raise FlagTransitionError(_("This flag was already resolved."))
+        if self.status == FlagStatus.OPEN:
+            # Resolving an open flag acknowledges it in the same step, by the same person.
+            self.acknowledged_by = by
+            self.acknowledged_at = timezone.now()
+            self.acknowledged_note = note
+        self.status = FlagStatus.RESOLVED
+        self.resolved_by = by
+        self.resolved_at = timezone.now()
+        self.resolved_note = note
+        self._change_reason = "resolved"
+        self.save()
