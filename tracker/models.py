@@ -278,6 +278,27 @@ class ClinicalRecord(models.Model):
         )
 
 
+class Vitals(models.Model):
+    """The measurements a patient can take at home; a visit adds the ward's and the lab's."""
+
+    temperature_c = models.DecimalField(
+        _("temperature (°C)"), **ranges.TEMPERATURE_C.field_kwargs()
+    )
+    systolic_bp = models.PositiveSmallIntegerField(
+        _("systolic BP (mmHg)"), **ranges.SYSTOLIC_BP.field_kwargs()
+    )
+    diastolic_bp = models.PositiveSmallIntegerField(
+        _("diastolic BP (mmHg)"), **ranges.DIASTOLIC_BP.field_kwargs()
+    )
+    heart_rate = models.PositiveSmallIntegerField(
+        _("heart rate (/min)"), **ranges.HEART_RATE.field_kwargs()
+    )
+    weight_kg = models.DecimalField(_("weight (kg)"), **ranges.WEIGHT_KG.field_kwargs())
+
+    class Meta:
+        abstract = True
+
+
 class DoseStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     GIVEN = "given", _("Given")
@@ -323,7 +344,7 @@ class DoseAdministration(ClinicalRecord):
             raise ValidationError({"reason": _("Say why the dose was held.")})
 
 
-class Visit(ClinicalRecord):
+class Visit(ClinicalRecord, Vitals):
     """A clinician's assessment at one time: vitals, labs, graded adverse events, notes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -332,20 +353,7 @@ class Visit(ClinicalRecord):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
-    systolic_bp = models.PositiveSmallIntegerField(
-        _("systolic BP (mmHg)"), **ranges.SYSTOLIC_BP.field_kwargs()
-    )
-    diastolic_bp = models.PositiveSmallIntegerField(
-        _("diastolic BP (mmHg)"), **ranges.DIASTOLIC_BP.field_kwargs()
-    )
-    heart_rate = models.PositiveSmallIntegerField(
-        _("heart rate (/min)"), **ranges.HEART_RATE.field_kwargs()
-    )
-    temperature_c = models.DecimalField(
-        _("temperature (°C)"), **ranges.TEMPERATURE_C.field_kwargs()
-    )
     spo2 = models.DecimalField(_("SpO₂ (%)"), **ranges.SPO2.field_kwargs())
-    weight_kg = models.DecimalField(_("weight (kg)"), **ranges.WEIGHT_KG.field_kwargs())
     urine_output_ml_8h = models.PositiveIntegerField(
         _("urine output over 8 h (mL)"), **ranges.URINE_ML_8H.field_kwargs()
     )
@@ -443,7 +451,7 @@ class RecallPeriod(models.TextChoices):
     SINCE_LAST = "since_last", _("Since the last report")
 
 
-class SymptomReport(ClinicalRecord):
+class SymptomReport(ClinicalRecord, Vitals):
     """A patient's answers (PRO-CTCAE style) and optional home measurements."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -461,19 +469,6 @@ class SymptomReport(ClinicalRecord):
         choices=RecallPeriod.choices,
         default=RecallPeriod.LAST_7_DAYS,
     )
-    temperature_c = models.DecimalField(
-        _("temperature (°C)"), **ranges.TEMPERATURE_C.field_kwargs()
-    )
-    systolic_bp = models.PositiveSmallIntegerField(
-        _("systolic BP (mmHg)"), **ranges.SYSTOLIC_BP.field_kwargs()
-    )
-    diastolic_bp = models.PositiveSmallIntegerField(
-        _("diastolic BP (mmHg)"), **ranges.DIASTOLIC_BP.field_kwargs()
-    )
-    heart_rate = models.PositiveSmallIntegerField(
-        _("pulse (/min)"), **ranges.HEART_RATE.field_kwargs()
-    )
-    weight_kg = models.DecimalField(_("weight (kg)"), **ranges.WEIGHT_KG.field_kwargs())
     note = models.TextField(_("anything else"), blank=True, max_length=2000)
     history = HistoricalRecords()
 

@@ -285,23 +285,31 @@ class SymptomReportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SymptomReportCreateSerializer(serializers.Serializer):
-    answers = AnswerSerializer(many=True, required=False, default=list)
+def _refuse_repeats(terms, message):
+    slugs = [term.slug for term in terms]
+    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
+    if repeated:
+        raise serializers.ValidationError(message % {"terms": ", ".join(repeated)})
+
+
+class VitalsInputSerializer(serializers.Serializer):
+    """Home measurements, in SI units, checked against plausible ranges (tracker/ranges.py)."""
+
     temperature_c = _measurement(ranges.TEMPERATURE_C)
     systolic_bp = _measurement(ranges.SYSTOLIC_BP, integer=True)
     diastolic_bp = _measurement(ranges.DIASTOLIC_BP, integer=True)
     heart_rate = _measurement(ranges.HEART_RATE, integer=True)
     weight_kg = _measurement(ranges.WEIGHT_KG)
+
+
+class SymptomReportCreateSerializer(VitalsInputSerializer):
+    answers = AnswerSerializer(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
     def validate_answers(self, answers):
-        slugs = [a["term"].slug for a in answers]
-        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
-        if duplicates:
-            raise serializers.ValidationError(
-                _("Each symptom once per report; repeated: %(terms)s.")
-                % {"terms": ", ".join(duplicates)}
-            )
+        _refuse_repeats(
+            [a["term"] for a in answers], _("Each symptom once per report; repeated: %(terms)s.")
+        )
         return answers
 
     def validate(self, attrs):
@@ -394,14 +402,9 @@ class VisitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VisitCreateSerializer(serializers.Serializer):
+class VisitCreateSerializer(VitalsInputSerializer):
     recorded_at = serializers.DateTimeField(required=False)
-    systolic_bp = _measurement(ranges.SYSTOLIC_BP, integer=True)
-    diastolic_bp = _measurement(ranges.DIASTOLIC_BP, integer=True)
-    heart_rate = _measurement(ranges.HEART_RATE, integer=True)
-    temperature_c = _measurement(ranges.TEMPERATURE_C)
     spo2 = _measurement(ranges.SPO2)
-    weight_kg = _measurement(ranges.WEIGHT_KG)
     urine_output_ml_8h = _measurement(ranges.URINE_ML_8H, integer=True)
     platelets_10e9_per_l = _measurement(ranges.PLATELETS)
     creatinine_mg_dl = _measurement(ranges.CREATININE_MG_DL)
@@ -409,13 +412,10 @@ class VisitCreateSerializer(serializers.Serializer):
     adverse_events = AdverseEventInputSerializer(many=True, required=False, default=list)
 
     def validate_adverse_events(self, events):
-        slugs = [e["ctcae_term"].slug for e in events]
-        duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
-        if duplicates:
-            raise serializers.ValidationError(
-                _("Each adverse event once per visit; repeated: %(terms)s.")
-                % {"terms": ", ".join(duplicates)}
-            )
+        _refuse_repeats(
+            [e["ctcae_term"] for e in events],
+            _("Each adverse event once per visit; repeated: %(terms)s."),
+        )
         return events
 
     def validate(self, attrs):
