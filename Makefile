@@ -1,0 +1,79 @@
+# Interleukin Therapy Tracker: `make run` starts the app with a demo clinic, `make test` runs
+# every test. Both install what is missing first (a Python 3.11 virtualenv from the lock file,
+# Debian packages when run as root, compiled translations) and do nothing more when it is there.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+STAMP := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+UV_VERSION ?= 0.13.8
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# gettext compiles translations; the pango/harfbuzz libraries are what WeasyPrint (PDF
+# exports) loads; DejaVu has the French glyphs for PDFs and screenshots.
+DEBIAN_PACKAGES := gettext fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# The browser tests drive Debian's Chromium (never `playwright install`: it downloads browsers).
+DEBIAN_TEST_PACKAGES := $(DEBIAN_PACKAGES) chromium
+
+MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=node_modules --ignore=test-artifacts
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: install run test lint messages compilemessages lock system-packages test-system-packages
+
+install: system-packages $(STAMP) compilemessages
+
+system-packages:
+	@scripts/ensure-debian-packages $(DEBIAN_PACKAGES)
+
+test-system-packages:
+	@scripts/ensure-debian-packages $(DEBIAN_TEST_PACKAGES)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The lock file is authoritative; reinstall only when it is newer than the last install.
+$(STAMP): requirements-dev.txt | $(PY)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+compilemessages: $(MO_FILES)
+
+locale/%.mo: locale/%.po | $(STAMP)
+	$(MANAGE) compilemessages $(MAKEMESSAGES_IGNORE)
+
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_catalog
+	$(MANAGE) demo
+	@echo "Open http://$(HOST):$(PORT)/ (Ctrl-C stops the server)."
+	DEBUG=true $(MANAGE) runserver $(HOST):$(PORT)
+
+test: test-system-packages install
+	$(MANAGE) makemigrations --check --dry-run
+	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
+	msgfmt --check --statistics -o /dev/null $(PO_FILES)
+
+# Extract new strings into locale/fr/LC_MESSAGES/django.po; translate them, then `make`.
+messages: install
+	$(MANAGE) makemessages -l fr $(MAKEMESSAGES_IGNORE)
+	$(MANAGE) compilemessages $(MAKEMESSAGES_IGNORE)
+
+$(UV): | $(PY)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Re-resolve the lock files from pyproject.toml on Python 3.11. Existing pins are kept unless
+# pyproject.toml needs otherwise; `make lock UV_ARGS=--upgrade` moves everything to the newest.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --python-version 3.11 $(UV_ARGS) -o requirements.txt
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 $(UV_ARGS) -o requirements-dev.txt

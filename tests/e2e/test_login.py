@@ -1,0 +1,119 @@
+"""Signing in through the real login form, in Chromium: home page, French, log out.
+
+Screenshots of every page land in test-artifacts/ (clinician pages at 1280 px wide, patient
+pages at phone width) so a person can look at what the tests saw.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import factories
+from therapies.models import Therapy
+from tracker.models import Flag, FlagLevel
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def log_in(page: Page, live_server, username: str, screenshot_name: str) -> None:
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    screenshot(page, screenshot_name)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live_server.url}/")
+
+
+def urgent_fever_flag(course):
+    return Flag.objects.create(
+        course=course,
+        level=FlagLevel.URGENT,
+        rule="fever_above_40",
+        term=factories.TermFactory(slug="fever"),
+        value="40.3 °C",
+        threshold="> 40.0 °C",
+        message="Temperature above 40.0 °C.",
+        source="CTCAE v5.0, Fever grade 4",
+    )
+
+
+def test_clinician_logs_in_sees_courses_and_flags_switches_to_french_and_logs_out(
+    page: Page, live_server, clinician, course, other_course
+):
+    urgent_fever_flag(course)
+    page.set_viewport_size(DESKTOP)
+
+    log_in(page, live_server, clinician.username, "clinician-1-login")
+
+    expect(page.get_by_role("heading", name="Your care teams")).to_be_visible()
+    expect(page.get_by_role("navigation")).to_contain_text(clinician.get_full_name())
+    courses = page.locator("#active-courses")
+    expect(courses).to_contain_text(course.patient.full_name)
+    expect(courses).to_contain_text(course.patient.mrn)
+    expect(courses).to_contain_text(course.therapy.name)
+    expect(courses).not_to_contain_text(other_course.patient.mrn)
+    flags = page.locator("#open-flags")
+    expect(flags).to_contain_text("May need hospitalization")
+    expect(flags).to_contain_text("40.3 °C")
+    expect(flags).to_contain_text(course.patient.full_name)
+    screenshot(page, "clinician-2-home")
+
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change language").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("heading", name="Vos équipes de soins")).to_be_visible()
+    expect(page.locator("#open-flags")).to_contain_text("Peut nécessiter une hospitalisation")
+    screenshot(page, "clinician-3-home-fr")
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
+    screenshot(page, "clinician-4-logged-out-fr")
+
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+
+
+def test_patient_logs_in_and_sees_only_their_own_course(
+    page: Page, live_server, patient, course, other_patient
+):
+    other_course = factories.CourseFactory(
+        patient=other_patient, therapy=Therapy.objects.get(slug="tocilizumab")
+    )
+    urgent_fever_flag(course)
+    urgent_fever_flag(other_course)
+    page.set_viewport_size(PHONE)
+
+    log_in(page, live_server, patient.user.username, "patient-1-login")
+
+    own_courses = page.locator("#patient-courses > li")
+    expect(own_courses).to_have_count(1)
+    expect(own_courses).to_contain_text(course.therapy.name)
+    expect(page.locator("main")).not_to_contain_text(other_course.therapy.name)
+    expect(page.locator("#patient-flags > li")).to_have_count(1)
+    expect(page.get_by_role("alert")).to_contain_text("Call your care team now")
+    expect(page.get_by_role("alert")).to_contain_text(course.care_team.phone)
+    screenshot(page, "patient-2-home")
+
+
+def test_a_wrong_password_is_announced(page: Page, live_server, clinician):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(clinician.username)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    screenshot(page, "login-error")
