@@ -34,7 +34,9 @@ IL6_FEVER_SOURCE = (
 BLEEDING_SOURCE = DUTCHER_2014 + " (frank blood: absolute criterion)"
 CONFUSION_SOURCE = (
     "Proleukin boxed warning (neurologic toxicity); "
-    + PROLEUKIN_TABLE_2 + " (moderate confusion: withhold)" + DERIVED
+    + PROLEUKIN_TABLE_2
+    + " (moderate confusion: withhold)"
+    + DERIVED
 )
 CAPILLARY_LEAK_SOURCE = (
     f"Proleukin boxed warning (capillary leak syndrome); {DUTCHER_2014}; {CTCAE}" + DERIVED
@@ -98,11 +100,20 @@ IL2_RESTING_DYSPNEA_GRADE = 3  # Dutcher 2014 "resting dyspnea" = CTCAE dyspnea 
 IL2_RELATIVE_CRITERIA_TO_DISCONTINUE = 3  # SpringerPlus 2015, Table 1: >=3 relative -> discontinue
 IL2_HELD_DOSES_TO_DISCONTINUE = 3  # SpringerPlus 2015, Table 1: dose held 3 times -> discontinue
 IL2_ARRHYTHMIA_TERMS = (  # Dutcher 2014, Table 3: AF, SVT, ventricular arrhythmias are absolute
-    "atrial_fibrillation", "supraventricular_tachycardia", "ventricular_arrhythmia",
+    "atrial_fibrillation",
+    "supraventricular_tachycardia",
+    "ventricular_arrhythmia",
 )
 IL2_INFECTION_TERMS = (  # Dutcher 2014 "documented infection": every infection term we record
-    "sepsis", "infection", "upper_respiratory_infection", "urinary_tract_infection",
-    "bronchitis", "pharyngitis", "sinusitis", "nasopharyngitis", "fungal_infection",
+    "sepsis",
+    "infection",
+    "upper_respiratory_infection",
+    "urinary_tract_infection",
+    "bronchitis",
+    "pharyngitis",
+    "sinusitis",
+    "nasopharyngitis",
+    "fungal_infection",
     "herpes_infection",
 )
 
@@ -227,12 +238,19 @@ _ONE_ATTRIBUTE = {  # score 0..4 -> grade
     "interference": (0, 1, 1, 2, 2),
 }
 _TWO_ATTRIBUTES = {  # [first attribute 1..4][second attribute 0..4]
-    ("frequency", "severity"):
-        ((1, 1, 1, 2, 2), (1, 1, 2, 2, 2), (1, 1, 2, 3, 3), (1, 1, 2, 3, 3)),
-    ("frequency", "interference"):
-        ((1, 1, 1, 2, 2), (1, 1, 1, 2, 2), (1, 1, 2, 3, 3), (1, 1, 2, 3, 3)),
-    ("severity", "interference"):
-        ((1, 1, 1, 2, 2), (1, 1, 2, 2, 3), (1, 2, 2, 3, 3), (2, 2, 2, 3, 3)),
+    ("frequency", "severity"): ((1, 1, 1, 2, 2), (1, 1, 2, 2, 2), (1, 1, 2, 3, 3), (1, 1, 2, 3, 3)),
+    ("frequency", "interference"): (
+        (1, 1, 1, 2, 2),
+        (1, 1, 1, 2, 2),
+        (1, 1, 2, 3, 3),
+        (1, 1, 2, 3, 3),
+    ),
+    ("severity", "interference"): (
+        (1, 1, 1, 2, 2),
+        (1, 1, 2, 2, 3),
+        (1, 2, 2, 3, 3),
+        (2, 2, 2, 3, 3),
+    ),
 }
 _THREE_ATTRIBUTES = (  # [frequency 1..4][severity 0..4][interference 0..4]
     ((0, 1, 1, 2, 2), (1, 1, 1, 2, 2), (1, 2, 2, 2, 3), (2, 2, 2, 3, 3), (2, 2, 3, 3, 3)),
@@ -400,8 +418,17 @@ def _red_flag(term, rule, value, threshold, message, source) -> _Signal:
 def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, message: str) -> _Signal:
     level = level_for_ctcae(grade, expected=True)
     source = f"{CTCAE} – {term.ctcae_term}"
-    return _Signal(term, level, "ctcae_grade", _RANK_GRADE, value, threshold, message, source,
-                   ctcae_grade=grade)
+    return _Signal(
+        term,
+        level,
+        "ctcae_grade",
+        _RANK_GRADE,
+        value,
+        threshold,
+        message,
+        source,
+        ctcae_grade=grade,
+    )
 
 
 def _measured_signal(term: TermInfo, grade: int, value: str, threshold: str) -> _Signal:
@@ -416,17 +443,33 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
     base = signals[0]
     extra = []
     if base.term.slug not in ctx.therapy.expected_terms:
-        extra.append(_Signal(
-            base.term, LEVEL_REVIEW, "unexpected_side_effect", _RANK_UNEXPECTED, base.value,
-            f"not listed for {ctx.therapy.name}",
-            f"Not an expected side effect of {ctx.therapy.name}.", UNEXPECTED_SOURCE))
+        extra.append(
+            _Signal(
+                base.term,
+                LEVEL_REVIEW,
+                "unexpected_side_effect",
+                _RANK_UNEXPECTED,
+                base.value,
+                f"not listed for {ctx.therapy.name}",
+                f"Not an expected side effect of {ctx.therapy.name}.",
+                UNEXPECTED_SOURCE,
+            )
+        )
     previous = ctx.previous_grades.get(base.term.slug)
     if grade is not None and previous is not None and grade - previous >= WORSENING_GRADES:
-        extra.append(_Signal(
-            base.term, LEVEL_REVIEW, "worsening", _RANK_WORSENING, f"grade {previous} → {grade}",
-            f"rise ≥ {WORSENING_GRADES} grades",
-            f"Worse by {grade - previous} grades since the last {ctx.record} "
-            f"(grade {previous} → {grade}).", WORSENING_SOURCE))
+        extra.append(
+            _Signal(
+                base.term,
+                LEVEL_REVIEW,
+                "worsening",
+                _RANK_WORSENING,
+                f"grade {previous} → {grade}",
+                f"rise ≥ {WORSENING_GRADES} grades",
+                f"Worse by {grade - previous} grades since the last {ctx.record} "
+                f"(grade {previous} → {grade}).",
+                WORSENING_SOURCE,
+            )
+        )
     return [*signals, *extra]
 
 
@@ -434,26 +477,54 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
 
 
 def _composite_signal(answer: Answer, grade: int) -> _Signal:
-    scores = ", ".join(f"{name} {getattr(answer, name)}" for name in PRO_CTCAE_ATTRIBUTES
-                       if name in answer.term.attributes and getattr(answer, name) is not None)
+    scores = ", ".join(
+        f"{name} {getattr(answer, name)}"
+        for name in PRO_CTCAE_ATTRIBUTES
+        if name in answer.term.attributes and getattr(answer, name) is not None
+    )
     level = level_for_composite(grade, expected=True)
     return _Signal(
-        answer.term, level, "composite_grade", _RANK_GRADE,
-        f"composite grade {grade} ({scores})", f"composite grade {grade}",
+        answer.term,
+        level,
+        "composite_grade",
+        _RANK_GRADE,
+        f"composite grade {grade} ({scores})",
+        f"composite grade {grade}",
         f"Patient reports {answer.term.ctcae_term} at PRO-CTCAE composite grade {grade}.",
-        BASCH_2021, composite_grade=grade)
+        BASCH_2021,
+        composite_grade=grade,
+    )
 
 
 def _presence_signal(term: TermInfo) -> _Signal:
     if term.slug == "bleeding":
-        return _red_flag(term, "bleeding_present", "present", "present",
-                         "Patient reports blood in stool, vomit, urine or sputum.", BLEEDING_SOURCE)
+        return _red_flag(
+            term,
+            "bleeding_present",
+            "present",
+            "present",
+            "Patient reports blood in stool, vomit, urine or sputum.",
+            BLEEDING_SOURCE,
+        )
     if term.slug == "confusion":
-        return _red_flag(term, "confusion_present", "present", "present",
-                         "Patient reports new confusion or trouble staying awake.",
-                         CONFUSION_SOURCE)
-    return _Signal(term, LEVEL_INFO, "symptom_present", _RANK_GRADE, "present", "present",
-                   f"Patient reports {term.ctcae_term}.", "PRO-CTCAE presence item (not graded)")
+        return _red_flag(
+            term,
+            "confusion_present",
+            "present",
+            "present",
+            "Patient reports new confusion or trouble staying awake.",
+            CONFUSION_SOURCE,
+        )
+    return _Signal(
+        term,
+        LEVEL_INFO,
+        "symptom_present",
+        _RANK_GRADE,
+        "present",
+        "present",
+        f"Patient reports {term.ctcae_term}.",
+        "PRO-CTCAE presence item (not graded)",
+    )
 
 
 def _answer_signals(answer: Answer, grade: int | None, ctx: _Context) -> list[_Signal]:
@@ -472,8 +543,13 @@ def _adverse_event_signals(event: AdverseEventInput, ctx: _Context) -> list[_Sig
         threshold = f"CTCAE grade ≥ {CTCAE_URGENT}"
     else:
         threshold = f"CTCAE grade {event.grade}"
-    graded = _ctcae_signal(event.term, event.grade, f"CTCAE grade {event.grade}", threshold,
-                           f"{event.term.ctcae_term} graded {event.grade} by the clinician.")
+    graded = _ctcae_signal(
+        event.term,
+        event.grade,
+        f"CTCAE grade {event.grade}",
+        threshold,
+        f"{event.term.ctcae_term} graded {event.grade} by the clinician.",
+    )
     return _in_context([graded], event.grade, ctx)
 
 
@@ -485,63 +561,97 @@ def _fever_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         return
     value, grade = f"{_num(m.temperature_c, 1)} °C", fever_grade(m.temperature_c)
     if grade:
-        threshold = {1: f"≥ {FEVER_GRADE_1_C} °C", 2: f"> {FEVER_GRADE_2_ABOVE_C} °C",
-                     3: f"> {FEVER_GRADE_3_ABOVE_C} °C"}[grade]
+        threshold = {
+            1: f"≥ {FEVER_GRADE_1_C} °C",
+            2: f"> {FEVER_GRADE_2_ABOVE_C} °C",
+            3: f"> {FEVER_GRADE_3_ABOVE_C} °C",
+        }[grade]
         yield _measured_signal(FEVER, grade, value, threshold)
     if therapy.drug_class == IL6_BLOCKER and m.temperature_c >= IL6_BLOCKER_FEVER_C:
-        yield _red_flag(FEVER, "fever_on_il6_blocker", value, f"≥ {IL6_BLOCKER_FEVER_C} °C",
-                        f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
-                        IL6_FEVER_SOURCE)
+        yield _red_flag(
+            FEVER,
+            "fever_on_il6_blocker",
+            value,
+            f"≥ {IL6_BLOCKER_FEVER_C} °C",
+            f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
+            IL6_FEVER_SOURCE,
+        )
 
 
 def _low_blood_pressure_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
     # CTCAE grades hypotension by the intervention needed, not by a number: no ctcae_grade.
     if m.systolic_bp is not None and m.systolic_bp < SYSTOLIC_BP_BELOW_MMHG:
-        yield _red_flag(HYPOTENSION, "systolic_bp_below_90", f"{_num(m.systolic_bp)} mmHg",
-                        f"< {SYSTOLIC_BP_BELOW_MMHG} mmHg",
-                        f"Systolic blood pressure {_num(m.systolic_bp)} mmHg is below "
-                        f"{SYSTOLIC_BP_BELOW_MMHG} mmHg.", f"{PROLEUKIN_TABLE_2}; {ASTCT}")
+        yield _red_flag(
+            HYPOTENSION,
+            "systolic_bp_below_90",
+            f"{_num(m.systolic_bp)} mmHg",
+            f"< {SYSTOLIC_BP_BELOW_MMHG} mmHg",
+            f"Systolic blood pressure {_num(m.systolic_bp)} mmHg is below "
+            f"{SYSTOLIC_BP_BELOW_MMHG} mmHg.",
+            f"{PROLEUKIN_TABLE_2}; {ASTCT}",
+        )
 
 
 def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
     # CTCAE hypoxia needs to know exertion vs rest (<88 %): no ctcae_grade.
     if m.spo2 is not None and m.spo2 < SPO2_BELOW_PCT:
-        yield _red_flag(HYPOXIA, "spo2_below_90", f"{_num(m.spo2)} %", f"< {SPO2_BELOW_PCT:g} %",
-                        f"Oxygen saturation {_num(m.spo2)} % is below {SPO2_BELOW_PCT:g} %.",
-                        PROLEUKIN_TABLE_2)
+        yield _red_flag(
+            HYPOXIA,
+            "spo2_below_90",
+            f"{_num(m.spo2)} %",
+            f"< {SPO2_BELOW_PCT:g} %",
+            f"Oxygen saturation {_num(m.spo2)} % is below {SPO2_BELOW_PCT:g} %.",
+            PROLEUKIN_TABLE_2,
+        )
 
 
 def _fast_heart_rate_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
     # CTCAE grades sinus tachycardia by symptoms and intervention: no ctcae_grade.
     if m.heart_rate is not None and m.heart_rate > HEART_RATE_ABOVE_BPM:
-        yield _red_flag(TACHYCARDIA, "heart_rate_above_130", f"{_num(m.heart_rate)} bpm",
-                        f"> {HEART_RATE_ABOVE_BPM} bpm",
-                        f"Heart rate {_num(m.heart_rate)} bpm is above {HEART_RATE_ABOVE_BPM} bpm.",
-                        DUTCHER_2014)
+        yield _red_flag(
+            TACHYCARDIA,
+            "heart_rate_above_130",
+            f"{_num(m.heart_rate)} bpm",
+            f"> {HEART_RATE_ABOVE_BPM} bpm",
+            f"Heart rate {_num(m.heart_rate)} bpm is above {HEART_RATE_ABOVE_BPM} bpm.",
+            DUTCHER_2014,
+        )
 
 
 def _weight_gain_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
     if m.weight_kg is None or not b.weight_kg:
         return
     percent = weight_gain_percent(m.weight_kg, b.weight_kg)
-    value = (f"{percent:.1f} % over baseline "
-             f"({_num(m.weight_kg, 1)} kg vs {_num(b.weight_kg, 1)} kg)")
+    value = (
+        f"{percent:.1f} % over baseline ({_num(m.weight_kg, 1)} kg vs {_num(b.weight_kg, 1)} kg)"
+    )
     grade = weight_gain_grade(percent)
     if grade:
-        threshold = {1: WEIGHT_GAIN_GRADE_1_PCT, 2: WEIGHT_GAIN_GRADE_2_PCT,
-                     3: WEIGHT_GAIN_GRADE_3_PCT}[grade]
+        threshold = {
+            1: WEIGHT_GAIN_GRADE_1_PCT,
+            2: WEIGHT_GAIN_GRADE_2_PCT,
+            3: WEIGHT_GAIN_GRADE_3_PCT,
+        }[grade]
         yield _measured_signal(WEIGHT_GAIN, grade, value, f"≥ {threshold:g} %")
     if therapy.drug_class == IL2_HIGH_DOSE and percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
-        yield _red_flag(WEIGHT_GAIN, "weight_gain_il2", value, f"> {IL2_WEIGHT_GAIN_ABOVE_PCT:g} %",
-                        f"Weight gain of {percent:.1f} % on high-dose IL-2 suggests fluid "
-                        "retention.", f"{DUTCHER_2014}; {SPRINGERPLUS_2015}")
+        yield _red_flag(
+            WEIGHT_GAIN,
+            "weight_gain_il2",
+            value,
+            f"> {IL2_WEIGHT_GAIN_ABOVE_PCT:g} %",
+            f"Weight gain of {percent:.1f} % on high-dose IL-2 suggests fluid retention.",
+            f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
+        )
 
 
 def _urine_output_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
     if m.urine_output_ml_8h is not None and urine_output_grade(m.urine_output_ml_8h):
-        yield _measured_signal(OLIGURIA, urine_output_grade(m.urine_output_ml_8h),
-                               f"{_num(m.urine_output_ml_8h)} mL in 8 h",
-                               f"< {OLIGURIA_BELOW_ML_8H:g} mL in 8 h")
+        yield _measured_signal(
+            OLIGURIA,
+            urine_output_grade(m.urine_output_ml_8h),
+            f"{_num(m.urine_output_ml_8h)} mL in 8 h",
+            f"< {OLIGURIA_BELOW_ML_8H:g} mL in 8 h",
+        )
 
 
 def _platelet_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
@@ -549,10 +659,18 @@ def _platelet_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         return
     grade = platelet_count_grade(m.platelets_10e9_per_l, b.platelets_lln_10e9_per_l)
     if grade:
-        below = {1: b.platelets_lln_10e9_per_l, 2: PLATELETS_GRADE_2_BELOW,
-                 3: PLATELETS_GRADE_3_BELOW, 4: PLATELETS_GRADE_4_BELOW}[grade]
-        yield _measured_signal(PLATELETS_DECREASED, grade, f"{_num(m.platelets_10e9_per_l)} ×10⁹/L",
-                               f"< {below:g} ×10⁹/L")
+        below = {
+            1: b.platelets_lln_10e9_per_l,
+            2: PLATELETS_GRADE_2_BELOW,
+            3: PLATELETS_GRADE_3_BELOW,
+            4: PLATELETS_GRADE_4_BELOW,
+        }[grade]
+        yield _measured_signal(
+            PLATELETS_DECREASED,
+            grade,
+            f"{_num(m.platelets_10e9_per_l)} ×10⁹/L",
+            f"< {below:g} ×10⁹/L",
+        )
 
 
 def _creatinine_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
@@ -563,8 +681,12 @@ def _creatinine_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
     if not grade:
         return
     if _creatinine_grade_by_uln(value, uln) == grade:
-        factor = {1: 1, 2: CREATININE_ULN_GRADE_2_ABOVE, 3: CREATININE_ULN_GRADE_3_ABOVE,
-                  4: CREATININE_ULN_GRADE_4_ABOVE}[grade]
+        factor = {
+            1: 1,
+            2: CREATININE_ULN_GRADE_2_ABOVE,
+            3: CREATININE_ULN_GRADE_3_ABOVE,
+            4: CREATININE_ULN_GRADE_4_ABOVE,
+        }[grade]
         threshold = f"> {factor:g} × ULN ({factor * uln:.2f} mg/dL)"
     else:
         factor = {2: CREATININE_BASELINE_GRADE_2_ABOVE, 3: CREATININE_BASELINE_GRADE_3_ABOVE}[grade]
@@ -573,8 +695,14 @@ def _creatinine_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
 
 
 _MEASUREMENT_RULES = (
-    _fever_signals, _low_blood_pressure_signals, _low_oxygen_signals, _fast_heart_rate_signals,
-    _weight_gain_signals, _urine_output_signals, _platelet_signals, _creatinine_signals,
+    _fever_signals,
+    _low_blood_pressure_signals,
+    _low_oxygen_signals,
+    _fast_heart_rate_signals,
+    _weight_gain_signals,
+    _urine_output_signals,
+    _platelet_signals,
+    _creatinine_signals,
 )
 
 
@@ -594,8 +722,13 @@ def _measurement_signals(m: Measurements, b: Baseline, ctx: _Context):
 
 
 def _signal_order(s: _Signal):
-    return (LEVEL_ORDER[s.level], s.rank, s.ctcae_grade or s.composite_grade or 0, s.value,
-            s.message)
+    return (
+        LEVEL_ORDER[s.level],
+        s.rank,
+        s.ctcae_grade or s.composite_grade or 0,
+        s.value,
+        s.message,
+    )
 
 
 def _merge(signals: list[_Signal], therapy: TherapyProfile) -> Finding:
@@ -603,18 +736,25 @@ def _merge(signals: list[_Signal], therapy: TherapyProfile) -> Finding:
     primary = ordered[0]
     # What was seen comes first, then why it matters more: unexpected, then worsening.
     seen = [s for s in ordered if s.rank >= _RANK_GRADE]
-    context = sorted((s for s in ordered if s.rank < _RANK_GRADE),
-                     key=lambda s: (s.rank, s.message))
+    context = sorted(
+        (s for s in ordered if s.rank < _RANK_GRADE), key=lambda s: (s.rank, s.message)
+    )
     messages = list(dict.fromkeys(s.message for s in [*seen, *context]))
     return Finding(
-        level=primary.level, rule=primary.rule, term=primary.term.slug,
+        level=primary.level,
+        rule=primary.rule,
+        term=primary.term.slug,
         ctcae_term=primary.term.ctcae_term,
         ctcae_grade=max((s.ctcae_grade for s in signals if s.ctcae_grade), default=None),
-        composite_grade=max((s.composite_grade for s in signals if s.composite_grade),
-                            default=None),
+        composite_grade=max(
+            (s.composite_grade for s in signals if s.composite_grade), default=None
+        ),
         expected=primary.term.slug in therapy.expected_terms,
-        value=primary.value, threshold=primary.threshold, message=" ".join(messages),
-        source=primary.source)
+        value=primary.value,
+        threshold=primary.threshold,
+        message=" ".join(messages),
+        source=primary.source,
+    )
 
 
 def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> dict[str, str]:
@@ -622,8 +762,12 @@ def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> d
     signs = {}
     for sign, slugs in CAPILLARY_LEAK_SIGNS.items():
         shown = [f"{findings[s].ctcae_term} {findings[s].value}" for s in slugs if s in findings]
-        if (not shown and sign == "low urine output" and m.urine_output_ml_8h is not None
-                and m.urine_output_ml_8h < CAPILLARY_LEAK_URINE_BELOW_ML_8H):
+        if (
+            not shown
+            and sign == "low urine output"
+            and m.urine_output_ml_8h is not None
+            and m.urine_output_ml_8h < CAPILLARY_LEAK_URINE_BELOW_ML_8H
+        ):
             shown = [f"urine output {_num(m.urine_output_ml_8h)} mL in 8 h"]
         if shown:
             signs[sign] = ", ".join(shown)
@@ -642,17 +786,22 @@ def _fold_capillary_leak(findings: dict[str, Finding], m: Measurements, record: 
     kept = {slug: f for slug, f in findings.items() if slug not in components}
     included = "; ".join(f"{f.ctcae_term} {f.value} ({f.level}: {f.rule})" for f in folded)
     kept[CAPILLARY_LEAK.slug] = Finding(
-        level=LEVEL_URGENT, rule="possible_capillary_leak", term=CAPILLARY_LEAK.slug,
+        level=LEVEL_URGENT,
+        rule="possible_capillary_leak",
+        term=CAPILLARY_LEAK.slug,
         ctcae_term=CAPILLARY_LEAK.ctcae_term,
         ctcae_grade=findings[CAPILLARY_LEAK.slug].ctcae_grade
-        if CAPILLARY_LEAK.slug in findings else None,
-        composite_grade=None, expected=None,
+        if CAPILLARY_LEAK.slug in findings
+        else None,
+        composite_grade=None,
+        expected=None,
         value="; ".join(f"{sign}: {shown}" for sign, shown in signs.items()),
         threshold=f"≥ {CAPILLARY_LEAK_MIN_SIGNS} of {len(CAPILLARY_LEAK_SIGNS)} signs in one "
-                  f"{record}",
+        f"{record}",
         message=f"Possible capillary leak: {len(signs)} of {len(CAPILLARY_LEAK_SIGNS)} signs in "
-                f"one {record} ({', '.join(signs)}); includes {included}.",
-        source=CAPILLARY_LEAK_SOURCE)
+        f"one {record} ({', '.join(signs)}); includes {included}.",
+        source=CAPILLARY_LEAK_SOURCE,
+    )
     return kept
 
 
@@ -666,26 +815,41 @@ def _evaluation(signals, m: Measurements, ctx: _Context, graded_answers, measure
     return Evaluation(tuple(ordered), tuple(graded_answers), measured_grades)
 
 
-def evaluate_report(*, therapy: TherapyProfile, answers: Sequence[Answer],
-                    measurements: Measurements, baseline: Baseline,
-                    previous_grades: Mapping[str, int]) -> Evaluation:
+def evaluate_report(
+    *,
+    therapy: TherapyProfile,
+    answers: Sequence[Answer],
+    measurements: Measurements,
+    baseline: Baseline,
+    previous_grades: Mapping[str, int],
+) -> Evaluation:
     """Grade a patient's report. previous_grades holds each term's last grade of the same kind
     (composite for answered terms, CTCAE for measured terms)."""
     ctx = _Context(therapy, previous_grades, "report")
     signals, graded = [], []
     for answer in answers:
         term = answer.term
-        grade = None if term.presence else composite_grade(
-            term.attributes, answer.frequency, answer.severity, answer.interference)
+        grade = (
+            None
+            if term.presence
+            else composite_grade(
+                term.attributes, answer.frequency, answer.severity, answer.interference
+            )
+        )
         graded.append(GradedAnswer(term.slug, grade, term.slug in therapy.expected_terms))
         signals += _answer_signals(answer, grade, ctx)
     measured, measured_grades = _measurement_signals(measurements, baseline, ctx)
     return _evaluation(signals + measured, measurements, ctx, graded, measured_grades)
 
 
-def evaluate_visit(*, therapy: TherapyProfile, measurements: Measurements,
-                   adverse_events: Sequence[AdverseEventInput], baseline: Baseline,
-                   previous_grades: Mapping[str, int]) -> Evaluation:
+def evaluate_visit(
+    *,
+    therapy: TherapyProfile,
+    measurements: Measurements,
+    adverse_events: Sequence[AdverseEventInput],
+    baseline: Baseline,
+    previous_grades: Mapping[str, int],
+) -> Evaluation:
     """Grade a clinician's visit; previous_grades holds each term's last CTCAE grade."""
     ctx = _Context(therapy, previous_grades, "visit")
     signals = [s for event in adverse_events for s in _adverse_event_signals(event, ctx)]
@@ -708,21 +872,29 @@ def _events(events: Sequence[AdverseEventInput], slugs, min_grade: int = 1):
 
 def _il2_systolic_bp(m: Measurements, b: Baseline, events):
     if m.systolic_bp is not None and m.systolic_bp < SYSTOLIC_BP_BELOW_MMHG:
-        yield _criterion(WITHHOLD, f"Systolic BP {_num(m.systolic_bp)} mmHg < "
-                         f"{SYSTOLIC_BP_BELOW_MMHG} mmHg", PROLEUKIN_TABLE_2)
+        yield _criterion(
+            WITHHOLD,
+            f"Systolic BP {_num(m.systolic_bp)} mmHg < {SYSTOLIC_BP_BELOW_MMHG} mmHg",
+            PROLEUKIN_TABLE_2,
+        )
 
 
 def _il2_spo2(m: Measurements, b: Baseline, events):
     if m.spo2 is not None and m.spo2 < SPO2_BELOW_PCT:
-        yield _criterion(WITHHOLD, f"SpO₂ {_num(m.spo2)} % < {SPO2_BELOW_PCT:g} %",
-                         PROLEUKIN_TABLE_2)
+        yield _criterion(
+            WITHHOLD, f"SpO₂ {_num(m.spo2)} % < {SPO2_BELOW_PCT:g} %", PROLEUKIN_TABLE_2
+        )
 
 
 def _il2_mental_status(m: Measurements, b: Baseline, events):
     # Label row: "mental status change incl. moderate confusion or agitation" -> withhold.
     for e in _events(events, ("confusion", "agitation"), IL2_CONFUSION_WITHHOLD_GRADE):
-        yield _criterion(WITHHOLD, f"{e.term.ctcae_term} CTCAE grade {e.grade} ≥ "
-                         f"{IL2_CONFUSION_WITHHOLD_GRADE} (moderate)", PROLEUKIN_TABLE_2)
+        yield _criterion(
+            WITHHOLD,
+            f"{e.term.ctcae_term} CTCAE grade {e.grade} ≥ "
+            f"{IL2_CONFUSION_WITHHOLD_GRADE} (moderate)",
+            PROLEUKIN_TABLE_2,
+        )
 
 
 def _il2_heart_rate(m: Measurements, b: Baseline, events):
@@ -730,52 +902,73 @@ def _il2_heart_rate(m: Measurements, b: Baseline, events):
     if hr is not None and hr > HEART_RATE_ABOVE_BPM:
         yield _criterion(ABSOLUTE, f"Heart rate {_num(hr)} bpm > {HEART_RATE_ABOVE_BPM} bpm")
     elif hr is not None and hr >= IL2_HEART_RATE_RELATIVE_FROM_BPM:
-        yield _criterion(RELATIVE, f"Heart rate {_num(hr)} bpm in "
-                         f"{IL2_HEART_RATE_RELATIVE_FROM_BPM}–{HEART_RATE_ABOVE_BPM} bpm")
+        yield _criterion(
+            RELATIVE,
+            f"Heart rate {_num(hr)} bpm in "
+            f"{IL2_HEART_RATE_RELATIVE_FROM_BPM}–{HEART_RATE_ABOVE_BPM} bpm",
+        )
 
 
 def _il2_urine_output(m: Measurements, b: Baseline, events):
     urine = m.urine_output_ml_8h
     if urine is not None and urine < IL2_URINE_ABSOLUTE_BELOW_ML_8H:
-        yield _criterion(ABSOLUTE, f"Urine output {_num(urine)} mL in 8 h < "
-                         f"{IL2_URINE_ABSOLUTE_BELOW_ML_8H:g} mL")
+        yield _criterion(
+            ABSOLUTE,
+            f"Urine output {_num(urine)} mL in 8 h < {IL2_URINE_ABSOLUTE_BELOW_ML_8H:g} mL",
+        )
     elif urine is not None and urine <= IL2_URINE_RELATIVE_MAX_ML_8H:
-        yield _criterion(RELATIVE, f"Urine output {_num(urine)} mL in 8 h in "
-                         f"{IL2_URINE_ABSOLUTE_BELOW_ML_8H:g}–{IL2_URINE_RELATIVE_MAX_ML_8H:g} mL")
+        yield _criterion(
+            RELATIVE,
+            f"Urine output {_num(urine)} mL in 8 h in "
+            f"{IL2_URINE_ABSOLUTE_BELOW_ML_8H:g}–{IL2_URINE_RELATIVE_MAX_ML_8H:g} mL",
+        )
 
 
 def _il2_creatinine(m: Measurements, b: Baseline, events):
     value = m.creatinine_mg_dl
     if value is not None and value >= IL2_CREATININE_ABSOLUTE_FROM:
-        yield _criterion(ABSOLUTE, f"Creatinine {_num(value)} mg/dL ≥ "
-                         f"{IL2_CREATININE_ABSOLUTE_FROM} mg/dL")
+        yield _criterion(
+            ABSOLUTE, f"Creatinine {_num(value)} mg/dL ≥ {IL2_CREATININE_ABSOLUTE_FROM} mg/dL"
+        )
     elif value is not None and value >= IL2_CREATININE_RELATIVE_FROM:
-        yield _criterion(RELATIVE, f"Creatinine {_num(value)} mg/dL in "
-                         f"{IL2_CREATININE_RELATIVE_FROM}–<{IL2_CREATININE_ABSOLUTE_FROM} mg/dL")
+        yield _criterion(
+            RELATIVE,
+            f"Creatinine {_num(value)} mg/dL in "
+            f"{IL2_CREATININE_RELATIVE_FROM}–<{IL2_CREATININE_ABSOLUTE_FROM} mg/dL",
+        )
 
 
 def _il2_platelets(m: Measurements, b: Baseline, events):
     value = m.platelets_10e9_per_l
     if value is not None and value < IL2_PLATELETS_ABSOLUTE_BELOW:
-        yield _criterion(ABSOLUTE, f"Platelets {_num(value)} ×10⁹/L < "
-                         f"{IL2_PLATELETS_ABSOLUTE_BELOW:g} ×10⁹/L")
+        yield _criterion(
+            ABSOLUTE, f"Platelets {_num(value)} ×10⁹/L < {IL2_PLATELETS_ABSOLUTE_BELOW:g} ×10⁹/L"
+        )
     elif value is not None and value <= IL2_PLATELETS_RELATIVE_MAX:
-        yield _criterion(RELATIVE, f"Platelets {_num(value)} ×10⁹/L in "
-                         f"{IL2_PLATELETS_ABSOLUTE_BELOW:g}–{IL2_PLATELETS_RELATIVE_MAX:g} ×10⁹/L")
+        yield _criterion(
+            RELATIVE,
+            f"Platelets {_num(value)} ×10⁹/L in "
+            f"{IL2_PLATELETS_ABSOLUTE_BELOW:g}–{IL2_PLATELETS_RELATIVE_MAX:g} ×10⁹/L",
+        )
 
 
 def _il2_weight_gain(m: Measurements, b: Baseline, events):
     if m.weight_kg is not None and b.weight_kg:
         percent = weight_gain_percent(m.weight_kg, b.weight_kg)
         if percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
-            yield _criterion(RELATIVE, f"Weight gain {percent:.1f} % > "
-                             f"{IL2_WEIGHT_GAIN_ABOVE_PCT:g} % over baseline")
+            yield _criterion(
+                RELATIVE,
+                f"Weight gain {percent:.1f} % > {IL2_WEIGHT_GAIN_ABOVE_PCT:g} % over baseline",
+            )
 
 
 def _il2_resting_dyspnea(m: Measurements, b: Baseline, events):
     for e in _events(events, ("shortness_of_breath",), IL2_RESTING_DYSPNEA_GRADE):
-        yield _criterion(RELATIVE, f"{e.term.ctcae_term} CTCAE grade {e.grade} ≥ "
-                         f"{IL2_RESTING_DYSPNEA_GRADE} (resting dyspnea)")
+        yield _criterion(
+            RELATIVE,
+            f"{e.term.ctcae_term} CTCAE grade {e.grade} ≥ "
+            f"{IL2_RESTING_DYSPNEA_GRADE} (resting dyspnea)",
+        )
 
 
 def _il2_stopping_events(m: Measurements, b: Baseline, events):
@@ -787,14 +980,27 @@ def _il2_stopping_events(m: Measurements, b: Baseline, events):
 
 
 _IL2_DOSE_RULES = (
-    _il2_systolic_bp, _il2_spo2, _il2_mental_status, _il2_heart_rate, _il2_urine_output,
-    _il2_creatinine, _il2_platelets, _il2_weight_gain, _il2_resting_dyspnea, _il2_stopping_events,
+    _il2_systolic_bp,
+    _il2_spo2,
+    _il2_mental_status,
+    _il2_heart_rate,
+    _il2_urine_output,
+    _il2_creatinine,
+    _il2_platelets,
+    _il2_weight_gain,
+    _il2_resting_dyspnea,
+    _il2_stopping_events,
 )
 
 
-def dose_advice(*, therapy: TherapyProfile, measurements: Measurements,
-                adverse_events: Sequence[AdverseEventInput], baseline: Baseline,
-                holds_so_far: int) -> DoseAdvice | None:
+def dose_advice(
+    *,
+    therapy: TherapyProfile,
+    measurements: Measurements,
+    adverse_events: Sequence[AdverseEventInput],
+    baseline: Baseline,
+    holds_so_far: int,
+) -> DoseAdvice | None:
     """Advice for the next high-dose IL-2 dose (SpringerPlus 2015 combining rule); label withhold
     triggers hold the dose but do not count towards the three relative criteria."""
     if therapy.drug_class != IL2_HIGH_DOSE:
@@ -804,13 +1010,17 @@ def dose_advice(*, therapy: TherapyProfile, measurements: Measurements,
     if ABSOLUTE in kinds:
         return DoseAdvice("discontinue", criteria)
     if kinds.count(RELATIVE) >= IL2_RELATIVE_CRITERIA_TO_DISCONTINUE:
-        reason = (f"{kinds.count(RELATIVE)} relative criteria ≥ "
-                  f"{IL2_RELATIVE_CRITERIA_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})")
+        reason = (
+            f"{kinds.count(RELATIVE)} relative criteria ≥ "
+            f"{IL2_RELATIVE_CRITERIA_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
+        )
         return DoseAdvice("discontinue", (*criteria, reason))
     if not met:
         return DoseAdvice("give", ())
     if holds_so_far + 1 >= IL2_HELD_DOSES_TO_DISCONTINUE:
-        reason = (f"This would be held dose {holds_so_far + 1} ({holds_so_far} held so far) ≥ "
-                  f"{IL2_HELD_DOSES_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})")
+        reason = (
+            f"This would be held dose {holds_so_far + 1} ({holds_so_far} held so far) ≥ "
+            f"{IL2_HELD_DOSES_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
+        )
         return DoseAdvice("discontinue", (*criteria, reason))
     return DoseAdvice("hold", criteria)

@@ -30,12 +30,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_filters",
     "simple_history",
     "therapies",
     "tracker",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tracker.urls"
+# Form widgets may use the project's templates (templates/tracker/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "tracker.wsgi.application"
 
 TEMPLATES = [
@@ -121,7 +125,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Tests and `runserver` run without collectstatic; fall back to unhashed names there.
+# Production serves hashed, compressed files after `collectstatic` (whitenoise). `runserver`
+# with DEBUG serves them from the app directories; the test suite switches to plain storage.
 WHITENOISE_MANIFEST_STRICT = False
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

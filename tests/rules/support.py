@@ -47,41 +47,98 @@ PATIENT_TERMS = {
 ALDESLEUKIN = TherapyProfile(
     name="Aldesleukin (high dose)",
     drug_class="il2_high_dose",
-    expected_terms=frozenset({
-        "capillary_leak", "hypotension", "swelling", "generalized_edema", "weight_gain",
-        "pleural_effusion", "tachycardia", "atrial_fibrillation", "supraventricular_tachycardia",
-        "oliguria", "creatinine_increased", "fever", "chills", "fatigue", "malaise", "nausea",
-        "vomiting", "diarrhea", "decreased_appetite", "mouth_sores", "rash", "itching",
-        "bilirubin_increased", "platelets_decreased", "anemia", "confusion", "somnolence",
-        "agitation", "hallucinations", "sepsis", "shortness_of_breath", "dizziness", "hypoxia",
-    }),
+    expected_terms=frozenset(
+        {
+            "capillary_leak",
+            "hypotension",
+            "swelling",
+            "generalized_edema",
+            "weight_gain",
+            "pleural_effusion",
+            "tachycardia",
+            "atrial_fibrillation",
+            "supraventricular_tachycardia",
+            "oliguria",
+            "creatinine_increased",
+            "fever",
+            "chills",
+            "fatigue",
+            "malaise",
+            "nausea",
+            "vomiting",
+            "diarrhea",
+            "decreased_appetite",
+            "mouth_sores",
+            "rash",
+            "itching",
+            "bilirubin_increased",
+            "platelets_decreased",
+            "anemia",
+            "confusion",
+            "somnolence",
+            "agitation",
+            "hallucinations",
+            "sepsis",
+            "shortness_of_breath",
+            "dizziness",
+            "hypoxia",
+        }
+    ),
 )
 ANAKINRA = TherapyProfile(
     name="Anakinra",
     drug_class="il1_blocker",
-    expected_terms=frozenset({
-        "injection_site_reaction", "worsening_arthritis", "upper_respiratory_infection",
-        "headache", "nausea", "diarrhea", "sinusitis", "joint_aches", "flu_like_symptoms",
-        "abdominal_pain",
-    }),
+    expected_terms=frozenset(
+        {
+            "injection_site_reaction",
+            "worsening_arthritis",
+            "upper_respiratory_infection",
+            "headache",
+            "nausea",
+            "diarrhea",
+            "sinusitis",
+            "joint_aches",
+            "flu_like_symptoms",
+            "abdominal_pain",
+        }
+    ),
 )
 OPRELVEKIN = TherapyProfile(
     name="Oprelvekin",
     drug_class="il11",
-    expected_terms=frozenset({
-        "swelling", "generalized_edema", "weight_gain", "shortness_of_breath", "tachycardia",
-        "palpitations", "atrial_fibrillation", "pleural_effusion", "conjunctival_injection",
-        "fever", "syncope", "capillary_leak",
-    }),
+    expected_terms=frozenset(
+        {
+            "swelling",
+            "generalized_edema",
+            "weight_gain",
+            "shortness_of_breath",
+            "tachycardia",
+            "palpitations",
+            "atrial_fibrillation",
+            "pleural_effusion",
+            "conjunctival_injection",
+            "fever",
+            "syncope",
+            "capillary_leak",
+        }
+    ),
 )
 TOCILIZUMAB = TherapyProfile(
     name="Tocilizumab",
     drug_class="il6_blocker",
-    expected_terms=frozenset({
-        "upper_respiratory_infection", "nasopharyngitis", "headache", "hypertension",
-        "alt_increased", "dizziness", "rash", "infusion_related_reaction",
-        "injection_site_reaction",
-    }),
+    expected_terms=frozenset(
+        {
+            "upper_respiratory_infection",
+            "nasopharyngitis",
+            "headache",
+            "hypertension",
+            "alt_increased",
+            "dizziness",
+            "rash",
+            "infusion_related_reaction",
+            "injection_site_reaction",
+        }
+    ),
 )
 
 
@@ -90,23 +147,32 @@ def answer(slug, frequency=None, severity=None, interference=None, present=None)
 
 
 def adverse_event(slug, grade, ctcae_term=None) -> AdverseEventInput:
-    return AdverseEventInput(TermInfo(slug, ctcae_term or slug.replace("_", " ").capitalize()),
-                             grade)
+    return AdverseEventInput(
+        TermInfo(slug, ctcae_term or slug.replace("_", " ").capitalize()), grade
+    )
 
 
 NO_BASELINE = Baseline()
 
 
 def report(therapy=ALDESLEUKIN, answers=(), previous=None, baseline=NO_BASELINE, **measurements):
-    return evaluate_report(therapy=therapy, answers=list(answers),
-                           measurements=Measurements(**measurements), baseline=baseline,
-                           previous_grades=previous or {})
+    return evaluate_report(
+        therapy=therapy,
+        answers=list(answers),
+        measurements=Measurements(**measurements),
+        baseline=baseline,
+        previous_grades=previous or {},
+    )
 
 
 def visit(therapy=ALDESLEUKIN, events=(), previous=None, baseline=NO_BASELINE, **measurements):
-    return evaluate_visit(therapy=therapy, adverse_events=list(events),
-                          measurements=Measurements(**measurements), baseline=baseline,
-                          previous_grades=previous or {})
+    return evaluate_visit(
+        therapy=therapy,
+        adverse_events=list(events),
+        measurements=Measurements(**measurements),
+        baseline=baseline,
+        previous_grades=previous or {},
+    )
 
 
 def finding_for(evaluation, term):

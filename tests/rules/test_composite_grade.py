@@ -39,8 +39,10 @@ def test_composite_grade_matches_the_published_table(scores, expected):
         (("frequency", "severity"), {"frequency": 0, "severity": 4}),
         (("frequency", "interference"), {"frequency": 0, "interference": 3}),
         (("severity", "interference"), {"severity": 0, "interference": 4}),
-        (("frequency", "severity", "interference"),
-         {"frequency": 0, "severity": 4, "interference": 4}),
+        (
+            ("frequency", "severity", "interference"),
+            {"frequency": 0, "severity": 4, "interference": 4},
+        ),
     ],
 )
 def test_a_first_attribute_of_zero_makes_the_composite_zero(attributes, scores):
@@ -49,8 +51,11 @@ def test_a_first_attribute_of_zero_makes_the_composite_zero(attributes, scores):
 
 @pytest.mark.parametrize(
     "attributes",
-    [("frequency", "severity"), ("severity", "interference"),
-     ("frequency", "severity", "interference")],
+    [
+        ("frequency", "severity"),
+        ("severity", "interference"),
+        ("frequency", "severity", "interference"),
+    ],
 )
 def test_later_attributes_are_imputed_zero_when_the_first_is_zero(attributes):
     assert composite_grade(attributes, **{attributes[0]: 0}) == 0
@@ -101,9 +106,10 @@ _score = st.one_of(st.none(), st.integers(min_value=0, max_value=4))
 
 @given(
     attributes=st.lists(st.sampled_from(PRO_CTCAE_ATTRIBUTES), unique=True, max_size=3),
-    frequency=_score, severity=_score, interference=_score,
+    frequency=_score,
+    severity=_score,
+    interference=_score,
 )
-def test_composite_grade_is_always_0_to_3_or_missing(attributes, frequency, severity,
-                                                     interference):
+def test_composite_grade_is_always_0_to_3_or_missing(attributes, frequency, severity, interference):
     grade = composite_grade(tuple(attributes), frequency, severity, interference)
     assert grade is None or 0 <= grade <= 3

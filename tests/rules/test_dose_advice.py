@@ -11,8 +11,13 @@ GIVE, HOLD, DISCONTINUE = "give", "hold", "discontinue"
 
 
 def advise(events=(), holds_so_far=0, baseline=NO_BASELINE, therapy=ALDESLEUKIN, **measurements):
-    return dose_advice(therapy=therapy, measurements=Measurements(**measurements),
-                       adverse_events=list(events), baseline=baseline, holds_so_far=holds_so_far)
+    return dose_advice(
+        therapy=therapy,
+        measurements=Measurements(**measurements),
+        adverse_events=list(events),
+        baseline=baseline,
+        holds_so_far=holds_so_far,
+    )
 
 
 def test_only_high_dose_il2_gets_dose_advice():
@@ -26,17 +31,28 @@ def test_a_dose_is_given_when_no_criterion_is_met():
 @pytest.mark.parametrize(
     ("measurements", "decision"),
     [
-        ({"systolic_bp": 89}, HOLD), ({"systolic_bp": 90}, GIVE),
-        ({"spo2": 89.0}, HOLD), ({"spo2": 90.0}, GIVE),
-        ({"heart_rate": 99}, GIVE), ({"heart_rate": 100}, HOLD),
-        ({"heart_rate": 130}, HOLD), ({"heart_rate": 131}, DISCONTINUE),
-        ({"urine_output_ml_8h": 79.9}, DISCONTINUE), ({"urine_output_ml_8h": 80.0}, HOLD),
-        ({"urine_output_ml_8h": 160.0}, HOLD), ({"urine_output_ml_8h": 160.1}, GIVE),
-        ({"creatinine_mg_dl": 2.49}, GIVE), ({"creatinine_mg_dl": 2.5}, HOLD),
-        ({"creatinine_mg_dl": 2.99}, HOLD), ({"creatinine_mg_dl": 3.0}, DISCONTINUE),
-        ({"platelets_10e9_per_l": 29.9}, DISCONTINUE), ({"platelets_10e9_per_l": 30.0}, HOLD),
-        ({"platelets_10e9_per_l": 50.0}, HOLD), ({"platelets_10e9_per_l": 50.1}, GIVE),
-        ({"weight_kg": 115.0}, GIVE), ({"weight_kg": 115.1}, HOLD),
+        ({"systolic_bp": 89}, HOLD),
+        ({"systolic_bp": 90}, GIVE),
+        ({"spo2": 89.0}, HOLD),
+        ({"spo2": 90.0}, GIVE),
+        ({"heart_rate": 99}, GIVE),
+        ({"heart_rate": 100}, HOLD),
+        ({"heart_rate": 130}, HOLD),
+        ({"heart_rate": 131}, DISCONTINUE),
+        ({"urine_output_ml_8h": 79.9}, DISCONTINUE),
+        ({"urine_output_ml_8h": 80.0}, HOLD),
+        ({"urine_output_ml_8h": 160.0}, HOLD),
+        ({"urine_output_ml_8h": 160.1}, GIVE),
+        ({"creatinine_mg_dl": 2.49}, GIVE),
+        ({"creatinine_mg_dl": 2.5}, HOLD),
+        ({"creatinine_mg_dl": 2.99}, HOLD),
+        ({"creatinine_mg_dl": 3.0}, DISCONTINUE),
+        ({"platelets_10e9_per_l": 29.9}, DISCONTINUE),
+        ({"platelets_10e9_per_l": 30.0}, HOLD),
+        ({"platelets_10e9_per_l": 50.0}, HOLD),
+        ({"platelets_10e9_per_l": 50.1}, GIVE),
+        ({"weight_kg": 115.0}, GIVE),
+        ({"weight_kg": 115.1}, HOLD),
     ],
 )
 def test_each_measured_criterion_at_its_boundaries(measurements, decision):
@@ -46,9 +62,11 @@ def test_each_measured_criterion_at_its_boundaries(measurements, decision):
 @pytest.mark.parametrize(
     ("slug", "grade", "decision"),
     [
-        ("confusion", 1, GIVE), ("confusion", 2, HOLD),
+        ("confusion", 1, GIVE),
+        ("confusion", 2, HOLD),
         ("agitation", 2, HOLD),
-        ("shortness_of_breath", 2, GIVE), ("shortness_of_breath", 3, HOLD),
+        ("shortness_of_breath", 2, GIVE),
+        ("shortness_of_breath", 3, HOLD),
         ("atrial_fibrillation", 1, DISCONTINUE),
         ("supraventricular_tachycardia", 1, DISCONTINUE),
         ("ventricular_arrhythmia", 1, DISCONTINUE),
@@ -79,7 +97,8 @@ def test_three_relative_criteria_discontinue(measurements, decision):
 def test_the_count_of_relative_criteria_is_given_as_the_reason_to_discontinue():
     advice = advise(heart_rate=110, urine_output_ml_8h=120.0, creatinine_mg_dl=2.6)
     assert advice.criteria[-1] == (
-        "3 relative criteria ≥ 3: discontinue (SpringerPlus 2015, Table 1)")
+        "3 relative criteria ≥ 3: discontinue (SpringerPlus 2015, Table 1)"
+    )
 
 
 def test_label_withhold_triggers_do_not_count_towards_three_relative_criteria():
@@ -98,7 +117,8 @@ def test_the_third_held_dose_discontinues(holds_so_far, decision):
 def test_the_third_hold_is_given_as_the_reason_to_discontinue():
     advice = advise(heart_rate=110, holds_so_far=2)
     assert advice.criteria[-1] == (
-        "This would be held dose 3 (2 held so far) ≥ 3: discontinue (SpringerPlus 2015, Table 1)")
+        "This would be held dose 3 (2 held so far) ≥ 3: discontinue (SpringerPlus 2015, Table 1)"
+    )
 
 
 def test_earlier_holds_do_not_matter_when_no_criterion_is_met():
@@ -106,14 +126,21 @@ def test_earlier_holds_do_not_matter_when_no_criterion_is_met():
 
 
 def test_every_criterion_met_is_listed_with_value_threshold_and_source():
-    advice = advise([adverse_event("atrial_fibrillation", 2, "Atrial fibrillation")],
-                    systolic_bp=84.0, heart_rate=110.0, platelets_10e9_per_l=40.0)
-    assert advice == DoseAdvice(DISCONTINUE, (
-        "Systolic BP 84 mmHg < 90 mmHg: withhold (Proleukin label 2023, Table 2)",
-        "Heart rate 110 bpm in 100–130 bpm: relative criterion "
-        "(Dutcher et al., J Immunother Cancer 2014;2:26, Table 3)",
-        "Platelets 40 ×10⁹/L in 30–50 ×10⁹/L: relative criterion "
-        "(Dutcher et al., J Immunother Cancer 2014;2:26, Table 3)",
-        "Atrial fibrillation CTCAE grade 2 (any grade): absolute criterion "
-        "(Dutcher et al., J Immunother Cancer 2014;2:26, Table 3)",
-    ))
+    advice = advise(
+        [adverse_event("atrial_fibrillation", 2, "Atrial fibrillation")],
+        systolic_bp=84.0,
+        heart_rate=110.0,
+        platelets_10e9_per_l=40.0,
+    )
+    assert advice == DoseAdvice(
+        DISCONTINUE,
+        (
+            "Systolic BP 84 mmHg < 90 mmHg: withhold (Proleukin label 2023, Table 2)",
+            "Heart rate 110 bpm in 100–130 bpm: relative criterion "
+            "(Dutcher et al., J Immunother Cancer 2014;2:26, Table 3)",
+            "Platelets 40 ×10⁹/L in 30–50 ×10⁹/L: relative criterion "
+            "(Dutcher et al., J Immunother Cancer 2014;2:26, Table 3)",
+            "Atrial fibrillation CTCAE grade 2 (any grade): absolute criterion "
+            "(Dutcher et al., J Immunother Cancer 2014;2:26, Table 3)",
+        ),
+    )

@@ -66,10 +66,14 @@ def test_urine_output_below_80_ml_in_8_hours_is_ctcae_grade_3(ml_8h, grade):
 @pytest.mark.parametrize(
     ("creatinine", "grade"),
     [
-        (1.2, 0), (1.21, 1),  # > ULN
-        (1.8, 1), (1.81, 2),  # > 1.5 × ULN
-        (3.6, 2), (3.61, 3),  # > 3.0 × ULN
-        (7.2, 3), (7.21, 4),  # > 6.0 × ULN
+        (1.2, 0),
+        (1.21, 1),  # > ULN
+        (1.8, 1),
+        (1.81, 2),  # > 1.5 × ULN
+        (3.6, 2),
+        (3.61, 3),  # > 3.0 × ULN
+        (7.2, 3),
+        (7.21, 4),  # > 6.0 × ULN
     ],
 )
 def test_creatinine_grade_by_upper_limit_of_normal(creatinine, grade):
@@ -79,8 +83,10 @@ def test_creatinine_grade_by_upper_limit_of_normal(creatinine, grade):
 @pytest.mark.parametrize(
     ("creatinine", "grade"),
     [
-        (1.2, 0), (1.21, 2),  # > 1.5 × baseline 0.8
-        (2.4, 2), (2.41, 3),  # > 3.0 × baseline 0.8
+        (1.2, 0),
+        (1.21, 2),  # > 1.5 × baseline 0.8
+        (2.4, 2),
+        (2.41, 3),  # > 3.0 × baseline 0.8
     ],
 )
 def test_creatinine_grade_by_baseline(creatinine, grade):

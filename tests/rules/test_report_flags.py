@@ -23,21 +23,31 @@ from .support import (
 
 def test_an_expected_side_effect_at_composite_grade_1_is_info():
     finding = finding_for(report(ANAKINRA, [answer("nausea", 1, 1)]), "nausea")
-    assert (finding.level, finding.rule, finding.composite_grade) == (LEVEL_INFO,
-                                                                      "composite_grade", 1)
+    assert (finding.level, finding.rule, finding.composite_grade) == (
+        LEVEL_INFO,
+        "composite_grade",
+        1,
+    )
 
 
 def test_an_expected_side_effect_at_composite_grade_2_needs_review():
     finding = finding_for(report(ANAKINRA, [answer("nausea", 2, 2)]), "nausea")
-    assert (finding.level, finding.rule, finding.composite_grade) == (LEVEL_REVIEW,
-                                                                      "composite_grade", 2)
+    assert (finding.level, finding.rule, finding.composite_grade) == (
+        LEVEL_REVIEW,
+        "composite_grade",
+        2,
+    )
 
 
 def test_an_unexpected_side_effect_at_composite_grade_1_needs_review():
-    finding = finding_for(report(ANAKINRA, [answer("fatigue", severity=1, interference=0)]),
-                          "fatigue")
-    assert (finding.level, finding.rule, finding.expected) == (LEVEL_REVIEW,
-                                                               "unexpected_side_effect", False)
+    finding = finding_for(
+        report(ANAKINRA, [answer("fatigue", severity=1, interference=0)]), "fatigue"
+    )
+    assert (finding.level, finding.rule, finding.expected) == (
+        LEVEL_REVIEW,
+        "unexpected_side_effect",
+        False,
+    )
 
 
 def test_composite_grade_3_is_urgent():
@@ -61,8 +71,10 @@ def test_a_finding_shows_the_answers_behind_the_composite_grade():
 
 
 def test_each_answer_is_returned_with_its_composite_grade_and_expectedness():
-    evaluation = report(ANAKINRA, [answer("nausea", 3, 2), answer("fatigue", severity=0),
-                                   answer("rash", present=True)])
+    evaluation = report(
+        ANAKINRA,
+        [answer("nausea", 3, 2), answer("fatigue", severity=0), answer("rash", present=True)],
+    )
     assert evaluation.graded_answers == (
         GradedAnswer("nausea", 2, True),
         GradedAnswer("fatigue", 0, False),
@@ -71,21 +83,24 @@ def test_each_answer_is_returned_with_its_composite_grade_and_expectedness():
 
 
 def test_a_rise_of_exactly_2_grades_is_flagged_as_worsening():
-    finding = finding_for(report(ANAKINRA, [answer("nausea", 2, 2)], previous={"nausea": 0}),
-                          "nausea")
+    finding = finding_for(
+        report(ANAKINRA, [answer("nausea", 2, 2)], previous={"nausea": 0}), "nausea"
+    )
     assert finding.level == LEVEL_REVIEW
     assert "Worse by 2 grades since the last report (grade 0 → 2)." in finding.message
 
 
 def test_a_rise_of_1_grade_adds_nothing():
-    finding = finding_for(report(ANAKINRA, [answer("nausea", 2, 2)], previous={"nausea": 1}),
-                          "nausea")
+    finding = finding_for(
+        report(ANAKINRA, [answer("nausea", 2, 2)], previous={"nausea": 1}), "nausea"
+    )
     assert "Worse" not in finding.message
 
 
 def test_several_rules_on_one_term_give_one_finding_at_the_highest_level():
-    evaluation = report(ANAKINRA, [answer("fatigue", severity=4, interference=4)],
-                        previous={"fatigue": 1})
+    evaluation = report(
+        ANAKINRA, [answer("fatigue", severity=4, interference=4)], previous={"fatigue": 1}
+    )
     finding = finding_for(evaluation, "fatigue")
     assert (finding.level, finding.rule) == (LEVEL_URGENT, "composite_grade")
     assert finding.message == (
@@ -105,8 +120,11 @@ def test_the_same_term_answered_twice_gives_one_finding_for_the_worse_answer():
 
 def test_bleeding_reported_present_is_urgent():
     finding = finding_for(report(ALDESLEUKIN, [answer("bleeding", present=True)]), "bleeding")
-    assert (finding.level, finding.rule, finding.composite_grade) == (LEVEL_URGENT,
-                                                                      "bleeding_present", None)
+    assert (finding.level, finding.rule, finding.composite_grade) == (
+        LEVEL_URGENT,
+        "bleeding_present",
+        None,
+    )
 
 
 @pytest.mark.parametrize("present", [False, None])
@@ -135,8 +153,14 @@ def test_an_unexpected_presence_item_reported_present_needs_review():
 
 @pytest.mark.parametrize(
     ("temperature_c", "level", "grade"),
-    [(37.9, None, None), (38.0, LEVEL_INFO, 1), (39.0, LEVEL_INFO, 1), (39.1, LEVEL_REVIEW, 2),
-     (40.0, LEVEL_REVIEW, 2), (40.1, LEVEL_URGENT, 3)],
+    [
+        (37.9, None, None),
+        (38.0, LEVEL_INFO, 1),
+        (39.0, LEVEL_INFO, 1),
+        (39.1, LEVEL_REVIEW, 2),
+        (40.0, LEVEL_REVIEW, 2),
+        (40.1, LEVEL_URGENT, 3),
+    ],
 )
 def test_expected_fever_is_flagged_by_its_ctcae_grade(temperature_c, level, grade):
     evaluation = report(ALDESLEUKIN, temperature_c=temperature_c)
@@ -150,7 +174,10 @@ def test_expected_fever_is_flagged_by_its_ctcae_grade(temperature_c, level, grad
 def test_a_fever_finding_names_value_threshold_and_source():
     finding = finding_for(report(ALDESLEUKIN, temperature_c=38.5), "fever")
     assert (finding.value, finding.threshold, finding.source) == (
-        "38.5 °C", "≥ 38.0 °C", "NCI CTCAE v5.0 – Fever")
+        "38.5 °C",
+        "≥ 38.0 °C",
+        "NCI CTCAE v5.0 – Fever",
+    )
 
 
 @pytest.mark.parametrize(("temperature_c", "flagged"), [(37.9, False), (38.0, True)])
@@ -165,8 +192,11 @@ def test_any_fever_on_an_il6_blocker_is_urgent(temperature_c, flagged):
 
 def test_fever_on_a_therapy_that_does_not_list_it_needs_review():
     finding = finding_for(report(ANAKINRA, temperature_c=38.5), "fever")
-    assert (finding.level, finding.rule, finding.ctcae_grade) == (LEVEL_REVIEW,
-                                                                  "unexpected_side_effect", 1)
+    assert (finding.level, finding.rule, finding.ctcae_grade) == (
+        LEVEL_REVIEW,
+        "unexpected_side_effect",
+        1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -182,8 +212,9 @@ def test_a_red_flag_vital_sign_is_urgent(measurement, value, term, rule):
     assert (finding.level, finding.rule, finding.ctcae_grade) == (LEVEL_URGENT, rule, None)
 
 
-@pytest.mark.parametrize(("measurement", "value"),
-                         [("systolic_bp", 90), ("spo2", 90.0), ("heart_rate", 130)])
+@pytest.mark.parametrize(
+    ("measurement", "value"), [("systolic_bp", 90), ("spo2", 90.0), ("heart_rate", 130)]
+)
 def test_a_vital_sign_at_the_red_flag_threshold_raises_no_flag(measurement, value):
     assert report(ALDESLEUKIN, **{measurement: value}).findings == ()
 
@@ -200,8 +231,14 @@ def test_a_low_blood_pressure_finding_names_value_threshold_and_source():
 
 @pytest.mark.parametrize(
     ("weight_kg", "level", "grade"),
-    [(104.9, None, None), (105.0, LEVEL_INFO, 1), (109.9, LEVEL_INFO, 1), (110.0, LEVEL_REVIEW, 2),
-     (119.9, LEVEL_REVIEW, 2), (120.0, LEVEL_URGENT, 3)],
+    [
+        (104.9, None, None),
+        (105.0, LEVEL_INFO, 1),
+        (109.9, LEVEL_INFO, 1),
+        (110.0, LEVEL_REVIEW, 2),
+        (119.9, LEVEL_REVIEW, 2),
+        (120.0, LEVEL_URGENT, 3),
+    ],
 )
 def test_weight_gain_is_flagged_by_its_ctcae_grade(weight_kg, level, grade):
     evaluation = report(OPRELVEKIN, weight_kg=weight_kg, baseline=Baseline(weight_kg=100.0))
@@ -238,8 +275,15 @@ def test_urine_output_below_80_ml_in_8_hours_is_urgent(ml_8h, flagged):
 
 @pytest.mark.parametrize(
     ("platelets", "level", "grade"),
-    [(150.0, None, None), (149.9, LEVEL_INFO, 1), (75.0, LEVEL_INFO, 1), (74.9, LEVEL_REVIEW, 2),
-     (50.0, LEVEL_REVIEW, 2), (49.9, LEVEL_URGENT, 3), (24.9, LEVEL_URGENT, 4)],
+    [
+        (150.0, None, None),
+        (149.9, LEVEL_INFO, 1),
+        (75.0, LEVEL_INFO, 1),
+        (74.9, LEVEL_REVIEW, 2),
+        (50.0, LEVEL_REVIEW, 2),
+        (49.9, LEVEL_URGENT, 3),
+        (24.9, LEVEL_URGENT, 4),
+    ],
 )
 def test_platelet_count_is_flagged_by_its_ctcae_grade(platelets, level, grade):
     evaluation = report(ALDESLEUKIN, platelets_10e9_per_l=platelets)
@@ -251,15 +295,21 @@ def test_platelet_count_is_flagged_by_its_ctcae_grade(platelets, level, grade):
 
 
 def test_measured_grades_list_each_graded_measurement_at_grade_1_or_more():
-    evaluation = report(ALDESLEUKIN, temperature_c=38.4, weight_kg=111.0,
-                        platelets_10e9_per_l=200.0, systolic_bp=85,
-                        baseline=Baseline(weight_kg=100.0))
+    evaluation = report(
+        ALDESLEUKIN,
+        temperature_c=38.4,
+        weight_kg=111.0,
+        platelets_10e9_per_l=200.0,
+        systolic_bp=85,
+        baseline=Baseline(weight_kg=100.0),
+    )
     assert evaluation.measured_grades == {"fever": 1, "weight_gain": 2}
 
 
 def test_findings_come_most_urgent_first():
-    evaluation = report(ANAKINRA, [answer("nausea", 1, 1), answer("headache", 2, 2, 2)],
-                        systolic_bp=85)
+    evaluation = report(
+        ANAKINRA, [answer("nausea", 1, 1), answer("headache", 2, 2, 2)], systolic_bp=85
+    )
     assert [f.level for f in evaluation.findings] == [LEVEL_URGENT, LEVEL_REVIEW, LEVEL_INFO]
 
 
@@ -267,8 +317,14 @@ def test_findings_come_most_urgent_first():
 
 _score = st.one_of(st.none(), st.integers(min_value=0, max_value=4))
 _answers = st.lists(
-    st.builds(answer, st.sampled_from(sorted(PATIENT_TERMS)), _score, _score, _score,
-              st.one_of(st.none(), st.booleans())),
+    st.builds(
+        answer,
+        st.sampled_from(sorted(PATIENT_TERMS)),
+        _score,
+        _score,
+        _score,
+        st.one_of(st.none(), st.booleans()),
+    ),
     max_size=8,
 )
 

@@ -309,7 +309,9 @@ def test_an_attribute_the_term_lacks_is_named_in_the_error(patient, course):
         {"answers": [{"term": "diarrhea", "frequency": 2, "severity": 2}]},
         format="json",
     )
-    assert response.json()["answers"]["0"]["severity"] == ["This symptom has no “severity” question."]
+    assert response.json()["answers"]["0"]["severity"] == [
+        "This symptom has no “severity” question."
+    ]
 
 
 def test_never_skips_the_later_questions(patient, course):

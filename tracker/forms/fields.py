@@ -1,0 +1,125 @@
+"""Form fields for measurements in the units people use.
+
+A temperature is typed in °C or °F and a weight in kg or lb; the field converts to SI
+(°C, kg) and checks the plausible range of tracker/ranges.py in SI, so the message names the
+unit the person chose. French users type decimals with a comma (37,5): fields are localized.
+"""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .. import ranges, units
+
+
+class ValueWithUnitWidget(forms.MultiWidget):
+    """A number and its unit side by side; each part has its own accessible name."""
+
+    template_name = "tracker/widgets/value_with_unit.html"
+
+    def __init__(self, unit_choices, value_label, unit_label, attrs=None):
+        widgets = [
+            # Text, not type=number: a browser's number input refuses "37,5" in French.
+            forms.TextInput(
+                attrs={
+                    "inputmode": "decimal",
+                    "autocomplete": "off",
+                    "class": "form-control",
+                    "aria-label": value_label,
+                }
+            ),
+            forms.Select(
+                choices=unit_choices,
+                attrs={"class": "form-select flex-grow-0 w-auto", "aria-label": unit_label},
+            ),
+        ]
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        # Stored values are SI; show them in the first (SI) unit.
+        if value is None:
+            return [None, None]
+        return [value, None]
+
+
+class ValueWithUnitField(forms.MultiValueField):
+    si_unit = ""
+    unit_choices = ()
+    range = None
+    value_label = ""
+    unit_label = _("Unit")
+
+    def __init__(self, *, required=False, **kwargs):
+        fields = [
+            forms.DecimalField(max_digits=6, decimal_places=2, localize=True),
+            forms.ChoiceField(choices=self.unit_choices),
+        ]
+        kwargs.setdefault(
+            "widget", ValueWithUnitWidget(self.unit_choices, self.value_label, self.unit_label)
+        )
+        super().__init__(fields, required=required, require_all_fields=False, **kwargs)
+        self.widget.widgets[0].is_localized = True
+
+    def compress(self, data_list):
+        if not data_list or data_list[0] in (None, ""):
+            return None
+        value, unit = Decimal(data_list[0]), data_list[1] or self.si_unit
+        si_value = self.to_si(value, unit)
+        if not (self.range.low <= si_value <= self.range.high):
+            raise ValidationError(self.out_of_range_message(value, unit), code="out_of_range")
+        return si_value
+
+    def to_si(self, value, unit):
+        raise NotImplementedError
+
+    def out_of_range_message(self, value, unit):
+        return ranges._range_message(self.range.low, self.range.high, self.range.unit).replace(
+            "%%", "%"
+        )
+
+
+class TemperatureField(ValueWithUnitField):
+    si_unit = units.CELSIUS
+    unit_choices = ((units.CELSIUS, "°C"), (units.FAHRENHEIT, "°F"))
+    range = ranges.TEMPERATURE_C
+    value_label = _("Temperature")
+    unit_label = _("Temperature unit")
+
+    def to_si(self, value, unit):
+        return units.to_celsius(value, unit)
+
+    def out_of_range_message(self, value, unit):
+        low, high = self.range.low, self.range.high
+        if unit == units.CELSIUS and units.fahrenheit_to_celsius(value) >= low and value > high:
+            return _("%(value)s °C is not a body temperature. Was it in °F?") % {"value": value}
+        return _(
+            "Enter a temperature between %(low)s and %(high)s °C (%(low_f)s to %(high_f)s °F)."
+        ) % {
+            "low": low,
+            "high": high,
+            "low_f": units.celsius_to_fahrenheit(low),
+            "high_f": units.celsius_to_fahrenheit(high),
+        }
+
+
+class WeightField(ValueWithUnitField):
+    si_unit = units.KILOGRAM
+    unit_choices = ((units.KILOGRAM, "kg"), (units.POUND, "lb"))
+    range = ranges.WEIGHT_KG
+    value_label = _("Weight")
+    unit_label = _("Weight unit")
+
+    def to_si(self, value, unit):
+        return units.to_kg(value, unit)
+
+    def out_of_range_message(self, value, unit):
+        return _(
+            "Enter a weight between %(low)s and %(high)s kg (%(low_lb)s to %(high_lb)s lb)."
+        ) % {
+            "low": self.range.low,
+            "high": self.range.high,
+            "low_lb": units.kg_to_pounds(self.range.low),
+            "high_lb": units.kg_to_pounds(self.range.high),
+        }
