@@ -3,7 +3,7 @@
 
 from django.urls import include, path
 
-from . import urls_clinician, urls_exports, urls_patient
+from . import urls_accounts, urls_clinician, urls_exports, urls_patient
 from .views import common
 
 app_name = "tracker"
@@ -13,4 +13,5 @@ urlpatterns = [
     path("clinician/", include(urls_clinician)),
     path("my/", include(urls_patient)),
     path("exports/", include(urls_exports)),
+    path("accounts/", include(urls_accounts)),
 ]

@@ -1,0 +1,3 @@
+"""Account pages: patient invitations, setting and resetting passwords ("tracker" namespace)."""
+
+urlpatterns = []
