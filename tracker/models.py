@@ -6,6 +6,7 @@ only through it. Clinical records keep their history (django-simple-history) and
 """
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -217,7 +218,7 @@ class Course(models.Model):
         max_digits=4,
         decimal_places=2,
         default=_creatinine_uln_default,
-        validators=[MinValueValidator(0.3), MaxValueValidator(3)],
+        validators=[MinValueValidator(Decimal("0.3")), MaxValueValidator(Decimal("3"))],
     )
     platelets_lln_10e9_per_l = models.DecimalField(
         _("platelets lower limit of normal (×10⁹/L)"),
