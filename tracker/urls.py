@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -17,3 +19,13 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("tracker.web_urls")),
 ]
+
+
+def not_found(request, exception):
+    """API clients get JSON for any unknown /api/ path; people get the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -516,3 +516,28 @@ def test_clinician_off_the_team_cannot_see_or_acknowledge_a_flag(other_clinician
         client.post(f"/api/v1/flags/{urgent_flag.pk}/acknowledge/", {}, format="json").status_code
         == 404
     )
+
+
+def test_an_unknown_api_path_answers_json_404(clinician):
+    response = client_for(clinician).get("/api/v1/courses/null,null/visits/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"temperature_c": "38.5"}, "temperature_c"),
+        ({"systolic_bp": 120.5}, "systolic_bp"),
+        ({"systolic_bp": True}, "systolic_bp"),
+        ({"temperature_c": 37.0, "note": 0}, "note"),
+        ({"answers": [{"term": "rash", "present": "yes"}]}, "answers"),
+        ({"answers": {"term": "rash", "present": True}}, "answers"),
+    ],
+)
+def test_wrong_json_types_are_refused_not_coerced(patient, course, payload, field):
+    response = client_for(patient.user).post(reports_url(course), payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not SymptomReport.objects.exists()

@@ -19,6 +19,42 @@ from ..models import (
     Visit,
 )
 
+# --- Strict JSON types -------------------------------------------------------------------------
+
+# DRF coerces ("12" → 12, 0 → "0", "yes" → True). The contract (the OpenAPI schema) says which
+# JSON type each field takes; a client sending another type has a bug we should tell it about.
+_JSON_TYPES = (
+    (serializers.BooleanField, (bool,), _("Must be true or false.")),
+    (serializers.IntegerField, (int,), _("Must be a whole number.")),
+    (serializers.DecimalField, (int, float), _("Must be a number.")),
+    (serializers.CharField, (str,), _("Must be text.")),
+    (serializers.ChoiceField, (str,), _("Must be text.")),
+    (serializers.DateField, (str,), _("Must be a date as text (YYYY-MM-DD).")),
+    (serializers.DateTimeField, (str,), _("Must be a date and time as text (ISO 8601).")),
+    (serializers.RelatedField, (str,), _("Must be text.")),
+    (serializers.ListSerializer, (list,), _("Must be a list.")),
+)
+
+
+class StrictTypes:
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                for field_class, types, message in _JSON_TYPES:
+                    if isinstance(field, field_class):
+                        is_bool = isinstance(value, bool)
+                        if not isinstance(value, types) or (is_bool and bool not in types):
+                            errors[name] = [message]
+                        break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
 # --- Catalog ---------------------------------------------------------------------------------
 
 
@@ -66,7 +102,7 @@ class TherapySerializer(serializers.ModelSerializer):
 # --- Courses ---------------------------------------------------------------------------------
 
 
-class CourseSerializer(serializers.ModelSerializer):
+class CourseSerializer(StrictTypes, serializers.ModelSerializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
     patient_mrn = serializers.CharField(source="patient.mrn", read_only=True)
@@ -175,7 +211,7 @@ class FlagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FlagActionSerializer(serializers.Serializer):
+class FlagActionSerializer(StrictTypes, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -198,7 +234,7 @@ def _score():
     )
 
 
-class AnswerSerializer(serializers.Serializer):
+class AnswerSerializer(StrictTypes, serializers.Serializer):
     term = serializers.SlugRelatedField(slug_field="slug", queryset=_reportable_terms())
     frequency = _score()
     severity = _score()
@@ -292,7 +328,7 @@ def _refuse_repeats(terms, message):
         raise serializers.ValidationError(message % {"terms": ", ".join(repeated)})
 
 
-class VitalsInputSerializer(serializers.Serializer):
+class VitalsInputSerializer(StrictTypes, serializers.Serializer):
     """Home measurements, in SI units, checked against plausible ranges (tracker/ranges.py)."""
 
     temperature_c = _measurement(ranges.TEMPERATURE_C)
@@ -332,7 +368,7 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
 # --- Visits ----------------------------------------------------------------------------------
 
 
-class AdverseEventInputSerializer(serializers.Serializer):
+class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
     ctcae_term = serializers.CharField(
         help_text="CTCAE v5.0 term (e.g. “Hypotension”) or the vocabulary slug."
     )

@@ -1,0 +1,44 @@
+"""Document the error answers every operation can give, so clients (and schemathesis) know them.
+
+drf-spectacular documents the success answers from the serializers; the errors come from DRF's
+handling of authentication, permissions, scoping and validation, the same for every view.
+"""
+
+ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+# 400: a message (list of strings) per field; nested lists of answers are keyed by index.
+VALIDATION_ERROR = {
+    "type": "object",
+    "additionalProperties": True,
+    "description": "A message per field; `non_field_errors` for the request as a whole.",
+}
+
+
+def _json(ref, description):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
+
+
+def add_error_responses(result, generator, request, public):
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR
+    schemas["ValidationError"] = VALIDATION_ERROR
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", _json("Error", "Not signed in (no or bad token)."))
+            responses.setdefault("403", _json("Error", "Your role may not do this."))
+            if "{" in path:
+                responses.setdefault("404", _json("Error", "Not found or not in your scope."))
+            if method in ("post", "put", "patch"):
+                responses.setdefault("400", _json("ValidationError", "Invalid input."))
+            if path.endswith(("/acknowledge/", "/resolve/")):
+                responses.setdefault(
+                    "409", _json("Error", "The flag already moved (someone acted first).")
+                )
+    return result
