@@ -541,3 +541,19 @@ def test_wrong_json_types_are_refused_not_coerced(patient, course, payload, fiel
     assert response.status_code == 400
     assert field in response.json()
     assert not SymptomReport.objects.exists()
+
+
+@pytest.mark.parametrize("recorded_at", ["2999-01-01T00:00:00Z", "0213-09-10T02:35:31Z"])
+def test_a_visit_far_in_the_future_or_past_is_refused(clinician, course, recorded_at):
+    response = client_for(clinician).post(
+        visits_url(course), {"recorded_at": recorded_at, "systolic_bp": 120}, format="json"
+    )
+    assert response.status_code == 400
+    assert "recorded_at" in response.json()
+
+
+def test_a_nul_character_is_refused_at_the_field(patient, course):
+    response = client_for(patient.user).post(
+        reports_url(course), {"answers": [{"term": "na\x00usea", "frequency": 1}]}, format="json"
+    )
+    assert response.status_code == 400

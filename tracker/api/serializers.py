@@ -1,6 +1,9 @@
 """Serializers of the JSON API v1 (PRODUCT.md §7). The field names are a contract."""
 
+import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -49,6 +52,9 @@ class StrictTypes:
                         is_bool = isinstance(value, bool)
                         if not isinstance(value, types) or (is_bool and bool not in types):
                             errors[name] = [message]
+                        elif isinstance(value, str) and "\x00" in value:
+                            # PostgreSQL text cannot hold NUL; no person types one.
+                            errors[name] = [_("Must not contain NUL characters.")]
                         break
             if errors:
                 raise serializers.ValidationError(errors)
@@ -438,6 +444,11 @@ class VisitSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# A visit may be logged after the fact, and a baseline visit may precede the first dose.
+VISIT_CLOCK_SKEW = datetime.timedelta(minutes=5)
+VISIT_BEFORE_COURSE = datetime.timedelta(days=365)
+
+
 class VisitCreateSerializer(VitalsInputSerializer):
     recorded_at = serializers.DateTimeField(required=False)
     spo2 = _measurement(ranges.SPO2)
@@ -446,6 +457,16 @@ class VisitCreateSerializer(VitalsInputSerializer):
     creatinine_mg_dl = _measurement(ranges.CREATININE_MG_DL)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     adverse_events = AdverseEventInputSerializer(many=True, required=False, default=list)
+
+    def validate_recorded_at(self, value):
+        course = self.context["course"]
+        if value > timezone.now() + VISIT_CLOCK_SKEW:
+            raise serializers.ValidationError(_("A visit cannot be in the future."))
+        if value.date() < course.start_date - VISIT_BEFORE_COURSE:
+            raise serializers.ValidationError(
+                _("This is more than a year before the course started; check the date.")
+            )
+        return value
 
     def validate_adverse_events(self, events):
         _refuse_repeats(

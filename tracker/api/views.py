@@ -92,6 +92,9 @@ class _CourseChildView(ApiView, generics.ListCreateAPIView):
             )
         return self._course
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "course": self.course()}
+
     def create(self, request, *args, **kwargs):
         course = self.course()
         self.check_may_create(request.user, course)
