@@ -23,7 +23,7 @@ MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=node_modules
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test lint messages compilemessages lock system-packages test-system-packages
+.PHONY: install run test lint messages compilemessages lock system-packages test-system-packages backup
 
 install: system-packages $(STAMP) compilemessages
 
@@ -52,6 +52,11 @@ run: install
 	$(MANAGE) demo
 	@echo "Open http://$(HOST):$(PORT)/ (Ctrl-C stops the server)."
 	DEBUG=true $(MANAGE) runserver $(HOST):$(PORT)
+
+# A consistent backup while the app runs (SQLite online backup API, or pg_dump with DATABASE_URL).
+# Restore with: .venv/bin/python manage.py restore backups/<file> --yes (app servers stopped).
+backup: install
+	$(MANAGE) backup --output backups
 
 test: test-system-packages install
 	$(MANAGE) makemigrations --check --dry-run
