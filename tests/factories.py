@@ -38,6 +38,7 @@ class PatientUserFactory(UserFactory):
 class CareTeamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.CareTeam
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Care team {n}")
     phone = "+33 1 23 45 67 89"

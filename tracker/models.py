@@ -5,6 +5,7 @@ only through it. Clinical records keep their history (django-simple-history) and
 "entered in error" instead of being deleted.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -55,6 +56,17 @@ def _nothing_for(user):
     return user is None or not user.is_authenticated
 
 
+class NoDeleteQuerySet(models.QuerySet):
+    """Clinical data is never deleted, not even in bulk (which would skip model.delete())."""
+
+    def delete(self):
+        raise ValidationError(
+            _("Clinical records are not deleted; mark them as entered in error instead.")
+        )
+
+    delete.queryset_only = True
+
+
 class CareTeam(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     phone = models.CharField(
@@ -85,15 +97,18 @@ class CareTeam(models.Model):
         return self.phone or settings.CLINIC_PHONE
 
 
-class PatientQuerySet(models.QuerySet):
+class PatientQuerySet(NoDeleteQuerySet):
     def visible_to(self, user):
         if _nothing_for(user):
             return self.none()
         if user.sees_everything:
             return self
         if user.is_clinician:
-            on_team_courses = Course.objects.filter(care_team__members=user).values("patient_id")
-            return self.filter(models.Q(care_team__members=user) | models.Q(pk__in=on_team_courses))
+            # Subqueries, not joins: an OR across the members join would repeat a patient
+            # once per team member.
+            my_teams = CareTeam.objects.filter(members=user).values("pk")
+            on_team_courses = Course.objects.filter(care_team__in=my_teams).values("patient_id")
+            return self.filter(models.Q(care_team__in=my_teams) | models.Q(pk__in=on_team_courses))
         if user.is_patient:
             return self.filter(user=user)
         return self.none()
@@ -143,8 +158,11 @@ class Patient(models.Model):
     def full_name(self):
         return f"{self.given_name} {self.family_name}"
 
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Patients are not deleted; their records stay with their history."))
 
-class CourseQuerySet(models.QuerySet):
+
+class CourseQuerySet(NoDeleteQuerySet):
     def visible_to(self, user):
         if _nothing_for(user):
             return self.none()
@@ -244,12 +262,15 @@ class Course(models.Model):
     def __str__(self):
         return f"{self.therapy} – {self.patient.full_name} ({self.start_date:%Y-%m-%d})"
 
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Courses are not deleted; stop or complete them instead."))
+
     def clean(self):
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date is before the start date.")})
 
 
-class ClinicalRecordQuerySet(models.QuerySet):
+class ClinicalRecordQuerySet(NoDeleteQuerySet):
     """Records that hang off a course: scoped through the course."""
 
     def visible_to(self, user):
@@ -578,7 +599,7 @@ class FlagStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-class FlagQuerySet(models.QuerySet):
+class FlagQuerySet(NoDeleteQuerySet):
     def visible_to(self, user):
         return self.filter(course__in=Course.objects.visible_to(user))
 
@@ -665,6 +686,40 @@ class Flag(models.Model):
     def __str__(self):
         return f"{self.get_level_display()}: {self.term.ctcae_term}"
 
+    # What the system judged; fixed once raised. Only the workflow fields move.
+    JUDGEMENT_FIELDS = (
+        "course_id",
+        "report_id",
+        "visit_id",
+        "level",
+        "rule",
+        "term_id",
+        "ctcae_grade",
+        "composite_grade",
+        "expected",
+        "value",
+        "threshold",
+        "message",
+        "source",
+        "created_at",
+    )
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_judgement", None)
+        if loaded is not None and loaded != self._current_judgement():
+            raise FlagTransitionError(_("A flag's judgement never changes; raise a new flag."))
+        super().save(*args, **kwargs)
+        self._judgement = self._current_judgement()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        flag = super().from_db(db, field_names, values)
+        flag._judgement = flag._current_judgement()
+        return flag
+
+    def _current_judgement(self):
+        return tuple(getattr(self, name, None) for name in self.JUDGEMENT_FIELDS)
+
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Flags are never deleted."))
 
@@ -695,3 +750,68 @@ class Flag(models.Model):
         self.resolved_note = note
         self._change_reason = "resolved"
         self.save()
+
+
+# --- Patient portal: report drafts and reminder log -------------------------------------------
+
+
+class ReportDraftQuerySet(models.QuerySet):
+    def fresh(self):
+        """Drafts young enough to resume: PRO-CTCAE asks about the last 7 days, so answers
+        typed days ago no longer describe today (product choice, see MAX_AGE)."""
+        return self.filter(updated_at__gte=timezone.now() - ReportDraft.MAX_AGE)
+
+
+class ReportDraft(models.Model):
+    """A symptom report in progress: what the patient typed at each step, as typed.
+
+    Kept on the server (not in the session) so that it survives an expired session, a closed
+    browser or a validation error. Nothing clinical is recorded until the report is sent;
+    then the draft is deleted.
+    """
+
+    MAX_AGE = datetime.timedelta(hours=24)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_drafts"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="report_drafts")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReportDraftQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="one_report_draft_per_course"),
+        ]
+        verbose_name = _("report draft")
+        verbose_name_plural = _("report drafts")
+
+    def __str__(self):
+        return f"draft {self.user_id}/{self.course_id}"
+
+
+class ReminderLog(models.Model):
+    """One reporting reminder sent for one due date of a course.
+
+    The unique constraint is what makes `send_reminders` idempotent: the row is inserted in the
+    same transaction that sends the e-mail, so a re-run or a concurrent run cannot send twice.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reminders")
+    due_date = models.DateField(_("report due on"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "due_date"], name="one_reminder_per_due_date"
+            ),
+        ]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+
+    def __str__(self):
+        return f"reminder {self.course_id} {self.due_date}"

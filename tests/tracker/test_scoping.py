@@ -52,3 +52,33 @@ def test_reports_and_flags_are_scoped_through_their_course(
     )
     assert {r.course for r in SymptomReport.objects.visible_to(clinician)} == {course}
     assert {f.course for f in Flag.objects.visible_to(clinician)} == {course}
+
+
+def test_a_flag_judgement_cannot_be_edited(patient, course):
+    from tracker.models import FlagTransitionError
+
+    report = services.submit_report(
+        course=course, by=patient.user, measurements={"temperature_c": 38.2}
+    )
+    flag = Flag.objects.get(report=report)
+    flag.level = "info"
+    with pytest.raises(FlagTransitionError):
+        flag.save()
+    assert Flag.objects.get(pk=flag.pk).level == "review"
+
+
+def test_a_flag_is_never_deleted(patient, course):
+    from django.core.exceptions import ValidationError
+
+    services.submit_report(course=course, by=patient.user, measurements={"temperature_c": 38.2})
+    with pytest.raises(ValidationError):
+        Flag.objects.get().delete()
+    assert Flag.objects.count() == 1
+
+
+def test_a_patient_appears_once_for_a_clinician_whose_team_has_several_members(
+    clinician, care_team, patient
+):
+    care_team.members.add(factories.ClinicianFactory(), factories.ClinicianFactory())
+    factories.CourseFactory(patient=patient)
+    assert Patient.objects.visible_to(clinician).get() == patient

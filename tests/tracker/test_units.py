@@ -68,3 +68,9 @@ def test_temperatures_at_the_plausible_limits_are_accepted(value, unit):
 
 def test_empty_measurements_are_allowed():
     assert clean({}).cleaned_data == {"temperature": None, "weight": None}
+
+
+def test_an_empty_number_with_a_unit_chosen_means_not_measured():
+    form = clean({"temperature_0": "", "temperature_1": "F", "weight_0": "", "weight_1": "lb"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {"temperature": None, "weight": None}

@@ -52,9 +52,11 @@ class ValueWithUnitField(forms.MultiValueField):
     unit_label = _("Unit")
 
     def __init__(self, *, required=False, **kwargs):
+        # The unit menu always sends a unit, so the parts must be optional for an empty
+        # number to mean "not measured" rather than "incomplete".
         fields = [
-            forms.DecimalField(max_digits=6, decimal_places=2, localize=True),
-            forms.ChoiceField(choices=self.unit_choices),
+            forms.DecimalField(max_digits=6, decimal_places=2, localize=True, required=False),
+            forms.ChoiceField(choices=self.unit_choices, required=False),
         ]
         kwargs.setdefault(
             "widget", ValueWithUnitWidget(self.unit_choices, self.value_label, self.unit_label)
