@@ -5,25 +5,39 @@ The clinical judgement itself is in `tracker.rules` (pure Python); this module g
 inputs from the database and stores its outputs.
 """
 
+import datetime
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
-from therapies.models import SideEffectTerm
+from therapies.models import Setting, SideEffectTerm
 
-from . import rules
+from . import emails, rules, schedule
 from .models import (
     AdverseEvent,
     Course,
     DoseAdministration,
     DoseStatus,
     Flag,
+    Patient,
+    ReminderLog,
     ReportSource,
+    Role,
     SymptomAnswer,
     SymptomReport,
+    User,
     Visit,
 )
 
@@ -343,3 +357,370 @@ def acknowledge_flag(*, flag: Flag, by, note: str = "") -> Flag:
 
 def resolve_flag(*, flag: Flag, by, note: str = "") -> Flag:
     return _transition(flag, "resolve", by=by, note=note)
+
+
+# --- Corrections ---------------------------------------------------------------------------------
+
+# What a correction may change on each kind of record. Answers of a report are not edited one
+# by one: a wrong report is marked entered in error and recorded again.
+CORRECTABLE_FIELDS = {
+    Visit: ("recorded_at", *VISIT_MEASUREMENTS, "notes"),
+    SymptomReport: ("reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"),
+    AdverseEvent: ("grade", "attribution", "action", "onset_date"),
+}
+ENTERED_IN_ERROR_NOTE = "Record entered in error: {reason}"
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why.")})
+    return reason
+
+
+def _locked(record):
+    # Two clinicians correcting the same record at once are serialised: the second one works
+    # on the first one's saved values instead of overwriting them with stale ones.
+    return type(record).objects.select_for_update().get(pk=record.pk)
+
+
+def _is_in_error(record) -> bool:
+    if record.entered_in_error:
+        return True
+    return isinstance(record, AdverseEvent) and record.visit.entered_in_error
+
+
+def _visit_evaluation(visit: Visit):
+    """The rules' judgement of a visit as it stands (its measurements as set on `visit`, its
+    current adverse events as stored), with the dose advice for the next dose."""
+    course = visit.course
+    profile = therapy_profile(course)
+    events = list(AdverseEvent.objects.current().filter(visit=visit).select_related("term"))
+    rule_events = [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
+    measurements = _measurements(
+        {name: getattr(visit, name) for name in VISIT_MEASUREMENTS}, VISIT_MEASUREMENTS
+    )
+    course_baseline = baseline(course)
+    evaluation = rules.evaluate_visit(
+        therapy=profile,
+        measurements=measurements,
+        adverse_events=rule_events,
+        baseline=course_baseline,
+        previous_grades=_previous_ae_grades(course, [e.term for e in events], visit.recorded_at),
+    )
+    advice = rules.dose_advice(
+        therapy=profile,
+        measurements=measurements,
+        adverse_events=rule_events,
+        baseline=course_baseline,
+        # As when the visit was recorded: the doses held before it.
+        holds_so_far=course.doses.current()
+        .filter(status=DoseStatus.HELD, scheduled_at__lt=visit.recorded_at)
+        .count(),
+    )
+    stored_advice = (
+        None if advice is None else {"decision": advice.decision, "criteria": list(advice.criteria)}
+    )
+    return evaluation, stored_advice
+
+
+def _report_evaluation(report: SymptomReport):
+    course = report.course
+    answers = list(SymptomAnswer.objects.current().filter(report=report).select_related("term"))
+    return rules.evaluate_report(
+        therapy=therapy_profile(course),
+        answers=[
+            rules.Answer(
+                term=term_info(a.term),
+                frequency=a.frequency,
+                severity=a.severity,
+                interference=a.interference,
+                present=a.present,
+            )
+            for a in answers
+        ],
+        measurements=_measurements(
+            {name: getattr(report, name) for name in REPORT_MEASUREMENTS}, REPORT_MEASUREMENTS
+        ),
+        baseline=baseline(course),
+        previous_grades=_previous_answer_grades(
+            course, [a.term for a in answers], report.reported_at
+        ),
+    )
+
+
+def _raise_new_findings(course, findings, *, report=None, visit=None) -> list[Flag]:
+    """Flags for the findings not already flagged on this record.
+
+    Already flagged means a flag of the record on the same term at the same or a higher level
+    (whatever its status). A correction that makes a term worse (grade 2 -> 3) therefore raises
+    a new, higher flag; the existing flags are never changed.
+    """
+    existing = Flag.objects.filter(report=report) if report else Flag.objects.filter(visit=visit)
+    flagged = {}
+    for slug, level in existing.values_list("term__slug", "level"):
+        if slug not in flagged or rules.LEVEL_ORDER[level] > rules.LEVEL_ORDER[flagged[slug]]:
+            flagged[slug] = level
+    new = [
+        f
+        for f in findings
+        if f.term not in flagged or rules.LEVEL_ORDER[f.level] > rules.LEVEL_ORDER[flagged[f.term]]
+    ]
+    return _save_flags(course, new, report=report, visit=visit)
+
+
+def _save_with_history(record, *, by, reason):
+    record._change_reason = reason
+    record._history_user = by
+    record.save()
+
+
+@transaction.atomic
+def correct_record(*, record, by, changes: Mapping, reason: str):
+    """Correct a visit, a symptom report or an adverse event, with the reason in its history.
+
+    Visits and reports (and the visit of a corrected adverse event) are judged again by the
+    rules: findings not already flagged on the record raise new flags; existing flags never
+    change. The returned record carries `.changed_fields` and `.flags_raised`.
+    """
+    reason = _required_reason(reason)
+    allowed = CORRECTABLE_FIELDS[type(record)]
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValueError(f"not correctable on {type(record).__name__}: {sorted(unknown)}")
+    record = _locked(record)
+    if _is_in_error(record):
+        raise ValidationError(_("This record was marked entered in error; it is not corrected."))
+    changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
+    record.changed_fields = list(changed)
+    record.flags_raised = []
+    if not changed:
+        return record
+    for name, value in changed.items():
+        setattr(record, name, value)
+    record.full_clean()
+
+    if isinstance(record, Visit):
+        evaluation, record.dose_advice = _visit_evaluation(record)
+        _save_with_history(record, by=by, reason=reason)
+        record.flags_raised = _raise_new_findings(record.course, evaluation.findings, visit=record)
+    elif isinstance(record, SymptomReport):
+        _save_with_history(record, by=by, reason=reason)
+        record.flags_raised = _raise_new_findings(
+            record.course, _report_evaluation(record).findings, report=record
+        )
+    else:  # an adverse event: its visit is judged again with the corrected grade
+        _save_with_history(record, by=by, reason=reason)
+        visit = _locked(record.visit)
+        evaluation, advice = _visit_evaluation(visit)
+        if advice != visit.dose_advice:
+            visit.dose_advice = advice
+            _save_with_history(
+                visit, by=by, reason=_("Dose advice updated: adverse event corrected (%s)") % reason
+            )
+        record.flags_raised = _raise_new_findings(visit.course, evaluation.findings, visit=visit)
+    log.info(
+        "record corrected %s id=%s fields=%s flags=%d",
+        type(record).__name__,
+        record.pk,
+        ",".join(changed),
+        len(record.flags_raised),
+    )
+    return record
+
+
+@transaction.atomic
+def mark_entered_in_error(*, record, by, reason: str):
+    """Mark a visit, report or adverse event as entered in error and resolve its flags.
+
+    The record stays (history, exports) but leaves grades, side effects and charts. Its open
+    or acknowledged flags are resolved with the reason; for an adverse event, the visit's flags
+    on that term (or a capillary-leak pattern) are resolved when the visit no longer shows
+    them without it. The returned record carries `.flags_resolved`.
+    """
+    reason = _required_reason(reason)
+    record = _locked(record)
+    if _is_in_error(record):
+        raise ValidationError(_("This record is already marked entered in error."))
+    record.entered_in_error = True
+    record.entered_in_error_reason = reason
+    try:
+        record.full_clean()
+    except ValidationError as error:
+        if "entered_in_error_reason" in error.error_dict:
+            raise ValidationError({"reason": error.error_dict["entered_in_error_reason"]}) from None
+        raise
+    _save_with_history(record, by=by, reason=reason)
+
+    if isinstance(record, AdverseEvent):
+        evaluation, _advice = _visit_evaluation(record.visit)
+        still_found = {f.term for f in evaluation.findings}
+        flags = (
+            Flag.objects.filter(visit=record.visit)
+            .unresolved()
+            .filter(term__slug__in={record.term.slug, rules.CAPILLARY_LEAK.slug} - still_found)
+        )
+    else:
+        flags = record.flags.unresolved()
+    note = ENTERED_IN_ERROR_NOTE.format(reason=reason)
+    record.flags_resolved = []
+    for flag in flags.select_for_update():
+        flag.resolve(by=by, note=note)
+        record.flags_resolved.append(flag)
+    log.info(
+        "record entered in error %s id=%s flags resolved=%d",
+        type(record).__name__,
+        record.pk,
+        len(record.flags_resolved),
+    )
+    return record
+
+
+# --- Patient accounts and reporting reminders (patient portal) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Invitation:
+    user: object
+    link: str  # the one-time set-password link, absolute
+
+
+def _set_password_link(user, site_url: str) -> str:
+    """A one-time link: Django's token changes once the password is set (or after
+    PASSWORD_RESET_TIMEOUT), so a used or old link no longer works."""
+    path = reverse(
+        "tracker:password-set",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return site_url.rstrip("/") + path
+
+
+@transaction.atomic
+def invite_patient(*, patient: Patient, by, site_url: str, email="", language="") -> Invitation:
+    """Open a patient's account and e-mail them a link to choose a password.
+
+    For an account whose password was never chosen, sends a new link instead. The account is
+    created without a usable password: nobody can sign in with it until the patient has used
+    the link. The e-mail goes once the transaction commits.
+    """
+    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    user = patient.user
+    if user is None:
+        if not email:
+            raise ValidationError({"email": _("Enter the patient's e-mail address.")})
+        user = User(
+            username=email,
+            email=email,
+            role=Role.PATIENT,
+            first_name=patient.given_name,
+            last_name=patient.family_name,
+            preferred_language=language or settings.LANGUAGE_CODE,
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+        patient.user = user
+        patient._change_reason = "patient account opened"
+        patient.save(update_fields=["user"])
+    elif user.has_usable_password():
+        raise ValidationError(
+            _("This patient has already chosen a password; they can reset it when signing in.")
+        )
+    link = _set_password_link(user, site_url)
+    emails.send(
+        "patient_invitation",
+        to=user.email,
+        context={
+            "patient": patient,
+            "user": user,
+            "link": link,
+            "care_team": patient.care_team,
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        },
+        language=user.preferred_language,
+    )
+    log.info("patient account invitation patient=%s user=%s by=%s", patient.pk, user.pk, by.pk)
+    return Invitation(user=user, link=link)
+
+
+# Reminders go out in the daytime only (local time of the clinic): a product choice, so that a
+# cron job every 15 minutes never wakes anyone up.
+REMINDER_FROM_HOUR = 9
+REMINDER_UNTIL_HOUR = 20
+
+
+def _courses_to_remind(today):
+    return (
+        Course.objects.active()
+        .filter(
+            therapy__setting=Setting.OUTPATIENT,
+            start_date__lte=today,
+            patient__user__is_active=True,
+        )
+        .exclude(patient__user__email="")
+        # Not before the patient has chosen a password: they could not sign in to report.
+        .exclude(patient__user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .select_related("patient__user", "therapy", "care_team")
+        .annotate(
+            last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False))
+        )
+    )
+
+
+def send_due_reminders(*, now=None, site_url: str = "") -> int:
+    """E-mail each outpatient whose report is due today (or overdue) once per due date.
+
+    Idempotent, for cron: the ReminderLog row of (course, due date) is inserted in the same
+    transaction that sends the e-mail, so a second or concurrent run finds it and skips; a
+    failed send rolls the row back and the next run tries again. Returns how many were sent.
+    """
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    if not REMINDER_FROM_HOUR <= local.hour < REMINDER_UNTIL_HOUR:
+        return 0
+    today = local.date()
+    site_url = site_url or getattr(settings, "SITE_URL", "http://127.0.0.1:8000")
+    sent = 0
+    for course in _courses_to_remind(today):
+        last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
+        due = schedule.next_report_due(
+            start_date=course.start_date, last_report_on=last, today=today
+        )
+        if due <= today and _send_reminder(course, due, now, site_url):
+            sent += 1
+    return sent
+
+
+def _send_reminder(course, due, now, site_url) -> bool:
+    user = course.patient.user
+    due_from = timezone.make_aware(datetime.datetime.combine(due, datetime.time.min))
+    try:
+        with transaction.atomic():
+            # A report that came in since the list was read answers this due date already.
+            if course.reports.current().filter(reported_at__gte=due_from).exists():
+                return False
+            ReminderLog.objects.create(course=course, due_date=due, sent_at=now)
+            emails.send_now(
+                "report_reminder",
+                to=user.email,
+                context={
+                    "user": user,
+                    "course": course,
+                    "due_date": due,
+                    "overdue": due < timezone.localtime(now).date(),
+                    "link": site_url.rstrip("/")
+                    + reverse("tracker:patient-report-create", args=[course.pk]),
+                    "phone": course.care_team.phone_for_patients,
+                },
+                language=user.preferred_language,
+            )
+    except IntegrityError:
+        return False  # another run sent it
+    except Exception:
+        log.exception("reminder not sent course=%s due=%s; next run retries", course.pk, due)
+        return False
+    log.info("reminder sent course=%s due=%s", course.pk, due)
+    return True

@@ -1,0 +1,301 @@
+"""Creating and editing a course; the course page and its charts."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from therapies.models import Therapy
+from tracker import services
+from tracker.models import Course, DoseStatus
+
+from .conftest import htmx, term
+
+pytestmark = pytest.mark.django_db
+
+
+def course_form_data(therapy, care_team, **overrides):
+    return {
+        "therapy": therapy.pk,
+        "indication": "Rheumatoid arthritis",
+        "regimen": "",
+        "status": "active",
+        "start_date": "2026-03-02",
+        "end_date": "",
+        "care_team": care_team.pk,
+        "baseline_weight_kg_0": "154",
+        "baseline_weight_kg_1": "lb",
+        "baseline_temperature_c_0": "98.6",
+        "baseline_temperature_c_1": "F",
+        "baseline_systolic_bp": "124",
+        "baseline_diastolic_bp": "78",
+        "baseline_heart_rate": "70",
+        "baseline_creatinine_mg_dl": "0.9",
+        "creatinine_uln_mg_dl": "1.2",
+        "platelets_lln_10e9_per_l": "150",
+        **overrides,
+    }
+
+
+# --- Create and edit ------------------------------------------------------------------------------
+
+
+def test_create_a_course_with_the_therapys_regimen_and_baselines_in_si(
+    client, clinician, patient, care_team
+):
+    anakinra = Therapy.objects.get(slug="anakinra")
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:course-create", args=[patient.pk]),
+        course_form_data(anakinra, care_team),
+    )
+    course = Course.objects.get(patient=patient)
+    assert response["Location"] == reverse("tracker:course-detail", args=[course.pk])
+    assert course.regimen == anakinra.regimen
+    assert course.baseline_weight_kg == Decimal("69.9")  # 154 lb
+    assert course.baseline_temperature_c == Decimal("37.0")  # 98.6 °F
+    assert course.created_by == clinician
+
+
+def test_a_typed_regimen_is_kept(client, clinician, patient, care_team):
+    client.force_login(clinician)
+    client.post(
+        reverse("tracker:course-create", args=[patient.pk]),
+        course_form_data(Therapy.objects.get(slug="anakinra"), care_team, regimen="100 mg daily"),
+    )
+    assert Course.objects.get(patient=patient).regimen == "100 mg daily"
+
+
+def test_the_care_team_must_be_one_of_the_clinicians(
+    client, clinician, patient, care_team, other_care_team
+):
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:course-create", args=[patient.pk]),
+        course_form_data(Therapy.objects.get(slug="anakinra"), other_care_team),
+    )
+    assert response.status_code == 200
+    assert "care_team" in response.context["form"].errors
+    assert not Course.objects.exists()
+
+
+def test_a_withdrawn_therapy_is_not_offered(client, clinician, patient, care_team):
+    withdrawn = Therapy.objects.get(slug="oprelvekin")
+    withdrawn.is_active = False
+    withdrawn.save()
+    client.force_login(clinician)
+    form = client.get(reverse("tracker:course-create", args=[patient.pk])).context["form"]
+    assert withdrawn not in form.fields["therapy"].queryset
+
+
+def test_bad_baselines_are_refused_at_the_field(client, clinician, patient, care_team):
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:course-create", args=[patient.pk]),
+        course_form_data(
+            Therapy.objects.get(slug="anakinra"),
+            care_team,
+            baseline_temperature_c_0="98.6",
+            baseline_temperature_c_1="C",
+            baseline_systolic_bp="1200",
+        ),
+    )
+    errors = response.context["form"].errors
+    assert "Was it in °F?" in errors["baseline_temperature_c"][0]
+    assert "baseline_systolic_bp" in errors
+    assert not Course.objects.exists()
+    assert 'value="1200"' in response.text  # what was typed is shown again
+
+
+def test_regimen_fragment_fills_the_therapys_regimen(client, clinician):
+    tocilizumab = Therapy.objects.get(slug="tocilizumab")
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:therapy-regimen"), {"therapy": tocilizumab.pk}, **htmx())
+    assert 'id="div_id_regimen"' in response.text
+    assert tocilizumab.regimen.split("\n")[0][:40] in response.text
+
+
+def test_editing_a_course_needs_a_reason_kept_in_history(client, clinician, course, care_team):
+    client.force_login(clinician)
+    url = reverse("tracker:course-edit", args=[course.pk])
+    data = course_form_data(course.therapy, care_team, status="stopped", start_date="2026-03-01")
+    response = client.post(url, data)
+    assert "reason" in response.context["form"].errors
+    course.refresh_from_db()
+    assert course.status == "active"
+
+    client.post(url, {**data, "reason": "Stopped for infection"})
+    course.refresh_from_db()
+    assert course.status == "stopped"
+    latest = course.history.latest()
+    assert latest.history_change_reason == "Stopped for infection"
+    assert latest.history_user == clinician
+
+
+def test_editing_nothing_saves_no_version(client, clinician, course, care_team):
+    course.regimen = course.therapy.regimen  # an empty regimen would be filled in
+    course.save()
+    client.force_login(clinician)
+    form = client.get(reverse("tracker:course-edit", args=[course.pk])).context["form"]
+    versions = course.history.count()
+    data = {name: ("" if value is None else value) for name, value in form.initial.items()}
+    data.update(
+        {
+            "therapy": course.therapy.pk,
+            "care_team": care_team.pk,
+            "start_date": course.start_date.isoformat(),
+            "baseline_weight_kg_0": "70.0",
+            "baseline_weight_kg_1": "kg",
+            "baseline_temperature_c_0": "36.8",
+            "baseline_temperature_c_1": "C",
+            "reason": "checking",
+        }
+    )
+    response = client.post(reverse("tracker:course-edit", args=[course.pk]), data, follow=True)
+    assert "Nothing was changed." in response.text
+    assert course.history.count() == versions
+
+
+# --- Course page ----------------------------------------------------------------------------------
+
+
+def visit(course, by, hours_ago, **measurements):
+    return services.record_visit(
+        course=course,
+        by=by,
+        recorded_at=timezone.now() - datetime.timedelta(hours=hours_ago),
+        measurements=measurements,
+        adverse_events=[services.AdverseEventInput(term=term("chills"), grade=2)],
+    )
+
+
+def test_course_page_shows_side_effects_against_the_expected_set(client, clinician, il2_course):
+    visit(il2_course, clinician, 2, systolic_bp=118)
+    services.submit_report(
+        course=il2_course,
+        by=clinician,
+        answers=[services.AnswerInput(term=term("palpitations"), frequency=2, severity=1)],
+    )
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    rows = {row.term.slug: row for row in response.context["summary"].side_effects}
+    assert rows["chills"].expected is True
+    assert rows["chills"].worst_ctcae_grade == 2
+    assert rows["palpitations"].expected is False
+    assert "Not expected" in response.text
+
+
+def test_course_page_shows_the_high_dose_il2_dose_advice(client, clinician, il2_course):
+    visit(il2_course, clinician, 1, systolic_bp=82)
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    assert response.context["dose_advice"]["decision"] == "hold"
+    assert "Systolic BP 82 mmHg &lt; 90 mmHg" in response.text
+    assert 'id="dose-advice"' in response.text
+
+
+def test_dose_advice_is_not_shown_for_other_therapies(client, clinician, course):
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[course.pk]))
+    assert 'id="dose-advice"' not in response.text
+
+
+def test_course_page_shows_charts_as_images_with_alt_text_and_tables(client, clinician, il2_course):
+    visit(il2_course, clinician, 1, systolic_bp=82, temperature_c=Decimal("38.5"))
+    client.force_login(clinician)
+    text = client.get(reverse("tracker:course-detail", args=[il2_course.pk])).text
+    for chart in ("timeline", "vitals"):
+        url = reverse(f"tracker:course-chart-{chart}", args=[il2_course.pk])
+        assert f'src="{url}"' in text
+    assert 'alt="Timeline of side-effect grades' in text
+    assert 'id="grade-points"' in text
+    assert 'id="vitals-table"' in text
+    assert "<svg" not in text  # never inlined (CSP)
+
+
+def test_course_page_without_data_has_no_chart_images(client, clinician, course):
+    client.force_login(clinician)
+    text = client.get(reverse("tracker:course-detail", args=[course.pk])).text
+    assert "/charts/" not in text
+    assert "No graded side effect yet." in text
+
+
+@pytest.mark.parametrize("rows", [2, 5])
+def test_course_page_query_count_does_not_grow_with_rows(
+    client, clinician, il2_course, rows, django_assert_num_queries
+):
+    for index in range(rows):
+        visit(il2_course, clinician, rows - index, systolic_bp=100 + index)
+        services.record_dose(
+            course=il2_course,
+            by=clinician,
+            dose_number=index + 1,
+            scheduled_at=timezone.now(),
+            status=DoseStatus.GIVEN,
+        )
+    services.submit_report(
+        course=il2_course,
+        by=clinician,
+        answers=[services.AnswerInput(term=term("nausea"), frequency=2, severity=2)],
+    )
+    client.force_login(clinician)
+    # 1 session, 2 user, 3 the course with patient, therapy and care team (scoped fetch);
+    # build_summary: 4 the course again, 5 expected terms, 6 doses, 7 reports, 8 their answers,
+    # 9 visits, 10 their adverse events, 11 flags; 12 visits and 13 reports entered in error;
+    # 14 the navigation count.
+    with django_assert_num_queries(14):
+        response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    assert len(response.context["records"]) == rows + 1
+
+
+@pytest.mark.parametrize("chart", ["timeline", "vitals"])
+def test_chart_is_served_as_svg(client, clinician, il2_course, chart):
+    visit(il2_course, clinician, 1, systolic_bp=82)
+    client.force_login(clinician)
+    response = client.get(reverse(f"tracker:course-chart-{chart}", args=[il2_course.pk]))
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response.content.lstrip().startswith(b"<?xml")
+
+
+def test_timeline_draws_the_grades(client, clinician, il2_course):
+    visit(il2_course, clinician, 1, systolic_bp=82)
+    client.force_login(clinician)
+    svg = client.get(reverse("tracker:course-chart-timeline", args=[il2_course.pk])).text
+    assert 'id="grade-point' in svg
+
+
+def test_vitals_chart_draws_the_thresholds(client, clinician, il2_course):
+    visit(il2_course, clinician, 1, systolic_bp=82)
+    client.force_login(clinician)
+    svg = client.get(reverse("tracker:course-chart-vitals", args=[il2_course.pk])).text
+    assert 'id="threshold-systolic_bp-90"' in svg
+
+
+@pytest.mark.parametrize("chart", ["timeline", "vitals"])
+def test_chart_without_data_is_404(client, clinician, course, chart):
+    client.force_login(clinician)
+    assert client.get(reverse(f"tracker:course-chart-{chart}", args=[course.pk])).status_code == 404
+
+
+def test_entered_in_error_visits_leave_the_page_but_stay_listed_with_history(
+    client, clinician, il2_course
+):
+    wrong = visit(il2_course, clinician, 1, systolic_bp=82)
+    services.mark_entered_in_error(record=wrong, by=clinician, reason="Wrong patient")
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    assert response.context["summary"].side_effects == []
+    assert response.context["in_error"] == [wrong]
+    assert "Wrong patient" in response.text
+    assert reverse("tracker:record-history", args=["visit", wrong.pk]) in response.text
+
+
+def test_other_course_flags_stay_out(client, clinician, course):
+    other = factories.CourseFactory(patient=course.patient)
+    visit(other, clinician, 1, systolic_bp=82)
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[course.pk]))
+    assert response.context["unresolved_flags"] == []

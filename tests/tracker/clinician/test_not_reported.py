@@ -1,0 +1,95 @@
+"""Outpatients whose expected symptom report is overdue (tracker/schedule.py)."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from therapies.models import Therapy
+from tracker.models import CourseStatus, SymptomReport
+
+pytestmark = pytest.mark.django_db
+
+NOT_REPORTED = reverse("tracker:not-reported")
+
+
+def overdue_courses(response):
+    return [row.course for row in response.context["overdue"]]
+
+
+def report(course, days_ago, **fields):
+    return SymptomReport.objects.create(
+        course=course,
+        reported_at=timezone.now() - datetime.timedelta(days=days_ago),
+        temperature_c=37,
+        **fields,
+    )
+
+
+@pytest.fixture
+def outpatient_course(patient):
+    # Anakinra (outpatient), started 30 days ago: weekly reports expected by now.
+    return factories.CourseFactory(
+        patient=patient, start_date=timezone.localdate() - datetime.timedelta(days=30)
+    )
+
+
+def test_a_course_without_a_report_for_eight_days_is_overdue(client, clinician, outpatient_course):
+    report(outpatient_course, days_ago=8)
+    client.force_login(clinician)
+    response = client.get(NOT_REPORTED)
+    assert overdue_courses(response) == [outpatient_course]
+    assert response.context["overdue"][0].days_late == 1
+
+
+def test_a_course_that_reported_this_week_is_not_listed(client, clinician, outpatient_course):
+    report(outpatient_course, days_ago=3)
+    client.force_login(clinician)
+    assert overdue_courses(client.get(NOT_REPORTED)) == []
+
+
+def test_a_report_entered_in_error_does_not_count(client, clinician, outpatient_course):
+    report(outpatient_course, days_ago=8)
+    report(outpatient_course, days_ago=1, entered_in_error=True, entered_in_error_reason="test")
+    client.force_login(clinician)
+    assert overdue_courses(client.get(NOT_REPORTED)) == [outpatient_course]
+
+
+def test_inpatient_and_finished_courses_are_not_listed(client, clinician, patient):
+    factories.CourseFactory(
+        patient=patient,
+        therapy=Therapy.objects.get(slug="aldesleukin-high-dose"),
+        start_date=timezone.localdate() - datetime.timedelta(days=30),
+    )
+    factories.CourseFactory(
+        patient=patient,
+        status=CourseStatus.COMPLETED,
+        start_date=timezone.localdate() - datetime.timedelta(days=30),
+    )
+    client.force_login(clinician)
+    assert overdue_courses(client.get(NOT_REPORTED)) == []
+
+
+def test_other_teams_courses_are_not_listed(client, clinician, other_course):
+    client.force_login(clinician)
+    assert overdue_courses(client.get(NOT_REPORTED)) == []
+
+
+@pytest.mark.parametrize("rows", [2, 5])
+def test_query_count_does_not_grow_with_rows(
+    client, clinician, care_team, rows, django_assert_num_queries
+):
+    for _ in range(rows):
+        course = factories.CourseFactory(
+            patient=factories.PatientFactory(care_team=care_team),
+            start_date=timezone.localdate() - datetime.timedelta(days=30),
+        )
+        report(course, days_ago=9)
+    client.force_login(clinician)
+    # 1 session, 2 user, 3 the active outpatient courses with their latest report time,
+    # 4 the navigation's count of open urgent flags.
+    with django_assert_num_queries(4):
+        response = client.get(NOT_REPORTED)
+    assert len(response.context["overdue"]) == rows

@@ -1,0 +1,278 @@
+"""The triage queue: unresolved flags of the clinician's patients, acted on in place."""
+
+import datetime
+import time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from therapies.models import Therapy
+from tracker import services
+from tracker.models import FlagLevel, FlagStatus
+
+from .conftest import htmx, make_flag
+
+pytestmark = pytest.mark.django_db
+
+TRIAGE = reverse("tracker:triage")
+
+
+def flags_on_page(response):
+    return list(response.context["flags"])
+
+
+def test_urgent_first_then_review_then_info_newest_first_within_a_level(client, clinician, course):
+    now = timezone.now()
+    info = make_flag(course, FlagLevel.INFO, "chills", created_at=now)
+    old_urgent = make_flag(course, FlagLevel.URGENT, created_at=now - datetime.timedelta(hours=2))
+    new_urgent = make_flag(course, FlagLevel.URGENT, "hypotension", created_at=now)
+    review = make_flag(course, FlagLevel.REVIEW, "nausea", created_at=now)
+    client.force_login(clinician)
+    assert flags_on_page(client.get(TRIAGE)) == [new_urgent, old_urgent, review, info]
+
+
+def test_level_is_written_in_words(client, clinician, course):
+    make_flag(course, FlagLevel.URGENT)
+    client.force_login(clinician)
+    assert "May need hospitalization" in client.get(TRIAGE).text
+
+
+def test_row_explains_the_rule_with_value_threshold_and_source(client, clinician, course):
+    make_flag(course)
+    client.force_login(clinician)
+    text = client.get(TRIAGE).text
+    for shown in ("Fever 40.3 °C is CTCAE grade 3.", "40.3 °C", "&gt; 40.0 °C", "NCI CTCAE v5.0"):
+        assert shown in text
+
+
+def test_acknowledged_flags_stay_and_resolved_flags_leave(client, clinician, course):
+    acknowledged = make_flag(course, status=FlagStatus.ACKNOWLEDGED, acknowledged_by=clinician)
+    make_flag(course, status=FlagStatus.RESOLVED)
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    assert flags_on_page(response) == [acknowledged]
+    assert f"Acknowledged by {clinician.get_full_name()}" in response.text
+
+
+def test_other_teams_flags_are_not_shown(client, clinician, course, other_course):
+    mine = make_flag(course)
+    make_flag(other_course)
+    client.force_login(clinician)
+    assert flags_on_page(client.get(TRIAGE)) == [mine]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"level": "review"}, ["review"]),
+        ({"status": "acknowledged"}, ["acknowledged"]),
+        ({"therapy": "tocilizumab"}, ["tocilizumab"]),
+        ({"patient": "second"}, ["tocilizumab"]),
+    ],
+)
+def test_filters(client, clinician, course, care_team, query, expected):
+    second = factories.PatientFactory(care_team=care_team)
+    tocilizumab = factories.CourseFactory(
+        patient=second, therapy=Therapy.objects.get(slug="tocilizumab")
+    )
+    flags = {
+        "review": make_flag(course, FlagLevel.REVIEW, "nausea"),
+        "acknowledged": make_flag(course, status=FlagStatus.ACKNOWLEDGED),
+        "tocilizumab": make_flag(tocilizumab, FlagLevel.INFO, "headache"),
+    }
+    params = dict(query)
+    if "therapy" in params:
+        params["therapy"] = Therapy.objects.get(slug=params["therapy"]).pk
+    if "patient" in params:
+        params["patient"] = second.pk
+    client.force_login(clinician)
+    assert flags_on_page(client.get(TRIAGE, params)) == [flags[name] for name in expected]
+
+
+def test_the_patient_filter_offers_only_patients_in_scope(client, clinician, course, other_patient):
+    client.force_login(clinician)
+    choices = client.get(TRIAGE).context["filterset"].form.fields["patient"].queryset
+    assert list(choices) == [course.patient]
+
+
+def test_the_queue_is_paginated_by_25(client, clinician, course):
+    for _ in range(26):
+        make_flag(course)
+    client.force_login(clinician)
+    assert len(flags_on_page(client.get(TRIAGE))) == 25
+    assert len(flags_on_page(client.get(TRIAGE, {"page": 2}))) == 1
+
+
+@pytest.mark.parametrize("rows", [2, 5])
+def test_query_count_does_not_grow_with_rows(
+    client, clinician, course, rows, django_assert_num_queries
+):
+    for index in range(rows):
+        flag = make_flag(course)
+        if index % 2:  # some acknowledged: their row shows who did it
+            services.acknowledge_flag(flag=flag, by=clinician, note="seen")
+    client.force_login(clinician)
+    # 1 session, 2 user, 3 count of the page's flags (paginator), 4 the page's flags with
+    # patient, therapy, term and the people who acted (one join), 5 therapies and 6 patients
+    # of the filter's selects, 7 the navigation's count of open urgent flags.
+    with django_assert_num_queries(7):
+        response = client.get(TRIAGE)
+    assert len(flags_on_page(response)) == rows
+
+
+def test_navigation_counts_open_urgent_flags(client, clinician, course, other_course):
+    make_flag(course, FlagLevel.URGENT)
+    make_flag(course, FlagLevel.URGENT, "hypotension")
+    make_flag(course, FlagLevel.URGENT, status=FlagStatus.ACKNOWLEDGED)
+    make_flag(course, FlagLevel.REVIEW, "nausea")
+    make_flag(other_course, FlagLevel.URGENT)
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:patient-list"))
+    assert response.context["open_urgent_flag_count"] == 2
+    assert '<span class="badge text-bg-danger ms-1">2 urgent</span>' in response.text
+
+
+def test_the_navigation_count_is_not_computed_for_patients(client, patient, course):
+    client.force_login(patient.user)
+    response = client.get(reverse("tracker:patient-home"))
+    assert response.status_code == 200
+    assert "open_urgent_flag_count" not in response.context
+
+
+# --- Acknowledge and resolve -------------------------------------------------------------------
+
+
+def test_acknowledge_with_htmx_swaps_the_row(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-acknowledge", args=[flag.pk]),
+        {"note": "Called the patient", "layout": "queue"},
+        **htmx(),
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith(f'<tr id="flag-{flag.pk}"')
+    assert "Flag acknowledged." in response.text
+    assert "Called the patient" in response.text
+    assert 'id="nav-urgent-count" hx-swap-oob="true"' in response.text
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.ACKNOWLEDGED
+    assert flag.acknowledged_by == clinician
+    assert flag.acknowledged_note == "Called the patient"
+
+
+def test_acknowledge_without_javascript_comes_back_to_the_page(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-acknowledge", args=[flag.pk]),
+        {"note": "", "next": f"{TRIAGE}?level=urgent"},
+        follow=True,
+    )
+    assert response.redirect_chain == [(f"{TRIAGE}?level=urgent", 302)]
+    assert "Flag acknowledged." in response.text
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.ACKNOWLEDGED
+
+
+def test_a_redirect_elsewhere_is_refused(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-acknowledge", args=[flag.pk]), {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == TRIAGE
+
+
+def test_resolve_records_who_and_the_note(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-resolve", args=[flag.pk]), {"note": "Paracetamol"}, **htmx()
+    )
+    assert "Flag resolved." in response.text
+    assert f"Resolved by {clinician.get_full_name()}" in response.text
+    flag.refresh_from_db()
+    assert (flag.status, flag.resolved_by, flag.resolved_note) == (
+        FlagStatus.RESOLVED,
+        clinician,
+        "Paracetamol",
+    )
+
+
+def test_second_acknowledge_is_told_in_the_row(client, clinician, course, care_team):
+    """Two nurses click at once: the second sees who did it, not an error page."""
+    flag = make_flag(course)
+    colleague = factories.ClinicianFactory()
+    care_team.members.add(colleague)
+    services.acknowledge_flag(flag=flag, by=colleague, note="On it")
+    client.force_login(clinician)
+    response = client.post(reverse("tracker:flag-acknowledge", args=[flag.pk]), **htmx())
+    assert response.status_code == 200
+    assert "This flag was already acknowledged." in response.text
+    assert f"Acknowledged by {colleague.get_full_name()}" in response.text
+    flag.refresh_from_db()
+    assert flag.acknowledged_by == colleague
+
+
+def test_second_acknowledge_without_javascript_is_a_message(client, clinician, course):
+    flag = make_flag(course)
+    services.acknowledge_flag(flag=flag, by=clinician)
+    client.force_login(clinician)
+    response = client.post(reverse("tracker:flag-acknowledge", args=[flag.pk]), follow=True)
+    assert response.status_code == 200
+    assert "This flag was already acknowledged." in response.text
+
+
+def test_a_note_too_long_is_refused_in_the_row(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-acknowledge", args=[flag.pk]), {"note": "x" * 2001}, **htmx()
+    )
+    assert "at most 2000 characters" in response.text
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
+
+
+# --- New urgent flags while the page is open ------------------------------------------------------
+
+
+def test_the_queue_polls_for_new_urgent_flags(client, clinician, course):
+    client.force_login(clinician)
+    text = client.get(TRIAGE).text
+    assert 'hx-trigger="every 30s"' in text
+    assert reverse("tracker:triage-new-urgent") in text
+
+
+def test_poll_without_new_flags_keeps_polling(client, clinician, course):
+    make_flag(course)
+    client.force_login(clinician)
+    response = client.get(
+        reverse("tracker:triage-new-urgent"), {"since": f"{time.time() + 1:.6f}"}, **htmx()
+    )
+    assert response.context["new_flags"] == []
+    assert 'hx-trigger="every 30s"' in response.text
+
+
+def test_poll_shows_urgent_flags_raised_since_and_stops(client, clinician, course, other_course):
+    since = f"{time.time() - 60:.6f}"
+    new = make_flag(course)
+    make_flag(course, FlagLevel.REVIEW, "nausea")
+    make_flag(other_course)
+    make_flag(course, created_at=timezone.now() - datetime.timedelta(hours=1))
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:triage-new-urgent"), {"since": since}, **htmx())
+    assert response.context["new_flags"] == [new]
+    assert "1 new urgent flag since this page was opened" in response.text
+    assert "hx-trigger" not in response.text
+    # The navigation badge is refreshed out of band.
+    assert 'id="nav-urgent-count" hx-swap-oob="true"' in response.text
+
+
+def test_poll_with_a_bad_since_answers_without_error(client, clinician):
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:triage-new-urgent"), {"since": "yesterday"})
+    assert response.status_code == 200

@@ -1,0 +1,268 @@
+"""Logging a visit: vitals and labs, adverse events and doses, saved all or nothing."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from tracker import services
+from tracker.models import AdverseEvent, DoseAdministration, DoseStatus, Flag, FlagLevel, Visit
+
+from .conftest import htmx
+
+pytestmark = pytest.mark.django_db
+
+
+def visit_data(**fields):
+    """An empty visit form as the browser sends it, with three adverse-event rows and one dose
+    row left untouched, plus the given fields."""
+    data = {
+        "recorded_at": "",
+        "temperature_c_0": "",
+        "temperature_c_1": "C",
+        "weight_kg_0": "",
+        "weight_kg_1": "kg",
+        "notes": "",
+        "ae-TOTAL_FORMS": "3",
+        "ae-INITIAL_FORMS": "0",
+        "ae-MIN_NUM_FORMS": "0",
+        "ae-MAX_NUM_FORMS": "30",
+        "dose-TOTAL_FORMS": "1",
+        "dose-INITIAL_FORMS": "0",
+        "dose-MIN_NUM_FORMS": "0",
+        "dose-MAX_NUM_FORMS": "10",
+    }
+    for index in range(3):
+        data.update(
+            {
+                f"ae-{index}-term": "",
+                f"ae-{index}-grade": "",
+                f"ae-{index}-attribution": "possible",
+                f"ae-{index}-action": "none",
+                f"ae-{index}-onset_date": "",
+            }
+        )
+    data.update({"dose-0-dose_number": "1", "dose-0-status": "", "dose-0-scheduled_at": ""})
+    data.update(fields)
+    return data
+
+
+def post_visit(client, course, **fields):
+    page = client.get(reverse("tracker:visit-create", args=[course.pk]))
+    initial = page.context["dose_formset"].forms[0].initial
+    defaults = {
+        "recorded_at": page.context["form"]["recorded_at"].value().strftime("%Y-%m-%dT%H:%M"),
+        "dose-0-dose_number": str(initial["dose_number"]),
+        "dose-0-scheduled_at": initial["scheduled_at"].strftime("%Y-%m-%dT%H:%M"),
+        "dose-0-dose_amount": "" if initial["dose_amount"] is None else str(initial["dose_amount"]),
+        "dose-0-dose_unit": initial["dose_unit"],
+    }
+    return client.post(
+        reverse("tracker:visit-create", args=[course.pk]), visit_data(**{**defaults, **fields})
+    )
+
+
+def test_low_blood_pressure_on_high_dose_il2_raises_an_urgent_flag_and_hold_advice(
+    client, clinician, il2_course
+):
+    client.force_login(clinician)
+    response = post_visit(client, il2_course, systolic_bp="82")
+    visit = Visit.objects.get(course=il2_course)
+    assert response["Location"] == reverse("tracker:visit-detail", args=[visit.pk]) + "?saved=1"
+    flag = Flag.objects.get(visit=visit)
+    assert (flag.level, flag.term.slug) == (FlagLevel.URGENT, "hypotension")
+    assert visit.dose_advice["decision"] == "hold"
+
+    result = client.get(response["Location"])
+    assert "Saved. What the rules found" in result.text
+    assert "May need hospitalization" in result.text
+    assert 'id="dose-advice"' in result.text
+
+
+def test_temperature_in_fahrenheit_and_weight_in_pounds_are_stored_in_si(
+    client, clinician, il2_course
+):
+    client.force_login(clinician)
+    post_visit(
+        client,
+        il2_course,
+        temperature_c_0="101.3",
+        temperature_c_1="F",
+        weight_kg_0="176",
+        weight_kg_1="lb",
+    )
+    visit = Visit.objects.get()
+    assert (visit.temperature_c, visit.weight_kg) == (Decimal("38.5"), Decimal("79.8"))
+
+
+def test_french_decimals_with_a_comma(client, clinician, il2_course):
+    client.cookies["django_language"] = "fr"
+    client.force_login(clinician)
+    post_visit(client, il2_course, temperature_c_0="37,5", creatinine_mg_dl="1,25")
+    visit = Visit.objects.get()
+    assert (visit.temperature_c, visit.creatinine_mg_dl) == (Decimal("37.5"), Decimal("1.25"))
+
+
+def test_bad_input_is_refused_at_the_field_nothing_saved_and_everything_typed_kept(
+    client, clinician, il2_course
+):
+    client.force_login(clinician)
+    response = post_visit(
+        client,
+        il2_course,
+        systolic_bp="82",
+        heart_rate="900",
+        notes="Rigors after dose",
+        **{"ae-0-term": "chills", "ae-0-grade": "2"},
+    )
+    assert response.status_code == 200
+    assert "heart_rate" in response.context["form"].errors
+    assert "Nothing was saved." in response.text
+    assert not Visit.objects.exists()
+    assert not Flag.objects.exists()
+    assert 'value="82"' in response.text
+    assert "Rigors after dose" in response.text
+    assert '<option value="chills" selected>' in response.text
+
+
+def test_an_adverse_event_without_a_grade_is_refused_at_the_grade(client, clinician, il2_course):
+    client.force_login(clinician)
+    response = post_visit(client, il2_course, systolic_bp="120", **{"ae-0-term": "chills"})
+    assert response.context["ae_formset"].forms[0].errors["grade"] == ["Choose the grade."]
+    assert not Visit.objects.exists()
+
+
+def test_the_same_adverse_event_twice_is_refused(client, clinician, il2_course):
+    client.force_login(clinician)
+    response = post_visit(
+        client,
+        il2_course,
+        **{"ae-0-term": "chills", "ae-0-grade": "1", "ae-1-term": "chills", "ae-1-grade": "2"},
+    )
+    assert "already on another row" in response.text
+    assert not Visit.objects.exists()
+
+
+def test_an_empty_visit_is_refused(client, clinician, il2_course):
+    client.force_login(clinician)
+    response = post_visit(client, il2_course)
+    assert "Enter at least one measurement or adverse event." in response.text
+    assert not Visit.objects.exists()
+
+
+def test_adverse_events_and_a_held_dose_are_saved_with_the_visit(client, clinician, il2_course):
+    client.force_login(clinician)
+    post_visit(
+        client,
+        il2_course,
+        systolic_bp="85",
+        **{
+            "ae-0-term": "hypotension",
+            "ae-0-grade": "3",
+            "ae-0-action": "dose_held",
+            "dose-0-status": "held",
+            "dose-0-reason": "SBP 85",
+        },
+    )
+    event = AdverseEvent.objects.get()
+    assert (event.term.slug, event.grade, event.action, event.expected) == (
+        "hypotension",
+        3,
+        "dose_held",
+        True,
+    )
+    dose = DoseAdministration.objects.get()
+    assert (dose.dose_number, dose.status, dose.reason) == (1, DoseStatus.HELD, "SBP 85")
+
+
+def test_an_untouched_dose_row_records_no_dose(client, clinician, il2_course):
+    client.force_login(clinician)
+    post_visit(client, il2_course, systolic_bp="120")
+    assert Visit.objects.exists()
+    assert not DoseAdministration.objects.exists()
+
+
+def test_a_held_dose_without_reason_is_refused_and_nothing_saved(client, clinician, il2_course):
+    client.force_login(clinician)
+    response = post_visit(client, il2_course, systolic_bp="85", **{"dose-0-status": "held"})
+    errors = response.context["dose_formset"].forms[0].errors
+    assert errors["reason"] == ["Say why the dose was held."]
+    assert not Visit.objects.exists()
+
+
+def test_a_dose_number_already_recorded_is_refused(client, clinician, il2_course):
+    services.record_dose(
+        course=il2_course,
+        by=clinician,
+        dose_number=1,
+        scheduled_at="2026-03-01T08:00Z",
+        status=DoseStatus.GIVEN,
+    )
+    client.force_login(clinician)
+    response = post_visit(
+        client,
+        il2_course,
+        systolic_bp="120",
+        **{"dose-0-dose_number": "1", "dose-0-status": "given"},
+    )
+    assert "Dose 1 is already recorded." in response.text
+    assert not Visit.objects.exists()
+
+
+def test_the_next_dose_is_prefilled(client, clinician, il2_course):
+    services.record_dose(
+        course=il2_course,
+        by=clinician,
+        dose_number=1,
+        scheduled_at="2026-03-01T08:00Z",
+        status=DoseStatus.GIVEN,
+        dose_amount=Decimal("2.886"),
+        dose_unit="mg",
+    )
+    client.force_login(clinician)
+    page = client.get(reverse("tracker:visit-create", args=[il2_course.pk]))
+    initial = page.context["dose_formset"].forms[0].initial
+    assert initial["dose_number"] == 2
+    assert (initial["dose_amount"], initial["dose_unit"]) == (Decimal("2.886"), "mg")
+    assert initial["scheduled_at"].hour == 17  # 8 h after 09:00 in Paris (08:00 UTC)
+
+
+def test_a_failing_dose_rolls_back_the_visit(client, clinician, il2_course, monkeypatch):
+    def refuse(**kwargs):
+        raise ValidationError("The dose could not be saved.")
+
+    monkeypatch.setattr(services, "record_dose", refuse)
+    client.force_login(clinician)
+    response = post_visit(client, il2_course, systolic_bp="82", **{"dose-0-status": "given"})
+    assert "The dose could not be saved." in response.text
+    assert not Visit.objects.exists()
+    assert not Flag.objects.exists()
+
+
+def test_the_grade_definitions_of_a_term(client, clinician):
+    client.force_login(clinician)
+    response = client.get(
+        reverse("tracker:ctcae-definitions"), {"ae-1-term": "hypotension"}, **htmx()
+    )
+    assert "CTCAE v5.0 grades of Hypotension" in response.text
+    assert "Medical intervention; hospitalization indicated" in response.text
+
+
+def test_a_term_without_definitions_points_to_ctcae(client, clinician):
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:ctcae-definitions"), {"ae-0-term": "sepsis"})
+    assert "Sepsis: see CTCAE v5.0" in response.text
+
+
+def test_definitions_are_shown_again_when_the_form_comes_back(client, clinician, il2_course):
+    client.force_login(clinician)
+    response = post_visit(client, il2_course, heart_rate="900", **{"ae-0-term": "chills"})
+    assert "CTCAE v5.0 grades of Chills" in response.text
+
+
+def test_visit_form_loads_its_script_from_a_file(client, clinician, il2_course):
+    client.force_login(clinician)
+    text = client.get(reverse("tracker:visit-create", args=[il2_course.pk])).text
+    assert 'src="/static/js/clinician.js"' in text
+    assert 'id="ae-empty-form"' in text

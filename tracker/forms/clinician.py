@@ -1,0 +1,575 @@
+"""Forms of the clinician pages: courses, visits (with adverse events and doses), reports on a
+patient's behalf, corrections.
+
+Forms validate and convert (temperatures to °C, weights to kg, decimals typed with a comma in
+French); the views hand the cleaned values to tracker/services.py. Model forms are used for
+their field validation only (ranges and decimals at the field); nothing here saves.
+"""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from therapies.models import Therapy
+
+from .. import ctcae_definitions
+from ..models import (
+    AdverseEvent,
+    AdverseEventAction,
+    Attribution,
+    Course,
+    DoseStatus,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
+from .fields import TemperatureField, WeightField
+
+DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
+
+
+def _number(decimal=False, **attrs):
+    # Text, not type=number: number inputs refuse "37,5" in French and change on scroll.
+    return forms.TextInput(
+        attrs={
+            "inputmode": "decimal" if decimal else "numeric",
+            "autocomplete": "off",
+            "class": "form-control",
+            **attrs,
+        }
+    )
+
+
+def _datetime_input():
+    return forms.DateTimeInput(
+        format=DATETIME_INPUT_FORMAT, attrs={"type": "datetime-local", "class": "form-control"}
+    )
+
+
+def _date_input():
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control"})
+
+
+def optional(field):
+    """An empty measurement means "not measured", although the unit menu always sends a unit.
+
+    (TemperatureField and WeightField otherwise answer "Enter a complete value.")
+    """
+    field.fields[0].required = False
+    return field
+
+
+def now_to_the_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class ReasonMixin(forms.Form):
+    """Corrections say why; the reason is stored as the history's change reason."""
+
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=300,
+        help_text=_("Kept in the record's history with your name and the time."),
+    )
+
+
+def _not_in_the_future(value):
+    # A few minutes' grace for clocks that disagree; beyond that it is a typing mistake.
+    if value and value > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError(_("This time is in the future."))
+    return value
+
+
+class FlagNoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+# --- Courses -------------------------------------------------------------------------------------
+
+COURSE_FIELDS = [
+    "therapy",
+    "indication",
+    "regimen",
+    "status",
+    "start_date",
+    "end_date",
+    "care_team",
+    "baseline_weight_kg",
+    "baseline_temperature_c",
+    "baseline_systolic_bp",
+    "baseline_diastolic_bp",
+    "baseline_heart_rate",
+    "baseline_creatinine_mg_dl",
+    "creatinine_uln_mg_dl",
+    "platelets_lln_10e9_per_l",
+]
+
+
+class CourseForm(forms.ModelForm):
+    baseline_weight_kg = optional(WeightField(label=_("Baseline weight")))
+    baseline_temperature_c = optional(TemperatureField(label=_("Baseline temperature")))
+
+    class Meta:
+        model = Course
+        fields = COURSE_FIELDS
+        localized_fields = [
+            "baseline_creatinine_mg_dl",
+            "creatinine_uln_mg_dl",
+            "platelets_lln_10e9_per_l",
+        ]
+        widgets = {
+            "start_date": _date_input(),
+            "end_date": _date_input(),
+            "regimen": forms.Textarea(attrs={"rows": 3}),
+            "baseline_systolic_bp": _number(),
+            "baseline_diastolic_bp": _number(),
+            "baseline_heart_rate": _number(),
+            "baseline_creatinine_mg_dl": _number(decimal=True),
+            "creatinine_uln_mg_dl": _number(decimal=True),
+            "platelets_lln_10e9_per_l": _number(decimal=True),
+        }
+        help_texts = {
+            "regimen": _("Left empty, the therapy's labelled regimen is used."),
+        }
+
+    def __init__(self, *args, user, regimen_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The active catalog, plus the course's own therapy when it has since been withdrawn.
+        therapies = Therapy.objects.filter(is_active=True)
+        if self.instance.therapy_id:
+            therapies = therapies | Therapy.objects.filter(pk=self.instance.therapy_id)
+        self.fields["therapy"].queryset = therapies.order_by("name")
+        self.fields["therapy"].widget.attrs.update(
+            {
+                # Choosing a therapy fills the regimen from the catalog (htmx, no inline JS).
+                "hx-get": regimen_url,
+                "hx-trigger": "change",
+                "hx-target": "#div_id_regimen",
+                "hx-swap": "outerHTML",
+            }
+            if regimen_url
+            else {}
+        )
+        self.fields["care_team"].queryset = user.care_teams.order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        therapy = cleaned.get("therapy")
+        if therapy and not (cleaned.get("regimen") or "").strip():
+            cleaned["regimen"] = therapy.regimen
+        return cleaned
+
+
+class CourseEditForm(ReasonMixin, CourseForm):
+    pass
+
+
+class TherapyChoiceForm(forms.Form):
+    therapy = forms.ModelChoiceField(queryset=Therapy.objects.all(), required=False)
+
+
+# --- Visits ---------------------------------------------------------------------------------------
+
+VISIT_FIELDS = [
+    "recorded_at",
+    "temperature_c",
+    "systolic_bp",
+    "diastolic_bp",
+    "heart_rate",
+    "spo2",
+    "weight_kg",
+    "urine_output_ml_8h",
+    "platelets_10e9_per_l",
+    "creatinine_mg_dl",
+    "notes",
+]
+VISIT_MEASUREMENTS = VISIT_FIELDS[1:-1]
+
+
+class VisitForm(forms.ModelForm):
+    temperature_c = optional(TemperatureField(label=_("Temperature")))
+    weight_kg = optional(WeightField(label=_("Weight")))
+
+    class Meta:
+        model = Visit
+        fields = VISIT_FIELDS
+        localized_fields = ["spo2", "platelets_10e9_per_l", "creatinine_mg_dl"]
+        labels = {
+            "systolic_bp": _("Systolic BP (mmHg)"),
+            "diastolic_bp": _("Diastolic BP (mmHg)"),
+            "urine_output_ml_8h": _("Urine (mL / 8 h)"),
+        }
+        widgets = {
+            "recorded_at": _datetime_input(),
+            "systolic_bp": _number(),
+            "diastolic_bp": _number(),
+            "heart_rate": _number(),
+            "spo2": _number(decimal=True),
+            "urine_output_ml_8h": _number(),
+            "platelets_10e9_per_l": _number(decimal=True),
+            "creatinine_mg_dl": _number(decimal=True),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_recorded_at(self):
+        return _not_in_the_future(self.cleaned_data.get("recorded_at"))
+
+    def measurements(self):
+        return {name: self.cleaned_data.get(name) for name in VISIT_MEASUREMENTS}
+
+    def has_measurements(self):
+        return any(value is not None for value in self.measurements().values())
+
+
+class VisitCorrectionForm(ReasonMixin, VisitForm):
+    pass
+
+
+GRADE_CHOICES = [("", "—")] + [
+    (grade, f"{grade} – {meaning}") for grade, meaning in ctcae_definitions.GRADE_MEANINGS.items()
+]
+
+
+class AdverseEventForm(forms.Form):
+    """One row of the adverse-event formset; `terms` maps slug -> SideEffectTerm."""
+
+    # Not required as fields: an untouched row is skipped; a touched one needs both (clean).
+    term = forms.ChoiceField(label=_("Adverse event (CTCAE term)"), required=False)
+    grade = forms.TypedChoiceField(
+        label=_("CTCAE grade"), choices=GRADE_CHOICES, coerce=int, required=False, empty_value=None
+    )
+    attribution = forms.ChoiceField(
+        label=_("Attribution"), choices=Attribution.choices, initial=Attribution.POSSIBLE
+    )
+    action = forms.ChoiceField(
+        label=_("Action taken"), choices=AdverseEventAction.choices, initial=AdverseEventAction.NONE
+    )
+    onset_date = forms.DateField(label=_("Onset"), required=False, widget=_date_input())
+
+    def __init__(self, *args, terms, definitions_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terms = terms
+        self.fields["term"].choices = [("", "—")] + [
+            (slug, term.ctcae_term) for slug, term in terms.items()
+        ]
+        if definitions_url:
+            # The grade definitions of the chosen term appear under the row (htmx fragment).
+            self.fields["term"].widget.attrs.update(
+                {
+                    "hx-get": definitions_url,
+                    "hx-trigger": "change",
+                    "hx-target": f"#{self.prefix}-definitions",
+                    "hx-swap": "innerHTML",
+                }
+            )
+
+    def clean_term(self):
+        return self.terms.get(self.cleaned_data["term"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if "term" in cleaned and cleaned["term"] is None:
+            self.add_error("term", _("Choose the adverse event."))
+        if "grade" in cleaned and cleaned["grade"] is None:
+            self.add_error("grade", _("Choose the grade."))
+        return cleaned
+
+    def clean_onset_date(self):
+        onset = self.cleaned_data.get("onset_date")
+        if onset and onset > timezone.localdate():
+            raise ValidationError(_("This date is in the future."))
+        return onset
+
+    @property
+    def chosen_term(self):
+        """The term picked on this row (also when the form is re-shown with errors)."""
+        return self.terms.get(self["term"].value() or "")
+
+    def definitions(self):
+        term = self.chosen_term
+        return ctcae_definitions.grades_for(term.slug) if term else None
+
+
+class BaseAdverseEventFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            term = form.cleaned_data.get("term")
+            if term is None:
+                continue
+            if term.slug in seen:
+                form.add_error("term", _("This adverse event is already on another row."))
+            seen.add(term.slug)
+
+    def events(self):
+        return [form.cleaned_data for form in self.forms if form.cleaned_data.get("term")]
+
+
+AdverseEventFormSet = forms.formset_factory(
+    AdverseEventForm, formset=BaseAdverseEventFormSet, extra=3, max_num=30, validate_max=True
+)
+
+
+class DoseForm(forms.Form):
+    """A dose given or held, recorded with the visit; an untouched row is skipped."""
+
+    # Not required as fields: an untouched row is skipped; a touched one is checked in clean.
+    dose_number = forms.IntegerField(
+        label=_("Dose number"), min_value=1, max_value=999, required=False, widget=_number()
+    )
+    status = forms.ChoiceField(
+        label=_("Given or held"),
+        required=False,
+        choices=[("", "—"), (DoseStatus.GIVEN, _("Given")), (DoseStatus.HELD, _("Held"))],
+    )
+    scheduled_at = forms.DateTimeField(
+        label=_("Scheduled for"), required=False, widget=_datetime_input()
+    )
+    administered_at = forms.DateTimeField(
+        label=_("Given at"), required=False, widget=_datetime_input()
+    )
+    dose_amount = forms.DecimalField(
+        label=_("Dose"),
+        required=False,
+        max_digits=12,
+        decimal_places=3,
+        min_value=0,
+        localize=True,
+        widget=_number(decimal=True),
+    )
+    dose_unit = forms.CharField(label=_("Unit"), required=False, max_length=20)
+    reason = forms.CharField(label=_("Reason held"), required=False, max_length=300)
+
+    def __init__(self, *args, taken_numbers=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.taken_numbers = taken_numbers
+
+    def clean_dose_number(self):
+        number = self.cleaned_data["dose_number"]
+        if number is not None and number in self.taken_numbers:
+            raise ValidationError(_("Dose %(number)s is already recorded.") % {"number": number})
+        return number
+
+    def clean_administered_at(self):
+        return _not_in_the_future(self.cleaned_data.get("administered_at"))
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        for name, message in (
+            ("status", _("Choose “Given” or “Held”.")),
+            ("dose_number", _("Enter the dose number.")),
+            ("scheduled_at", _("Enter when the dose was scheduled.")),
+        ):
+            if name in cleaned and not cleaned[name]:
+                self.add_error(name, message)
+        if status == DoseStatus.HELD and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the dose was held."))
+        if status == DoseStatus.HELD and cleaned.get("administered_at"):
+            self.add_error("administered_at", _("A held dose has no time given."))
+        return cleaned
+
+
+class BaseDoseFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = set()
+        for form in self.forms:
+            number = form.cleaned_data.get("dose_number")
+            if number is None or not form.cleaned_data.get("status"):
+                continue
+            if number in seen:
+                form.add_error("dose_number", _("This dose number is on another row."))
+            seen.add(number)
+
+    def doses(self):
+        return [form.cleaned_data for form in self.forms if form.cleaned_data.get("status")]
+
+
+# One row, pre-filled by the view with the next dose.
+DoseFormSet = forms.formset_factory(
+    DoseForm, formset=BaseDoseFormSet, extra=1, max_num=10, validate_max=True
+)
+
+
+# --- Symptom reports on the patient's behalf -----------------------------------------------------
+
+# PRO-CTCAE response options, scored 0-4 (NCI PRO-CTCAE; domain.md §3.1).
+RESPONSE_CHOICES = {
+    "frequency": [
+        ("", "—"),
+        (0, _("Never")),
+        (1, _("Rarely")),
+        (2, _("Occasionally")),
+        (3, _("Frequently")),
+        (4, _("Almost constantly")),
+    ],
+    "severity": [
+        ("", "—"),
+        (0, _("None")),
+        (1, _("Mild")),
+        (2, _("Moderate")),
+        (3, _("Severe")),
+        (4, _("Very severe")),
+    ],
+    "interference": [
+        ("", "—"),
+        (0, _("Not at all")),
+        (1, _("A little bit")),
+        (2, _("Somewhat")),
+        (3, _("Quite a bit")),
+        (4, _("Very much")),
+    ],
+    "present": [("", "—"), ("yes", _("Yes")), ("no", _("No"))],
+}
+ATTRIBUTE_LABELS = {
+    "frequency": _("How often"),
+    "severity": _("How severe"),
+    "interference": _("Interference with daily activities"),
+    "present": _("Present"),
+}
+ANSWER_COLUMNS = ("frequency", "severity", "interference", "present")
+
+REPORT_FIELDS = [
+    "reported_at",
+    "recall_period",
+    "temperature_c",
+    "systolic_bp",
+    "diastolic_bp",
+    "heart_rate",
+    "weight_kg",
+    "note",
+]
+REPORT_MEASUREMENTS = REPORT_FIELDS[2:-1]
+
+
+class ReportMeasurementsForm(forms.ModelForm):
+    temperature_c = optional(TemperatureField(label=_("Temperature")))
+    weight_kg = optional(WeightField(label=_("Weight")))
+
+    class Meta:
+        model = SymptomReport
+        fields = REPORT_FIELDS
+        labels = {
+            "systolic_bp": _("Systolic BP (mmHg)"),
+            "diastolic_bp": _("Diastolic BP (mmHg)"),
+            "note": _("Note"),
+        }
+        widgets = {
+            "reported_at": _datetime_input(),
+            "systolic_bp": _number(),
+            "diastolic_bp": _number(),
+            "heart_rate": _number(),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_reported_at(self):
+        return _not_in_the_future(self.cleaned_data.get("reported_at"))
+
+    def measurements(self):
+        return {name: self.cleaned_data.get(name) for name in REPORT_MEASUREMENTS}
+
+
+class ReportOnBehalfForm(ReportMeasurementsForm):
+    """A report taken over the phone: one row per reportable term, a select per attribute."""
+
+    def __init__(self, *args, terms, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.terms = list(terms)
+        for term in self.terms:
+            for attribute in self._attributes(term):
+                self.fields[self.field_name(term, attribute)] = forms.TypedChoiceField(
+                    label=f"{term.label} – {ATTRIBUTE_LABELS[attribute]}",
+                    choices=RESPONSE_CHOICES[attribute],
+                    coerce=(lambda v: v == "yes") if attribute == "present" else int,
+                    empty_value=None,
+                    required=False,
+                    widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                )
+
+    @staticmethod
+    def _attributes(term):
+        return ("present",) if term.is_presence else term.attributes
+
+    @staticmethod
+    def field_name(term, attribute):
+        return f"{term.slug}__{attribute}"
+
+    def rows(self):
+        """(term, [bound field or None per column]) for the answers table."""
+        for term in self.terms:
+            asked = self._attributes(term)
+            yield (
+                term,
+                [
+                    self[self.field_name(term, column)] if column in asked else None
+                    for column in ANSWER_COLUMNS
+                ],
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.answers = []
+        for term in self.terms:
+            values = {
+                attribute: cleaned.get(self.field_name(term, attribute))
+                for attribute in self._attributes(term)
+            }
+            if all(value is None for value in values.values()):
+                continue
+            answer = SymptomAnswer(term=term, **values)
+            try:
+                answer.clean()
+            except ValidationError as error:
+                for attribute, messages in error.message_dict.items():
+                    name = self.field_name(term, attribute)
+                    self.add_error(name if name in self.fields else None, messages)
+                continue
+            self.answers.append(answer)
+        if (
+            not self.errors
+            and not self.answers
+            and not any(value is not None for value in self.measurements().values())
+        ):
+            raise ValidationError(_("Enter at least one answer or measurement."))
+        return cleaned
+
+
+class ReportCorrectionForm(ReasonMixin, ReportMeasurementsForm):
+    pass
+
+
+# --- Adverse event corrections and "entered in error" --------------------------------------------
+
+
+class AdverseEventCorrectionForm(ReasonMixin, forms.ModelForm):
+    grade = forms.TypedChoiceField(label=_("CTCAE grade"), choices=GRADE_CHOICES, coerce=int)
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["grade", "attribution", "action", "onset_date"]
+        widgets = {"onset_date": _date_input()}
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why was this entered in error?"),
+        max_length=300,
+        help_text=_(
+            "The record stays in the history but leaves grades, charts and summaries; its "
+            "open flags are resolved with this reason."
+        ),
+    )
+
+
+CORRECTION_FORMS = {
+    Visit: VisitCorrectionForm,
+    SymptomReport: ReportCorrectionForm,
+    AdverseEvent: AdverseEventCorrectionForm,
+}

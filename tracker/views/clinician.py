@@ -1,0 +1,915 @@
+"""The clinician's pages: triage queue, patients, courses with charts, visits, reports taken
+over the phone, corrections and history.
+
+Every view is `clinician_required` (a patient or administrator gets 403) and fetches through
+`visible_to` (out of scope: 404). Writes go through tracker/services.py.
+"""
+
+import datetime
+import time
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Prefetch, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
+
+from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
+
+from .. import charts, ctcae_definitions, rules, schedule, services
+from ..filters import TriageFilter
+from ..forms import clinician as forms
+from ..models import (
+    AdverseEvent,
+    Course,
+    CourseStatus,
+    DoseStatus,
+    Flag,
+    FlagLevel,
+    FlagStatus,
+    FlagTransitionError,
+    Patient,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
+from ..summary import VITAL_SERIES, build_summary
+from .decorators import clinician_required
+
+PAGE_SIZE = 25
+
+
+def _next_url(request, fallback):
+    """Where to go back to after a plain (no-JavaScript) form post: only this site's pages."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def patients_in_scope(user):
+    """Patients the user may see, each once.
+
+    Patient.objects.visible_to joins the care team's members inside an OR, which repeats a
+    patient once per team member; a subquery on its ids keeps one row per patient.
+    """
+    return Patient.objects.filter(pk__in=Patient.objects.visible_to(user).values("pk"))
+
+
+def _course_or_404(request, pk):
+    return get_object_or_404(
+        Course.objects.visible_to(request.user).select_related("patient", "therapy", "care_team"),
+        pk=pk,
+    )
+
+
+def _add_service_errors(form, error: ValidationError):
+    """A service's ValidationError shown on the form: at the field when the form has it."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- Triage queue --------------------------------------------------------------------------------
+
+
+def _flags_for_rows(user):
+    """Flags with everything a queue row shows, in one query."""
+    return Flag.objects.visible_to(user).select_related(
+        "course__patient", "course__therapy", "term", "acknowledged_by", "resolved_by"
+    )
+
+
+@require_safe
+@clinician_required
+def triage(request):
+    """Unresolved flags of the clinician's patients, most urgent first, then newest.
+
+    Queries: the page's rows and their count (pagination), the filter's choices (therapies,
+    patients), and the navigation's urgent count; none grows with the rows.
+    """
+    queryset = _flags_for_rows(request.user).unresolved().by_urgency()
+    filterset = TriageFilter(request.GET or None, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tracker/clinician/triage.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "flags": page.object_list,
+            # New urgent flags are looked for from this moment on (polling, see below).
+            "since": f"{time.time():.6f}",
+        },
+    )
+
+
+def _since(value):
+    try:
+        return datetime.datetime.fromtimestamp(float(value), tz=datetime.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+@require_safe
+@clinician_required
+def triage_new_urgent(request):
+    """Polled by the queue every 30 s: urgent flags raised since the page was drawn.
+
+    While there are none the answer is the polling element itself; once there are, it shows
+    them (with their actions) and polling stops, so nothing being typed there is replaced.
+    """
+    since_value = request.GET.get("since", "")
+    since = _since(since_value)
+    if since is None:
+        since_value, since = f"{time.time():.6f}", timezone.now()
+    new_flags = list(
+        _flags_for_rows(request.user)
+        .open()
+        .filter(level=FlagLevel.URGENT, created_at__gt=since)
+        .order_by("-created_at")[:PAGE_SIZE]
+    )
+    return render(
+        request,
+        "tracker/clinician/_new_urgent.html",
+        {"new_flags": new_flags, "since": since_value, "since_time": since},
+    )
+
+
+@require_POST
+@clinician_required
+def flag_transition(request, pk, action):
+    """Acknowledge or resolve a flag with a note: the row is swapped in place (htmx), or the
+    page comes back (no JavaScript). Someone else having done it first is said in the row."""
+    flag = get_object_or_404(Flag.objects.visible_to(request.user), pk=pk)
+    service = {"acknowledge": services.acknowledge_flag, "resolve": services.resolve_flag}[action]
+    form = forms.FlagNoteForm(request.POST)
+    error = done = None
+    if form.is_valid():
+        try:
+            service(flag=flag, by=request.user, note=form.cleaned_data["note"].strip())
+        except FlagTransitionError as exc:
+            error = str(exc)
+        else:
+            done = _("Flag acknowledged.") if action == "acknowledge" else _("Flag resolved.")
+    else:
+        error = " ".join(form.errors["note"])
+    if request.htmx:
+        return render(
+            request,
+            "tracker/clinician/_flag_row_swap.html",
+            {
+                "flag": _flags_for_rows(request.user).get(pk=flag.pk),
+                "layout": request.POST.get("layout", "queue"),
+                "row_error": error,
+                "row_done": done,
+                "next": request.POST.get("next", ""),
+            },
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(_next_url(request, reverse("tracker:triage")))
+
+
+# --- Not reported yet ---------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueCourse:
+    course: Course
+    last_report_at: datetime.datetime | None
+    due: datetime.date
+    days_late: int
+
+
+@require_safe
+@clinician_required
+def not_reported(request):
+    """Active outpatient courses whose next report is overdue (tracker/schedule.py).
+
+    One query: each course with the time of its latest report that is not entered in error.
+    """
+    today = timezone.localdate()
+    courses = (
+        Course.objects.visible_to(request.user)
+        .active()
+        .filter(therapy__setting=Setting.OUTPATIENT)
+        .select_related("patient", "therapy", "care_team")
+        .annotate(
+            last_report_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False))
+        )
+    )
+    overdue = []
+    for course in courses:
+        last = course.last_report_at
+        last_day = timezone.localtime(last).date() if last else None
+        if schedule.is_overdue(start_date=course.start_date, last_report_on=last_day, today=today):
+            due = schedule.next_report_due(
+                start_date=course.start_date, last_report_on=last_day, today=today
+            )
+            overdue.append(OverdueCourse(course, last, due, (today - due).days))
+    overdue.sort(key=lambda row: (-row.days_late, row.course.patient.family_name))
+    return render(
+        request, "tracker/clinician/not_reported.html", {"overdue": overdue, "today": today}
+    )
+
+
+# --- Patients -----------------------------------------------------------------------------------
+
+
+@require_safe
+@clinician_required
+def patient_list(request):
+    """Patients in scope, searched by name or MRN (every word must match one of them).
+
+    Queries: the page of patients, their count, and their visible courses with therapies.
+    """
+    query = request.GET.get("q", "").strip()
+    patients = patients_in_scope(request.user).select_related("care_team")
+    for word in query.split()[:5]:
+        patients = patients.filter(
+            Q(mrn__icontains=word) | Q(family_name__icontains=word) | Q(given_name__icontains=word)
+        )
+    patients = patients.prefetch_related(
+        Prefetch(
+            "courses",
+            queryset=Course.objects.visible_to(request.user)
+            .select_related("therapy")
+            .order_by("-start_date"),
+        )
+    ).order_by("family_name", "given_name", "mrn")
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tracker/clinician/patient_list.html",
+        {"page": page, "patients": page.object_list, "query": query},
+    )
+
+
+def _open_flags(level):
+    return Count("flags", filter=Q(flags__status=FlagStatus.OPEN, flags__level=level))
+
+
+@require_safe
+@clinician_required
+def patient_detail(request, pk):
+    patient = get_object_or_404(
+        patients_in_scope(request.user).select_related("care_team", "user"), pk=pk
+    )
+    courses = (
+        Course.objects.visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("therapy", "care_team")
+        .annotate(
+            open_urgent=_open_flags(FlagLevel.URGENT),
+            open_review=_open_flags(FlagLevel.REVIEW),
+            open_info=_open_flags(FlagLevel.INFO),
+        )
+        .order_by("-start_date")
+    )
+    return render(
+        request,
+        "tracker/clinician/patient_detail.html",
+        {"patient": patient, "courses": courses},
+    )
+
+
+# --- Courses ------------------------------------------------------------------------------------
+
+
+@clinician_required
+def course_create(request, pk):
+    patient = get_object_or_404(patients_in_scope(request.user), pk=pk)
+    my_teams = set(request.user.care_teams.values_list("pk", flat=True))
+    initial = {
+        "start_date": timezone.localdate(),
+        "status": CourseStatus.ACTIVE,
+        "care_team": patient.care_team_id if patient.care_team_id in my_teams else None,
+    }
+    form = forms.CourseForm(
+        request.POST or None,
+        user=request.user,
+        regimen_url=reverse("tracker:therapy-regimen"),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        course = form.save(commit=False)
+        course.patient = patient
+        course.created_by = request.user
+        course._change_reason = _("Course created")
+        course.save()
+        messages.success(request, _("Course created."))
+        return redirect("tracker:course-detail", pk=course.pk)
+    return render(
+        request,
+        "tracker/clinician/course_form.html",
+        {"form": form, "patient": patient, "course": None},
+    )
+
+
+@clinician_required
+def course_edit(request, pk):
+    course = _course_or_404(request, pk)
+    form = forms.CourseEditForm(
+        request.POST or None,
+        instance=course,
+        user=request.user,
+        regimen_url=reverse("tracker:therapy-regimen"),
+    )
+    # The form writes its values onto the instance while validating: compare with these.
+    before = {name: getattr(course, name) for name in form._meta.fields}
+    if request.method == "POST" and form.is_valid():
+        if any(form.cleaned_data[name] != value for name, value in before.items()):
+            course = form.save(commit=False)
+            course._change_reason = form.cleaned_data["reason"]
+            course.save()
+            messages.success(request, _("Course updated."))
+        else:
+            messages.info(request, _("Nothing was changed."))
+        return redirect("tracker:course-detail", pk=course.pk)
+    return render(
+        request,
+        "tracker/clinician/course_form.html",
+        {"form": form, "patient": course.patient, "course": course},
+    )
+
+
+@require_safe
+@clinician_required
+def therapy_regimen(request):
+    """The regimen field filled from the chosen therapy (htmx fragment of the course form)."""
+    choice = forms.TherapyChoiceForm(request.GET)
+    therapy = choice.cleaned_data.get("therapy") if choice.is_valid() else None
+    form = forms.CourseForm(
+        user=request.user, initial={"regimen": therapy.regimen if therapy else ""}
+    )
+    return render(request, "tracker/clinician/_regimen_field.html", {"field": form["regimen"]})
+
+
+def _has_timeline(summary):
+    # The same test as charts.grade_timeline_svg: graded points, or flags without a grade.
+    return bool(summary.grade_points) or any(
+        f.ctcae_grade is None and f.composite_grade is None for f in summary.flags
+    )
+
+
+def _has_vitals_chart(summary):
+    return any(summary.vitals.get(name) for name in VITAL_SERIES)
+
+
+@dataclass
+class VitalsRow:
+    when: datetime.datetime
+    record: object
+    kind: str
+    weight_percent: float | None
+
+
+def _vitals_rows(summary):
+    """The vitals chart's data as a table: one row per report or visit with a measurement."""
+    baseline = summary.course.baseline_weight_kg
+    names = ("systolic_bp", "diastolic_bp", "heart_rate", "temperature_c", "weight_kg")
+    rows = []
+    for kind, records, when in (
+        ("report", summary.reports, "reported_at"),
+        ("visit", summary.visits, "recorded_at"),
+    ):
+        for record in records:
+            values = [getattr(record, name, None) for name in names]
+            if kind == "visit":
+                values += [record.spo2, record.platelets_10e9_per_l, record.urine_output_ml_8h]
+            if all(value is None for value in values):
+                continue
+            percent = None
+            if baseline and record.weight_kg is not None:
+                percent = rules.weight_gain_percent(float(record.weight_kg), float(baseline))
+            rows.append(VitalsRow(getattr(record, when), record, kind, percent))
+    return sorted(rows, key=lambda row: row.when)
+
+
+@require_safe
+@clinician_required
+def course_detail(request, pk):
+    """Everything about one course. build_summary's fixed queries, plus the records marked
+    entered in error (two queries) and the navigation count: constant in the rows."""
+    course = _course_or_404(request, pk)
+    summary = build_summary(course)
+    in_error = sorted(
+        [
+            *Visit.objects.filter(course=course, entered_in_error=True),
+            *SymptomReport.objects.filter(course=course, entered_in_error=True),
+        ],
+        key=lambda r: getattr(r, "recorded_at", None) or r.reported_at,
+    )
+    records = sorted(
+        [*summary.visits, *summary.reports],
+        key=lambda r: getattr(r, "recorded_at", None) or r.reported_at,
+        reverse=True,
+    )
+    for flag in summary.flags:
+        flag.course = summary.course  # the rows read it; no query per flag
+    for row in summary.side_effects:
+        row.worst_open_level_label = (
+            FlagLevel(row.worst_open_level).label if row.worst_open_level else ""
+        )
+    return render(
+        request,
+        "tracker/clinician/course_detail.html",
+        {
+            "course": summary.course,
+            "summary": summary,
+            "is_high_dose_il2": summary.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+            "dose_advice": summary.dose_advice,
+            "unresolved_flags": [f for f in summary.flags if f.status != FlagStatus.RESOLVED],
+            "has_timeline": _has_timeline(summary),
+            "has_vitals_chart": _has_vitals_chart(summary),
+            "grade_points": [
+                (
+                    summary.day_of_course(p.when),
+                    p,
+                    FlagLevel(p.flag_level).label if p.flag_level else "",
+                )
+                for p in summary.grade_points
+            ],
+            "vitals_rows": _vitals_rows(summary),
+            "records": records,
+            "in_error": in_error,
+        },
+    )
+
+
+CHARTS = {"timeline": charts.grade_timeline_svg, "vitals": charts.vitals_svg}
+
+
+@require_safe
+@clinician_required
+def course_chart(request, pk, chart):
+    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict)."""
+    course = _course_or_404(request, pk)
+    svg = CHARTS[chart](build_summary(course))
+    if svg is None:
+        raise Http404(_("This chart has no data yet."))
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+# --- Visits ---------------------------------------------------------------------------------------
+
+
+def _adverse_event_terms():
+    """Every term of the vocabulary, by CTCAE term (the clinician's word), one query."""
+    return {t.slug: t for t in SideEffectTerm.objects.order_by("ctcae_term")}
+
+
+def _next_dose_initial(course):
+    """The next dose's number, time (one dosing interval after the last) and amount."""
+    last = course.doses.order_by("-dose_number").first()
+    last_given = (
+        course.doses.current().filter(status=DoseStatus.GIVEN).order_by("-dose_number").first()
+    )
+    number = last.dose_number + 1 if last else 1
+    interval = course.therapy.interval_hours
+    if last and interval:
+        scheduled = timezone.localtime(last.scheduled_at + datetime.timedelta(hours=interval))
+    else:
+        scheduled = forms.now_to_the_minute()
+    return {
+        "dose_number": number,
+        "scheduled_at": scheduled.replace(second=0, microsecond=0),
+        "dose_amount": last_given.dose_amount if last_given else None,
+        "dose_unit": last_given.dose_unit if last_given else course.therapy.dose_unit,
+    }
+
+
+@clinician_required
+def visit_create(request, pk):
+    """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
+    course = _course_or_404(request, pk)
+    data = request.POST if request.method == "POST" else None
+    form = forms.VisitForm(data, initial={"recorded_at": forms.now_to_the_minute()})
+    # Keyboard first: the cursor starts in the first measurement (the time is filled in).
+    form.fields["temperature_c"].widget.widgets[0].attrs["autofocus"] = True
+    ae_formset = forms.AdverseEventFormSet(
+        data,
+        prefix="ae",
+        form_kwargs={
+            "terms": _adverse_event_terms(),
+            "definitions_url": reverse("tracker:ctcae-definitions"),
+        },
+    )
+    dose_formset = forms.DoseFormSet(
+        data,
+        prefix="dose",
+        # As form initial (not formset initial), so that the row stays an "extra" form that is
+        # skipped when left untouched.
+        form_kwargs={
+            "initial": _next_dose_initial(course),
+            "taken_numbers": frozenset(course.doses.values_list("dose_number", flat=True)),
+        },
+    )
+    if data is not None:
+        valid = all([form.is_valid(), ae_formset.is_valid(), dose_formset.is_valid()])
+        if valid and not form.has_measurements() and not ae_formset.events():
+            form.add_error(None, _("Enter at least one measurement or adverse event."))
+            valid = False
+        if valid:
+            try:
+                # The visit, its adverse events and flags, and the doses: all or nothing.
+                with transaction.atomic():
+                    visit = services.record_visit(
+                        course=course,
+                        by=request.user,
+                        measurements=form.measurements(),
+                        adverse_events=[
+                            services.AdverseEventInput(**event) for event in ae_formset.events()
+                        ],
+                        notes=form.cleaned_data["notes"],
+                        recorded_at=form.cleaned_data["recorded_at"],
+                    )
+                    doses = [
+                        services.record_dose(course=course, by=request.user, **dose)
+                        for dose in dose_formset.doses()
+                    ]
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except IntegrityError:
+                # Someone recorded the same dose number a moment ago (unique per course).
+                form.add_error(
+                    None, _("A dose with this number was just recorded. Check the dose log.")
+                )
+            else:
+                for dose in doses:
+                    messages.success(
+                        request,
+                        _("Dose %(number)s recorded: %(status)s.")
+                        % {"number": dose.dose_number, "status": dose.get_status_display()},
+                    )
+                return redirect(
+                    reverse("tracker:visit-detail", kwargs={"pk": visit.pk}) + "?saved=1"
+                )
+    return render(
+        request,
+        "tracker/clinician/visit_form.html",
+        {
+            "course": course,
+            "form": form,
+            "ae_formset": ae_formset,
+            "dose_formset": dose_formset,
+            "grade_meanings": ctcae_definitions.GRADE_MEANINGS.items(),
+        },
+    )
+
+
+@require_safe
+@clinician_required
+def ctcae_definitions_fragment(request):
+    """The CTCAE v5.0 grades of the term chosen on an adverse-event row (htmx fragment)."""
+    # The select sends itself under its formset name (ae-0-term, ae-1-term, ...).
+    field = next((name for name in request.GET if name.endswith("-term")), "")
+    slug = request.GET.get(field, "")
+    return render(
+        request,
+        "tracker/clinician/_ctcae_definitions.html",
+        {
+            "term": SideEffectTerm.objects.filter(slug=slug).first(),
+            "grades": ctcae_definitions.grades_for(slug),
+        },
+    )
+
+
+def _record_flags(queryset):
+    return queryset.select_related("term", "acknowledged_by", "resolved_by").by_urgency()
+
+
+@require_safe
+@clinician_required
+def visit_detail(request, pk):
+    """A visit as recorded, with the flags it raised and the dose advice (also the page shown
+    right after saving)."""
+    visit = get_object_or_404(
+        Visit.objects.visible_to(request.user).select_related(
+            "course__patient", "course__therapy", "course__care_team", "recorded_by"
+        ),
+        pk=pk,
+    )
+    flags = list(_record_flags(visit.flags.all()))
+    for flag in flags:
+        flag.course = visit.course
+    return render(
+        request,
+        "tracker/clinician/visit_detail.html",
+        {
+            "visit": visit,
+            "course": visit.course,
+            "events": visit.adverse_events.select_related("term"),
+            "flags": flags,
+            "just_saved": request.GET.get("saved") == "1",
+            "is_high_dose_il2": visit.course.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+        },
+    )
+
+
+# --- Reports on the patient's behalf ------------------------------------------------------------
+
+
+@clinician_required
+def report_create(request, pk):
+    """A symptom report taken over the phone, judged by the same rules as the patient's own."""
+    course = _course_or_404(request, pk)
+    terms = SideEffectTerm.objects.filter(kind=TermKind.REPORTED).order_by("sort_order", "slug")
+    form = forms.ReportOnBehalfForm(
+        request.POST or None, terms=terms, initial={"reported_at": forms.now_to_the_minute()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.submit_report(
+                course=course,
+                by=request.user,
+                answers=[
+                    services.AnswerInput(
+                        term=a.term,
+                        frequency=a.frequency,
+                        severity=a.severity,
+                        interference=a.interference,
+                        present=a.present,
+                    )
+                    for a in form.answers
+                ],
+                measurements=form.measurements(),
+                note=form.cleaned_data["note"],
+                reported_at=form.cleaned_data["reported_at"],
+                recall_period=form.cleaned_data["recall_period"],
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            return redirect(reverse("tracker:report-detail", kwargs={"pk": report.pk}) + "?saved=1")
+    return render(
+        request,
+        "tracker/clinician/report_form.html",
+        {
+            "course": course,
+            "form": form,
+            "columns": [forms.ATTRIBUTE_LABELS[c] for c in forms.ANSWER_COLUMNS],
+        },
+    )
+
+
+@require_safe
+@clinician_required
+def report_detail(request, pk):
+    report = get_object_or_404(
+        SymptomReport.objects.visible_to(request.user).select_related(
+            "course__patient", "course__therapy", "course__care_team", "submitted_by"
+        ),
+        pk=pk,
+    )
+    flags = list(_record_flags(report.flags.all()))
+    for flag in flags:
+        flag.course = report.course
+    return render(
+        request,
+        "tracker/clinician/report_detail.html",
+        {
+            "report": report,
+            "course": report.course,
+            "answers": SymptomAnswer.objects.filter(report=report).select_related("term"),
+            "flags": flags,
+            "just_saved": request.GET.get("saved") == "1",
+        },
+    )
+
+
+# --- Corrections, "entered in error" and history -------------------------------------------------
+
+RECORD_KINDS = {
+    "visit": lambda user: Visit.objects.visible_to(user).select_related(
+        "course__patient", "course__therapy", "course__care_team"
+    ),
+    "report": lambda user: SymptomReport.objects.visible_to(user).select_related(
+        "course__patient", "course__therapy", "course__care_team"
+    ),
+    "adverse-event": lambda user: AdverseEvent.objects.visible_to(user).select_related(
+        "term", "visit__course__patient", "visit__course__therapy", "visit__course__care_team"
+    ),
+    "course": lambda user: Course.objects.visible_to(user).select_related(
+        "patient", "therapy", "care_team"
+    ),
+}
+CORRECTABLE_KINDS = ("visit", "report", "adverse-event")
+
+
+def _record_or_404(request, kind, pk, kinds=CORRECTABLE_KINDS):
+    if kind not in kinds:
+        raise Http404
+    return get_object_or_404(RECORD_KINDS[kind](request.user), pk=pk)
+
+
+def _course_of(record):
+    if isinstance(record, Course):
+        return record
+    if isinstance(record, AdverseEvent):
+        return record.visit.course
+    return record.course
+
+
+def record_url(record):
+    if isinstance(record, Visit):
+        return reverse("tracker:visit-detail", kwargs={"pk": record.pk})
+    if isinstance(record, SymptomReport):
+        return reverse("tracker:report-detail", kwargs={"pk": record.pk})
+    if isinstance(record, AdverseEvent):
+        return reverse("tracker:visit-detail", kwargs={"pk": record.visit_id})
+    return reverse("tracker:course-detail", kwargs={"pk": record.pk})
+
+
+def record_title(record):
+    """What a record is, in words, for headings."""
+    if isinstance(record, Visit):
+        return _("Visit of %(when)s") % {"when": _when(record.recorded_at)}
+    if isinstance(record, SymptomReport):
+        return _("Symptom report of %(when)s") % {"when": _when(record.reported_at)}
+    if isinstance(record, AdverseEvent):
+        return _("%(term)s, grade %(grade)s, at the visit of %(when)s") % {
+            "term": record.term.ctcae_term,
+            "grade": record.grade,
+            "when": _when(record.visit.recorded_at),
+        }
+    return _("Course of %(therapy)s") % {"therapy": record.therapy.name}
+
+
+def _when(moment):
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _in_error(record):
+    if isinstance(record, AdverseEvent) and record.visit.entered_in_error:
+        return True
+    return getattr(record, "entered_in_error", False)
+
+
+@clinician_required
+def record_correct(request, kind, pk):
+    """Correct a visit, report or adverse event; a reason is required and kept in history."""
+    record = _record_or_404(request, kind, pk)
+    if _in_error(record):
+        messages.error(request, _("This record was marked entered in error; it is not corrected."))
+        return redirect(record_url(record))
+    form_class = forms.CORRECTION_FORMS[type(record)]
+    form = form_class(request.POST or None, instance=record)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form._meta.fields}
+        try:
+            corrected = services.correct_record(
+                record=record, by=request.user, changes=changes, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if not corrected.changed_fields:
+                messages.info(request, _("Nothing was changed."))
+            else:
+                count = len(corrected.flags_raised)
+                messages.success(
+                    request,
+                    ngettext(
+                        "Correction saved. It raised %(count)d new flag.",
+                        "Correction saved. It raised %(count)d new flags.",
+                        count,
+                    )
+                    % {"count": count}
+                    if count
+                    else _("Correction saved. It raised no new flag."),
+                )
+            return redirect(record_url(corrected))
+    return render(
+        request,
+        "tracker/clinician/record_correct.html",
+        {
+            "form": form,
+            "record": record,
+            "kind": kind,
+            "title": record_title(record),
+            "course": _course_of(record),
+            "back": record_url(record),
+        },
+    )
+
+
+@clinician_required
+def record_entered_in_error(request, kind, pk):
+    record = _record_or_404(request, kind, pk)
+    form = forms.EnteredInErrorForm(request.POST or None)
+    if _in_error(record):
+        messages.info(request, _("This record is already marked entered in error."))
+        return redirect(record_url(record))
+    if request.method == "POST" and form.is_valid():
+        try:
+            marked = services.mark_entered_in_error(
+                record=record, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            count = len(marked.flags_resolved)
+            messages.success(
+                request,
+                ngettext(
+                    "Marked entered in error; %(count)d flag was resolved.",
+                    "Marked entered in error; %(count)d flags were resolved.",
+                    count,
+                )
+                % {"count": count},
+            )
+            return redirect(record_url(record))
+    return render(
+        request,
+        "tracker/clinician/record_entered_in_error.html",
+        {
+            "form": form,
+            "record": record,
+            "kind": kind,
+            "title": record_title(record),
+            "course": _course_of(record),
+            "back": record_url(record),
+        },
+    )
+
+
+# Bookkeeping fields that change on every save and say nothing about the correction.
+HISTORY_EXCLUDED_FIELDS = ("updated_at", "created_at")
+
+
+def _shown(field, value):
+    """A history value as a person reads it."""
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:  # history keeps the id; one query per changed link, on this page only
+        target = field.related_model._default_manager.filter(pk=value).first()
+        return str(target) if target else value
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return _when(value)
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, dict) and "decision" in value:  # a visit's dose advice
+        return "; ".join([value["decision"], *value.get("criteria", [])])
+    return formats.localize(value)
+
+
+@dataclass
+class HistoryEntry:
+    version: object
+    changes: list
+
+
+@require_safe
+@clinician_required
+def record_history(request, kind, pk):
+    """Every version of a record: who, when, what changed and why (simple-history)."""
+    record = _record_or_404(request, kind, pk, kinds=tuple(RECORD_KINDS))
+    versions = list(record.history.select_related("history_user").order_by("-history_date"))
+    model = type(record)
+    entries = []
+    for index, version in enumerate(versions):
+        changes = []
+        older = versions[index + 1] if index + 1 < len(versions) else None
+        if older is not None:
+            delta = version.diff_against(older, excluded_fields=HISTORY_EXCLUDED_FIELDS)
+            for change in delta.changes:
+                field = model._meta.get_field(change.field)
+                changes.append(
+                    (field.verbose_name, _shown(field, change.old), _shown(field, change.new))
+                )
+        entries.append(HistoryEntry(version, changes))
+    return render(
+        request,
+        "tracker/clinician/record_history.html",
+        {
+            "record": record,
+            "kind": kind,
+            "title": record_title(record),
+            "course": _course_of(record),
+            "entries": entries,
+            "back": record_url(record),
+        },
+    )
