@@ -1,3 +1,37 @@
-"""Web pages for the patient part (included from tracker/web_urls.py, "tracker" namespace)."""
+"""Web pages for the patient part (included from tracker/web_urls.py, "tracker" namespace).
 
-urlpatterns = []
+Patient-facing URLs carry UUIDs, never sequential ids.
+"""
+
+from django.urls import path
+
+from .views import patient
+
+urlpatterns = [
+    path("", patient.home, name="patient-home"),
+    path("reports/", patient.reports, name="patient-reports"),
+    path("reports/<uuid:report_id>/", patient.report_detail, name="patient-report-detail"),
+    path("treatment/", patient.treatment, name="patient-treatment"),
+    path("courses/<uuid:course_id>/chart.svg", patient.grade_chart, name="patient-grade-chart"),
+    path("courses/<uuid:course_id>/report/", patient.report_symptoms, name="patient-report-create"),
+    path(
+        "courses/<uuid:course_id>/report/questions/",
+        patient.report_questions,
+        name="patient-report-questions",
+    ),
+    path(
+        "courses/<uuid:course_id>/report/measurements/",
+        patient.report_measurements,
+        name="patient-report-measurements",
+    ),
+    path(
+        "courses/<uuid:course_id>/report/review/",
+        patient.report_review,
+        name="patient-report-review",
+    ),
+    path(
+        "courses/<uuid:course_id>/report/discard/",
+        patient.report_discard,
+        name="patient-report-discard",
+    ),
+]

@@ -1,0 +1,209 @@
+"""The patient portal in Chromium at 360 px: report from a phone and know at once what to do.
+
+Built on the demo clinic (tracker.demo.build()). Screenshots of every portal page land in
+test-artifacts/patient-portal-*.png; axe checks each page for serious or critical violations.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests import factories
+from tracker import demo
+from tracker.models import CareTeam, SymptomReport
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"patient-portal-{name}.png", full_page=True)
+
+
+def assert_accessible(page: Page) -> None:
+    results = Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{page.url}: {bad}"
+
+
+def look(page: Page, name: str) -> None:
+    page.wait_for_load_state("load")
+    screenshot(page, name)
+    assert_accessible(page)
+
+
+def log_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.locator("main").get_by_role("button").click()
+    expect(page.get_by_role("button", name=re.compile("Log out|Se déconnecter"))).to_be_visible()
+
+
+def in_english(page: Page) -> None:
+    """The demo patient prefers French; these checks read the English wording."""
+    page.locator("#language-select").select_option("en")
+    page.locator("#language-select").locator("xpath=ancestor::form").get_by_role("button").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+@pytest.fixture
+def demo_clinic(live_server):
+    demo.build()
+
+
+def test_tocilizumab_patient_reports_severe_vomiting_with_fever_and_is_told_to_call_now(
+    page: Page, live_server, demo_clinic
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "ahmed.benali")
+    page.goto(f"{live_server.url}/my/")
+    in_english(page)
+    look(page, "1-home")
+
+    page.get_by_role("link", name="How are you today?").click()
+    expect(page.get_by_role("heading", name="How are you today?")).to_be_visible()
+    look(page, "2-symptoms")
+    page.get_by_label("Vomiting", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.get_by_role("heading", name="Vomiting")).to_be_visible()
+    page.get_by_role("group", name=re.compile("how OFTEN")).get_by_label("Frequently").check()
+    severity = page.get_by_role("group", name=re.compile("SEVERITY"))
+    expect(severity).to_be_visible()
+    severity.get_by_label("Severe", exact=True).check()
+    look(page, "3-questions")
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.get_by_role("heading", name="Home measurements")).to_be_visible()
+    page.get_by_label("Temperature", exact=True).fill("38.5")
+    look(page, "4-measurements")
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.get_by_role("heading", name="Check and send")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Vomiting: Frequently, Severe")
+    expect(page.locator("main")).to_contain_text("38.5 °C (101.3 °F)")
+    look(page, "5-review")
+    page.get_by_role("button", name="Send my report").click()
+
+    panel = page.get_by_role("alert").filter(has_text="may need hospitalization")
+    expect(panel).to_contain_text("This may need hospitalization: call your care team now")
+    expect(panel.get_by_role("link", name=re.compile("Call your care team"))).to_have_attribute(
+        "href", "tel:+33142001234"
+    )
+    expect(panel.get_by_role("link", name="15").first).to_have_attribute("href", "tel:15")
+    expect(panel).to_contain_text("Trouble breathing")
+    look(page, "6-answer-urgent")
+
+    page.goto(f"{live_server.url}/my/reports/")
+    expect(page.locator("#my-reports")).to_contain_text("Vomiting: Frequently, Severe")
+    expect(page.locator("img.grade-chart")).to_be_visible()
+    look(page, "7-my-reports")
+    page.goto(f"{live_server.url}/my/treatment/")
+    expect(page.locator("main")).to_contain_text("Any fever")
+    look(page, "8-my-treatment")
+
+    page.get_by_role("button", name="Log out").click()
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, "dr.martin")
+    page.goto(f"{live_server.url}/clinician/")  # the triage queue
+    queue = page.locator("#triage-queue")
+    vomiting = queue.locator("tr").filter(has_text="Ahmed Benali").filter(has_text="Vomiting")
+    expect(vomiting.first).to_contain_text("May need hospitalization")
+    screenshot(page, "9-clinician-sees-the-flag")
+
+
+def test_skipped_questions_are_hidden_when_the_answer_is_never(
+    page: Page, live_server, demo_clinic
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "sophie.girard")
+    course = SymptomReport.objects.filter(submitted_by__username="sophie.girard").first().course
+    page.goto(f"{live_server.url}/my/courses/{course.pk}/report/")
+    page.get_by_label("Headache", exact=True).check()
+    page.locator("main").get_by_role("button", name="Next").click()
+    severity = page.get_by_role("group", name=re.compile("SEVERITY"))
+    page.get_by_role("group", name=re.compile("how OFTEN")).get_by_label("Never").check()
+    expect(severity).to_be_hidden()
+    page.get_by_role("group", name=re.compile("how OFTEN")).get_by_label("Rarely").check()
+    expect(severity).to_be_visible()
+
+
+def test_ticks_are_kept_as_they_are_made(page: Page, live_server, demo_clinic):
+    """With JavaScript, htmx saves each step in the background: a closed tab loses nothing."""
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "lucie.moreau")
+    course = SymptomReport.objects.filter(submitted_by__username="lucie.moreau").first().course
+    url = f"{live_server.url}/my/courses/{course.pk}/report/"
+    page.goto(url)
+    with page.expect_response(lambda response: response.status == 204):
+        page.get_by_label("Nosebleeds", exact=True).check()
+    page.goto(f"{live_server.url}/my/")
+    page.get_by_role("link", name="Continue my report").click()
+    expect(page.get_by_label("Nosebleeds", exact=True)).to_be_checked()
+
+
+def test_a_patient_cannot_open_another_patients_report(page: Page, live_server, demo_clinic):
+    sophies = SymptomReport.objects.filter(submitted_by__username="sophie.girard").first()
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "ahmed.benali")
+    response = page.goto(f"{live_server.url}/my/reports/{sophies.pk}/")
+    assert response.status == 404
+    expect(page.locator("body")).not_to_contain_text("Sophie")
+    screenshot(page, "10-another-patients-report")
+
+
+def test_a_clinician_invites_a_patient_who_chooses_a_password_on_a_phone(
+    page: Page, live_server, demo_clinic, browser
+):
+    team = CareTeam.objects.get(name=demo.TEAM_NAME)
+    newcomer = factories.PatientFactory(
+        care_team=team, user=None, given_name="Nora", family_name="Petit"
+    )
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, "dr.martin")
+    page.goto(f"{live_server.url}/clinician/patients/{newcomer.pk}/")
+    account = page.locator(".patient-account")
+    expect(account).to_contain_text("The patient has no account yet.")
+    screenshot(page, "13-invite-on-the-patient-page")
+    account.get_by_label("Patient's e-mail address").fill("nora.petit@example.org")
+    account.get_by_label("Language").select_option("en")
+    account.get_by_role("button", name="Invite").click()
+    expect(page.get_by_role("heading", name="Invitation sent")).to_be_visible()
+    look(page, "14-invitation-sent")
+    link = page.locator("#set-password-link").inner_text().strip()
+
+    phone = browser.new_page(viewport=PHONE)
+    phone.goto(link)
+    expect(phone.get_by_role("heading", name="Choose your password")).to_be_visible()
+    look(phone, "15-choose-your-password")
+    phone.locator("#id_new_password1").fill("Nora's own password 2026")
+    phone.locator("#id_new_password2").fill("Nora's own password 2026")
+    phone.get_by_role("button", name="Save my password").click()
+    expect(phone.get_by_role("heading", name="Password saved")).to_be_visible()
+    phone.get_by_role("link", name="Continue").click()
+    expect(phone.get_by_role("heading", name="Hello, Nora")).to_be_visible()
+    phone.goto(link)
+    expect(phone.locator("#invalid-link")).to_contain_text("already been used")
+    phone.close()
+
+
+def test_sign_in_and_password_pages_are_accessible_on_a_phone(page: Page, live_server):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/accounts/password-reset/")
+    look(page, "16-forgotten-password")
+    page.get_by_label("Email").fill("nobody@example.org")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    look(page, "17-check-your-email")

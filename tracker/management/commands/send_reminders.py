@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from tracker import services
+
+
+class Command(BaseCommand):
+    help = (
+        "E-mail the outpatients whose symptom report is due, once per due date (safe to run "
+        "again: meant for cron every 15 minutes)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--site-url",
+            default="",
+            help="Address of the app in the links (default: settings.SITE_URL).",
+        )
+
+    def handle(self, *args, site_url="", **options):
+        sent = services.send_due_reminders(site_url=site_url)
+        self.stdout.write(f"{sent} reminder(s) sent.")

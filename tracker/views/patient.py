@@ -1,0 +1,704 @@
+"""The patient portal: "How are you today?", the answer, my reports and my treatment.
+
+Mobile first and plain HTML: every step is an ordinary form that works without JavaScript.
+What the patient types is kept on the server at each step (ReportDraft), so a validation error,
+a closed browser or an expired session loses nothing; a step posted after the session expired
+is kept in the new session and put back after signing in. Nothing clinical is recorded until
+the patient presses "Send" on the review step.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.cache import patch_cache_control
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from therapies.models import ExpectedSideEffect, SideEffectTerm, TermKind
+from tracker import rules, schedule, services, units
+from tracker.charts import grade_timeline_svg
+from tracker.forms.patient import (
+    CHOICES,
+    PRESENCE_CHOICES,
+    MeasurementsForm,
+    QuestionsForm,
+    SymptomsForm,
+)
+from tracker.models import (
+    Course,
+    CourseStatus,
+    Flag,
+    FlagLevel,
+    FlagStatus,
+    ReportDraft,
+    SymptomAnswer,
+    SymptomReport,
+)
+from tracker.summary import build_summary
+from tracker.views.decorators import patient_required
+
+STEPS = ("symptoms", "questions", "measurements", "review")
+STEP_URLS = {
+    "symptoms": "tracker:patient-report-create",
+    "questions": "tracker:patient-report-questions",
+    "measurements": "tracker:patient-report-measurements",
+    "review": "tracker:patient-report-review",
+}
+# A step posted after the session expired waits here (in the new, anonymous session) until the
+# patient signs in again; Django's login keeps session data when nobody was signed in.
+SIGNED_OUT_POST = "tracker:patient:signed-out-post"
+NOT_KEPT = {"csrfmiddlewaretoken", "action"}
+AUTOSAVE = "autosave"  # the "action" of htmx's background saves while a step is filled in
+MAX_KEPT_BYTES = 20_000  # a report step is a few hundred bytes; never store a flood
+
+# Short, general self-care advice for common expected side effects: never about doses.
+SELF_CARE = {
+    "injection_site_reaction": gettext_lazy(
+        "A cool, damp cloth on the spot for a few minutes can ease it. Use a different spot "
+        "for each injection."
+    ),
+    "nausea": gettext_lazy(
+        "Eat small meals often and sip drinks through the day. Plain, cool food is often easier."
+    ),
+    "vomiting": gettext_lazy(
+        "Sip small amounts of water often. If you cannot keep any drink down, call your care team."
+    ),
+    "diarrhea": gettext_lazy("Drink plenty to replace the fluid you lose."),
+    "chills": gettext_lazy(
+        "Keep warm with a blanket, drink fluids and take your temperature. Report a high "
+        "temperature."
+    ),
+    "fatigue": gettext_lazy(
+        "Rest when you need to, and keep up light activity, such as a short walk, if you can."
+    ),
+    "headache": gettext_lazy("Rest in a quiet, dim room and drink water."),
+    "itching": gettext_lazy(
+        "Keep your skin moisturised and wash with lukewarm rather than hot water."
+    ),
+    "rash": gettext_lazy("Use a mild soap and a fragrance-free cream, and avoid strong sun."),
+    "joint_aches": gettext_lazy("Gentle movement and warmth can ease aching joints."),
+    "muscle_aches": gettext_lazy("Gentle movement and warmth can ease aching muscles."),
+}
+
+
+def _number(value) -> str:
+    """40.0 -> "40", 100.4 -> "100.4" (thresholds come from tracker.rules as floats)."""
+    return f"{float(value):g}"
+
+
+def danger_signs():
+    """When to call emergency services at once, in plain words (domain.md §5.3)."""
+    high_fever = rules.FEVER_GRADE_3_ABOVE_C
+    return [
+        _("Fainting, or very low blood pressure (top number below %(sbp)s)")
+        % {"sbp": rules.SYSTOLIC_BP_BELOW_MMHG},
+        _("Trouble breathing"),
+        _("Chest pain"),
+        _("New confusion, or very sleepy and hard to wake"),
+        _("Bleeding that does not stop, or blood in your vomit or stool"),
+        _("Passing very little urine"),
+        _("A temperature over %(celsius)s\u00a0°C (%(fahrenheit)s\u00a0°F)")
+        % {
+            "celsius": _number(high_fever),
+            "fahrenheit": _number(units.celsius_to_fahrenheit(high_fever)),
+        },
+    ]
+
+
+def call_now_signs(therapy):
+    """Signs that need a call to the care team now for this therapy (beyond the danger signs)."""
+    signs = [_("Anything that worries you, or a side effect that gets worse quickly")]
+    if therapy.drug_class == rules.IL6_BLOCKER:
+        fever = rules.IL6_BLOCKER_FEVER_C
+        signs.insert(
+            0,
+            _(
+                "Any fever: a temperature of %(celsius)s\u00a0°C (%(fahrenheit)s\u00a0°F) or "
+                "more, or signs of an infection. This treatment can hide an infection."
+            )
+            % {
+                "celsius": _number(fever),
+                "fahrenheit": _number(units.celsius_to_fahrenheit(fever)),
+            },
+        )
+    return signs
+
+
+def _guidance_context(course):
+    return {
+        "phone": course.care_team.phone_for_patients,
+        "emergency_number": settings.EMERGENCY_NUMBER,
+        "danger_signs": danger_signs(),
+    }
+
+
+# --- Scoping --------------------------------------------------------------------------------------
+
+
+def _own_course(request, course_id):
+    """The patient's own course, or 404 (Course.objects.visible_to)."""
+    return get_object_or_404(
+        Course.objects.visible_to(request.user).select_related("therapy", "care_team"),
+        pk=course_id,
+    )
+
+
+# --- Drafts ---------------------------------------------------------------------------------------
+
+
+def _raw(post) -> dict:
+    """What was posted, as typed (lists of strings), without the token and the button."""
+    return {key: post.getlist(key) for key in post if key not in NOT_KEPT}
+
+
+def _bound(raw: dict) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for key, values in raw.items():
+        data.setlist(key, values)
+    return data
+
+
+def _load_draft(user, course) -> dict:
+    draft = ReportDraft.objects.fresh().filter(user=user, course=course).first()
+    return dict(draft.data) if draft else {}
+
+
+def _save_draft(user, course, data: dict) -> None:
+    ReportDraft.objects.update_or_create(user=user, course=course, defaults={"data": data})
+
+
+def keeps_post_when_signed_out(view):
+    """Sign-in first, without losing a step the patient posted after the session expired.
+
+    The posted fields are kept in the (new, anonymous) session under the page's path; after
+    signing in, the page puts them back (`_take_signed_out_post`). Django's CSRF check has
+    already run, so only the patient's own browser can leave data here.
+    """
+
+    @login_not_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+            if request.method == "POST" and size <= MAX_KEPT_BYTES:
+                request.session[SIGNED_OUT_POST] = {
+                    "path": request.path,
+                    "data": _raw(request.POST),
+                    "at": timezone.now().isoformat(),
+                }
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _take_signed_out_post(request):
+    """The fields posted to this page while signed out, once (None if there are none)."""
+    kept = request.session.get(SIGNED_OUT_POST)
+    if not kept or kept.get("path") != request.path:
+        return None
+    del request.session[SIGNED_OUT_POST]
+    at = parse_datetime(kept.get("at") or "")
+    if at is None or timezone.now() - at > ReportDraft.MAX_AGE:
+        return None
+    messages.info(
+        request,
+        _("You were signed out, but nothing you typed was lost. Check it and carry on."),
+    )
+    return kept["data"]
+
+
+# --- The steps ------------------------------------------------------------------------------------
+
+
+def _reported_terms(course):
+    """(expected, other): the reportable terms, the therapy's expected ones first (one query)."""
+    terms = SideEffectTerm.objects.filter(kind=TermKind.REPORTED).annotate(
+        is_expected=Exists(
+            ExpectedSideEffect.objects.filter(therapy_id=course.therapy_id, term=OuterRef("pk"))
+        )
+    )
+    terms = list(terms.order_by("sort_order", "slug"))
+    return [t for t in terms if t.is_expected], [t for t in terms if not t.is_expected]
+
+
+class _Report:
+    """The forms of one report in progress, bound to what the draft holds."""
+
+    def __init__(self, course, data):
+        self.course = course
+        self.data = data
+        self.expected, self.other = _reported_terms(course)
+
+    def symptoms_form(self):
+        raw = self.data.get("symptoms")
+        return SymptomsForm(
+            None if raw is None else _bound(raw),
+            expected_terms=self.expected,
+            other_terms=self.other,
+        )
+
+    def chosen_terms(self):
+        chosen = set((self.data.get("symptoms") or {}).get("symptoms", []))
+        return [t for t in self.expected + self.other if t.slug in chosen]
+
+    def questions_form(self):
+        raw = self.data.get("questions")
+        return QuestionsForm(None if raw is None else _bound(raw), terms=self.chosen_terms())
+
+    def measurements_form(self):
+        raw = self.data.get("measurements")
+        return MeasurementsForm(None if raw is None else _bound(raw))
+
+    def check(self):
+        """(first step to go back to or None, forms): every step validated from the draft."""
+        forms = {
+            "symptoms": self.symptoms_form(),
+            "questions": QuestionsForm(
+                _bound(self.data.get("questions") or {}), terms=self.chosen_terms()
+            ),
+            "measurements": self.measurements_form(),
+        }
+        for step in ("symptoms", "measurements"):
+            if step not in self.data:  # never seen: no report is sent by skipping pages
+                return step, forms
+        for step, form in forms.items():
+            if not form.is_valid():
+                return step, forms
+        return None, forms
+
+
+def _step_url(step, course):
+    return reverse(STEP_URLS[step], args=[course.pk])
+
+
+def _after_symptoms(report):
+    return "questions" if report.chosen_terms() else "measurements"
+
+
+def _step_context(course, step, **extra):
+    number = STEPS.index(step) + 1
+    return {
+        "course": course,
+        "step": step,
+        "step_number": number,
+        "step_count": len(STEPS),
+        **extra,
+    }
+
+
+def _running(request, course):
+    """Reports are taken on running courses only; None when this one is running."""
+    if course.status == CourseStatus.ACTIVE:
+        return None
+    messages.info(
+        request,
+        _(
+            "This treatment is not running now, so it takes no reports. Call your care team if "
+            "you need to."
+        ),
+    )
+    return redirect("tracker:patient-home")
+
+
+def _run_step(request, course, step, *, form_of, next_step, back_step=None, none_chosen=False):
+    """What steps 1-3 share: keep what was posted (or kept while signed out), validate it,
+    and move on; returns (report, form, redirect or None).
+
+    The draft records where to resume ("at"): the next step once this one is valid.
+    """
+    kept = _take_signed_out_post(request)
+    posted = request.method == "POST"
+    if not posted and kept is None:
+        report = _Report(course, _load_draft(request.user, course))
+        return report, form_of(report), None
+    data = _load_draft(request.user, course)
+    data[step] = _raw(request.POST) if posted else kept
+    if none_chosen:
+        data[step]["symptoms"] = []
+    if posted and request.POST.get("action") == AUTOSAVE:
+        # htmx sends the page as it is filled in: kept, not judged, nothing else happens.
+        data["at"] = step
+        _save_draft(request.user, course, data)
+        return None, None, HttpResponse(status=204)
+    report = _Report(course, data)
+    form = form_of(report)
+    target = None
+    if posted and request.POST.get("action") == "back" and back_step:
+        target = back_step(report)
+    elif posted and form.is_valid():
+        target = next_step(report)
+    data["at"] = target or step
+    _save_draft(request.user, course, data)
+    return report, form, redirect(_step_url(target, course)) if target else None
+
+
+@keeps_post_when_signed_out
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_symptoms(request, course_id):
+    """Step 1: which symptoms, the expected ones first, and "something else" in words."""
+    course = _own_course(request, course_id)
+    if stopped := _running(request, course):
+        return stopped
+    report, form, moved = _run_step(
+        request,
+        course,
+        "symptoms",
+        form_of=lambda report: report.symptoms_form(),
+        next_step=_after_symptoms,
+        none_chosen=request.POST.get("action") == "none",
+    )
+    if moved:
+        return moved
+    expected = {t.slug for t in report.expected}
+    context = _step_context(
+        course,
+        "symptoms",
+        form=form,
+        expected_choices=[c for c in form["symptoms"] if c.data["value"] in expected],
+        other_choices=[c for c in form["symptoms"] if c.data["value"] not in expected],
+    )
+    return render(request, "tracker/patient/report_symptoms.html", context)
+
+
+@keeps_post_when_signed_out
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_questions(request, course_id):
+    """Step 2: the PRO-CTCAE questions of each chosen symptom."""
+    course = _own_course(request, course_id)
+    if stopped := _running(request, course):
+        return stopped
+    report, form, moved = _run_step(
+        request,
+        course,
+        "questions",
+        form_of=lambda report: report.questions_form(),
+        next_step=lambda report: "measurements",
+        back_step=lambda report: "symptoms",
+    )
+    if moved:
+        return moved
+    if not report.chosen_terms():
+        return redirect(_step_url("symptoms", course))
+    context = _step_context(course, "questions", form=form, groups=form.groups())
+    return render(request, "tracker/patient/report_questions.html", context)
+
+
+@keeps_post_when_signed_out
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_measurements(request, course_id):
+    """Step 3: optional measurements taken at home."""
+    course = _own_course(request, course_id)
+    if stopped := _running(request, course):
+        return stopped
+    _report, form, moved = _run_step(
+        request,
+        course,
+        "measurements",
+        form_of=lambda report: report.measurements_form(),
+        next_step=lambda report: "review",
+        back_step=lambda report: "questions" if report.chosen_terms() else "symptoms",
+    )
+    if moved:
+        return moved
+    context = _step_context(course, "measurements", form=form)
+    return render(request, "tracker/patient/report_measurements.html", context)
+
+
+def _answer_rows(answers):
+    """[{term, words, grade}] for the review page, the answer page and my reports."""
+    words = {name: dict(choices) for name, choices in CHOICES.items()}
+    presence = dict(PRESENCE_CHOICES)
+    rows = []
+    for answer in answers:
+        if answer.term.is_presence:
+            parts = [presence["yes" if answer.present else "no"]]
+        else:
+            parts = [
+                words[name][getattr(answer, name)]
+                for name in answer.term.attributes
+                if getattr(answer, name) is not None
+            ]
+        grade = getattr(answer, "composite_grade", None)
+        rows.append({"term": answer.term, "words": parts, "grade": grade})
+    return rows
+
+
+@keeps_post_when_signed_out
+@patient_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_review(request, course_id):
+    """Step 4: everything at a glance, then "Send" records the report and raises its flags."""
+    course = _own_course(request, course_id)
+    if stopped := _running(request, course):
+        return stopped
+    kept = _take_signed_out_post(request)
+    if request.method == "POST":
+        return _send_report(request, course)
+    report = _Report(course, _load_draft(request.user, course))
+    if not report.data:
+        return redirect(_step_url("symptoms", course))
+    problem, forms = report.check()
+    if problem:
+        return redirect(_step_url(problem, course))
+    if kept is not None:
+        messages.info(request, _("Your report was not sent yet. Check it and press Send."))
+    symptoms = forms["symptoms"].cleaned_data
+    context = _step_context(
+        course,
+        "review",
+        answers=_answer_rows(forms["questions"].answers),
+        measurements=_measurement_rows(forms["measurements"].measurements()),
+        note=symptoms["note"],
+    )
+    return render(request, "tracker/patient/report_review.html", context)
+
+
+def _send_report(request, course):
+    try:
+        with transaction.atomic():
+            # Locked, so that a double tap on "Send" records one report, not two.
+            draft = (
+                ReportDraft.objects.select_for_update()
+                .fresh()
+                .filter(user=request.user, course=course)
+                .first()
+            )
+            if draft is None:
+                messages.info(request, _("This report was already sent."))
+                return redirect("tracker:patient-reports")
+            problem, forms = _Report(course, draft.data).check()
+            if problem:
+                return redirect(_step_url(problem, course))
+            saved = services.submit_report(
+                course=course,
+                by=request.user,
+                answers=forms["questions"].answers,
+                measurements=forms["measurements"].measurements(),
+                note=forms["symptoms"].cleaned_data["note"],
+            )
+            draft.delete()
+    except ValidationError:
+        # The forms check what the model checks; should they ever disagree, nothing is
+        # saved (the transaction rolled back) and the draft is still there to correct.
+        messages.error(request, _("Your report could not be sent. Check your answers."))
+        return redirect(_step_url("review", course))
+    return redirect("tracker:patient-report-detail", saved.pk)
+
+
+@patient_required
+@require_POST
+def report_discard(request, course_id):
+    """Start again: forget the draft of this course."""
+    course = _own_course(request, course_id)
+    ReportDraft.objects.filter(user=request.user, course=course).delete()
+    return redirect(_step_url("symptoms", course))
+
+
+# --- The answer -----------------------------------------------------------------------------------
+
+
+def _worst(flags):
+    return max((f.level for f in flags), key=rules.LEVEL_ORDER.__getitem__, default=None)
+
+
+@patient_required
+@require_safe
+def report_detail(request, report_id):
+    """The answer to a report: what to do now, by its most serious open flag."""
+    report = get_object_or_404(
+        SymptomReport.objects.visible_to(request.user)
+        .select_related("course__therapy", "course__care_team")
+        .prefetch_related(
+            Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
+            Prefetch("flags", queryset=Flag.objects.select_related("term")),
+        ),
+        pk=report_id,
+    )
+    course = report.course
+    flags = list(report.flags.all())
+    open_flags = [f for f in flags if f.status == FlagStatus.OPEN]
+    answers = list(report.answers.all())
+    tips = [
+        (a.term, SELF_CARE[a.term.slug])
+        for a in answers
+        if a.expected and a.term.slug in SELF_CARE and (a.present or a.composite_grade)
+    ]
+    context = {
+        "report": report,
+        "course": course,
+        "level": _worst(open_flags),
+        "seen": bool(flags) and not open_flags,
+        "answers": _answer_rows(answers),
+        "measurements": _report_measurements(report),
+        "tips": tips,
+        "just_sent": timezone.now() - report.reported_at < ReportDraft.MAX_AGE,
+        **_guidance_context(course),
+    }
+    return render(request, "tracker/patient/report_detail.html", context)
+
+
+def _report_measurements(report):
+    return _measurement_rows({name: getattr(report, name) for name in services.REPORT_MEASUREMENTS})
+
+
+def _measurement_rows(values):
+    """[(what, value in words)] of the measurements given, SI first and the other unit after."""
+    rows = []
+    temperature = values.get("temperature_c")
+    if temperature is not None:
+        fahrenheit = units.celsius_to_fahrenheit(temperature)
+        rows.append(
+            (
+                _("Temperature"),
+                f"{formats.localize(temperature)}\u00a0°C ({formats.localize(fahrenheit)}\u00a0°F)",
+            )
+        )
+    systolic, diastolic = values.get("systolic_bp"), values.get("diastolic_bp")
+    if systolic is not None or diastolic is not None:
+        rows.append((_("Blood pressure"), f"{systolic or '–'}/{diastolic or '–'}\u00a0mmHg"))
+    if values.get("heart_rate") is not None:
+        rows.append((_("Pulse"), _("%(rate)s beats per minute") % {"rate": values["heart_rate"]}))
+    weight = values.get("weight_kg")
+    if weight is not None:
+        pounds = units.kg_to_pounds(weight)
+        rows.append(
+            (
+                _("Weight"),
+                f"{formats.localize(weight)}\u00a0kg ({formats.localize(pounds)}\u00a0lb)",
+            )
+        )
+    return rows
+
+
+# --- Home, my reports, my treatment ---------------------------------------------------------------
+
+
+@patient_required
+@require_safe
+def home(request):
+    """My page: one big "How are you today?" button per running treatment."""
+    today = timezone.localdate()
+    courses = list(
+        Course.objects.visible_to(request.user)
+        .select_related("therapy", "care_team")
+        .annotate(
+            last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False)),
+            has_urgent=Exists(
+                Flag.objects.filter(
+                    course=OuterRef("pk"), status=FlagStatus.OPEN, level=FlagLevel.URGENT
+                )
+            ),
+        )
+        .order_by("status", "-start_date")
+    )
+    drafts = dict(
+        ReportDraft.objects.fresh().filter(user=request.user).values_list("course_id", "data__at")
+    )
+    for course in courses:
+        course.running = course.status == CourseStatus.ACTIVE
+        last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
+        course.last_report_on = last
+        course.next_due = schedule.next_report_due(
+            start_date=course.start_date, last_report_on=last, today=today
+        )
+        course.due_now = course.running and course.next_due <= today
+        step = drafts.get(course.pk)
+        course.draft_url = (
+            _step_url(step, course)
+            if step in STEP_URLS
+            else (_step_url("symptoms", course) if course.pk in drafts else None)
+        )
+    urgent = next((c for c in courses if c.has_urgent), None)
+    context = {
+        "courses": courses,
+        "today": today,
+        "urgent_course": urgent,
+        **(_guidance_context(urgent) if urgent else {}),
+    }
+    return render(request, "tracker/patient/home.html", context)
+
+
+@patient_required
+@require_safe
+def reports(request):
+    """My reports: every report with its answers and grades, and a chart per treatment."""
+    report_list = list(
+        SymptomReport.objects.visible_to(request.user)
+        .current()
+        .select_related("course__therapy")
+        .prefetch_related(
+            Prefetch("answers", queryset=SymptomAnswer.objects.current().select_related("term")),
+            "flags",
+        )
+        .order_by("-reported_at")
+    )
+    courses = {}
+    for report in report_list:
+        report.rows = _answer_rows(report.answers.all())
+        report.level = _worst(report.flags.all())
+        report.values = _report_measurements(report)
+        course = courses.setdefault(report.course_id, report.course)
+        drawn = any(row["grade"] for row in report.rows) or bool(report.flags.all())
+        course.charted = getattr(course, "charted", False) or drawn
+    context = {"reports": report_list, "courses": list(courses.values())}
+    return render(request, "tracker/patient/reports.html", context)
+
+
+@patient_required
+@require_safe
+def grade_chart(request, course_id):
+    """The grade timeline of one of my courses, as SVG for an <img>."""
+    course = _own_course(request, course_id)
+    svg = grade_timeline_svg(build_summary(course))
+    if svg is None:
+        raise Http404
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@patient_required
+@require_safe
+def treatment(request):
+    """My treatment: the therapy, the side effects to expect, and when to call."""
+    courses = list(
+        Course.objects.visible_to(request.user)
+        .select_related("therapy", "care_team")
+        .prefetch_related(
+            Prefetch(
+                "therapy__expected",
+                queryset=ExpectedSideEffect.objects.select_related("term").order_by(
+                    "term__sort_order", "term__slug"
+                ),
+            )
+        )
+        .order_by("status", "-start_date")
+    )
+    for course in courses:
+        expected = [e.term for e in course.therapy.expected.all()]
+        course.noticed = [t for t in expected if t.kind == TermKind.REPORTED]
+        course.checked = [t for t in expected if t.kind != TermKind.REPORTED]
+        course.call_now = call_now_signs(course.therapy)
+        course.phone = course.care_team.phone_for_patients
+    context = {
+        "courses": courses,
+        "danger_signs": danger_signs(),
+        "emergency_number": settings.EMERGENCY_NUMBER,
+    }
+    return render(request, "tracker/patient/treatment.html", context)
