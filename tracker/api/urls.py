@@ -29,5 +29,20 @@ urlpatterns = [
         views.VisitListCreate.as_view(),
         name="course-visits",
     ),
+    path(
+        "courses/<uuid:id>/summary.pdf",
+        views.CourseSummaryPdf.as_view(),
+        name="course-summary-pdf",
+    ),
+    path(
+        "courses/<uuid:id>/summary.csv",
+        views.CourseSummaryCsv.as_view(),
+        name="course-summary-csv",
+    ),
+    path(
+        "courses/<uuid:id>/summary.fhir.json",
+        views.CourseSummaryFhir.as_view(),
+        name="course-summary-fhir",
+    ),
     *router.urls,
 ]

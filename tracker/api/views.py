@@ -6,18 +6,23 @@ that the user's role may not change answer 403.
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404  # malformed ids answer 404, not 500
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from therapies.models import ExpectedSideEffect, Therapy
 
 from .. import services
+from ..exports import responses as export_responses
 from ..models import Course, Flag, FlagTransitionError, SymptomAnswer, SymptomReport, Visit
+from ..summary import build_summary
 from . import serializers as s
 
 
@@ -191,3 +196,52 @@ class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         return self._transition(request, services.resolve_flag)
+
+
+# --- Course summary exports (PRODUCT.md §7: summary.pdf, summary.csv, summary.fhir.json) -------
+
+
+class _CourseSummaryExport(ApiView, APIView):
+    """One course's summary in one format; out of scope answers 404 (same as the pages)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # The answer is a file, not rendered data: a client asking for application/pdf (or
+        # text/csv...) gets it rather than 406; errors are JSON whatever was asked.
+        return super().perform_content_negotiation(request, force=True)
+
+    def summary(self):
+        course = get_object_or_404(
+            Course.objects.visible_to(self.request.user), pk=self.kwargs["id"]
+        )
+        return build_summary(course)
+
+
+class CourseSummaryPdf(_CourseSummaryExport):
+    @extend_schema(
+        summary="The course summary as a printable PDF",
+        description="In the language of the request (Accept-Language). Out of scope: 404.",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, id):
+        return export_responses.pdf_response(
+            self.summary(), user=request.user, language=get_language()
+        )
+
+
+class CourseSummaryCsv(_CourseSummaryExport):
+    @extend_schema(
+        summary="The course's observations as CSV (one row per observation)",
+        description="UTF-8 with a byte-order mark; the codebook is at /exports/codebook.csv.",
+        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, id):
+        return export_responses.csv_response(self.summary(), user=request.user)
+
+
+class CourseSummaryFhir(_CourseSummaryExport):
+    @extend_schema(
+        summary="The course summary as a FHIR R4 Bundle (type collection)",
+        responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT},
+    )
+    def get(self, request, id):
+        return export_responses.fhir_response(self.summary(), user=request.user)

@@ -1,0 +1,234 @@
+"""The printed summary, read back with pypdf; and the fetcher that keeps WeasyPrint local."""
+
+import base64
+import io
+import re
+import socket
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+from pypdf import PdfReader
+
+from tests import factories
+from tracker.exports import fetcher, pdf
+from tracker.summary import build_summary
+
+from .conftest import add_report, fill, make_il2_course
+
+pytestmark = pytest.mark.django_db
+
+
+def render(course, user, language="en"):
+    context = pdf.document_context(build_summary(course), printed_by=user)
+    return pdf.render_pdf(context, language=language)
+
+
+def text_of(body: bytes) -> str:
+    reader = PdfReader(io.BytesIO(body))
+    # Collapse whitespace: table cells wrap across lines.
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+@pytest.fixture(scope="module")
+def printed(django_db_setup, django_db_blocker):
+    """One filled course printed once for the tests that only read it (rendering is slow);
+    its records are rolled back afterwards."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        clinician = factories.ClinicianFactory(
+            username="printer", first_name="Claire", last_name="Martin", password=None
+        )
+        team = factories.CareTeamFactory(name="Oncology day unit", members=[clinician])
+        patient = factories.PatientFactory(
+            care_team=team,
+            given_name="Marc",
+            family_name="Lefèvre",
+            user__username="printed-patient",
+            user__password=None,
+        )
+        course = fill(make_il2_course(patient), patient, clinician)
+        body = render(course, clinician)
+        transaction.set_rollback(True)
+    return SimpleNamespace(
+        body=body,
+        text=text_of(body),
+        reader=PdfReader(io.BytesIO(body)),
+        mrn=patient.mrn,
+        printed_by="Claire Martin",
+    )
+
+
+@pytest.fixture
+def pdf_text(printed):
+    return printed.text
+
+
+def test_pdf_is_a_pdf(printed):
+    assert printed.body.startswith(b"%PDF-")
+    assert len(printed.reader.pages) >= 2
+
+
+def test_pdf_header_names_patient_mrn_birth_date_therapy_and_status(pdf_text, printed):
+    assert "LEFÈVRE, Marc" in pdf_text
+    assert printed.mrn in pdf_text
+    assert "12 Apr 1965" in pdf_text  # the factories' birth date, month spelt out
+    assert "Aldesleukin, high dose" in pdf_text
+    assert "Metastatic renal cell carcinoma" in pdf_text
+    assert "Active" in pdf_text
+    assert "Oncology day unit" in pdf_text  # the care team
+
+
+def test_pdf_lists_doses_given_and_held_with_the_reason(pdf_text):
+    assert "Dose log" in pdf_text
+    assert "2.886 mg" in pdf_text
+    assert "Held per protocol: SBP 88 mmHg." in pdf_text
+
+
+def test_pdf_lists_side_effects_with_expected_and_worst_grade(pdf_text):
+    assert "Side effects" in pdf_text
+    for term in ("Chills", "Hypotension", "Nausea", "Capillary leak syndrome", "Fever"):
+        assert term in pdf_text
+
+
+def test_pdf_shows_flags_with_their_acknowledgement_trail(pdf_text):
+    assert "May need hospitalization" in pdf_text
+    assert "Possible capillary leak" in pdf_text
+    assert "by Claire Martin" in pdf_text
+    assert "Seen at bedside; dose held." in pdf_text
+    assert "Not acknowledged yet" in pdf_text
+
+
+def test_pdf_has_data_tables_beside_the_charts(pdf_text):
+    assert "Grades over the course" in pdf_text
+    assert "Vital signs and laboratory values" in pdf_text
+    assert "88/52" in pdf_text  # blood pressure row of the visit
+
+
+def test_pdf_pages_say_page_x_of_y_and_who_printed_it(printed):
+    pages = len(printed.reader.pages)
+    for number, page in enumerate(printed.reader.pages, start=1):
+        text = re.sub(r"\s+", " ", page.extract_text())
+        assert f"Page {number} of {pages}" in text
+        assert "Printed" in text
+        assert "by Claire Martin" in text
+
+
+def test_every_page_names_the_patient(printed):
+    assert all(printed.mrn in page.extract_text() for page in printed.reader.pages)
+
+
+def test_pdf_is_in_the_requesters_language(filled_course, clinician):
+    text = text_of(render(filled_course, clinician, language="fr"))
+    assert "N° de dossier" in text  # "MRN"
+    assert "Peut nécessiter une hospitalisation" in text  # "May need hospitalization"
+
+
+def test_pdf_embeds_the_course_charts_as_svg_data(filled_course, clinician):
+    context = pdf.document_context(build_summary(filled_course), printed_by=clinician)
+    html = pdf.render_html(context, language="en")
+    images = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    assert len(images) == 2
+    svgs = [base64.b64decode(image).decode() for image in images]
+    assert 'id="grade-point' in svgs[0] or "grade-point" in svgs[0]
+    assert "vital-systolic_bp" in svgs[1]
+
+
+def test_rendering_runs_no_query(filled_course, clinician, django_assert_num_queries):
+    context = pdf.document_context(build_summary(filled_course), printed_by=clinician)
+    with django_assert_num_queries(0):
+        pdf.render_pdf(context, language="en")
+
+
+# --- User text never makes the renderer fetch anything -------------------------------------------
+
+HOSTILE_NOTE = (
+    '<img src="http://127.0.0.1:1/x"> <link rel="stylesheet" href="https://evil.example/x.css">'
+    ' <img src="file:///etc/passwd"> <iframe src="ftp://evil.example/"></iframe>'
+)
+
+
+@pytest.fixture
+def fetched(monkeypatch):
+    """Every URL the renderer asks the fetcher for; any network connection fails the test."""
+    urls = []
+    original = fetcher.StaticOnlyURLFetcher.fetch
+
+    def spy(self, url, headers=None):
+        urls.append(url)
+        return original(self, url, headers)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the PDF renderer opened a network connection")
+
+    monkeypatch.setattr(fetcher.StaticOnlyURLFetcher, "fetch", spy)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    return urls
+
+
+def test_markup_in_a_note_is_printed_as_text_and_fetches_nothing(
+    il2_course, patient, clinician, fetched
+):
+    add_report(il2_course, patient.user, day=0, note=HOSTILE_NOTE)
+    text = text_of(render(il2_course, clinician))
+    assert '<img src="http://127.0.0.1:1/x">' in text
+    assert "file:///etc/passwd" in text
+    stylesheet = fetcher.static_file_url(pdf.STYLESHEET)
+    assert fetched
+    assert all(url.startswith("data:") or url == stylesheet for url in fetched)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/x",
+        "https://evil.example/x.css",
+        "ftp://evil.example/file",
+        "file:///etc/passwd",
+        "file://evil.example/share/x.css",
+        "gopher://evil.example/",
+        "relative/path.css",
+    ],
+)
+def test_fetcher_refuses_urls_other_than_data_and_static_files(url):
+    with pytest.raises(fetcher.URLRefused):
+        fetcher.StaticOnlyURLFetcher().fetch(url)
+
+
+def test_fetcher_refuses_a_path_climbing_out_of_the_static_directory():
+    stylesheet = Path(fetcher.static_file_url(pdf.STYLESHEET).removeprefix("file://"))
+    climbing = stylesheet.parent.as_uri() + "/../../tracker/settings.py"
+    with pytest.raises(fetcher.URLRefused):
+        fetcher.StaticOnlyURLFetcher().fetch(climbing)
+
+
+def test_fetcher_refuses_a_symbolic_link_out_of_the_static_directory(tmp_path, settings):
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "secret.css").symlink_to("/etc/passwd")
+    settings.STATICFILES_DIRS = [static]
+    fetcher.static_roots.cache_clear()
+    try:
+        with pytest.raises(fetcher.URLRefused):
+            fetcher.StaticOnlyURLFetcher().fetch((static / "secret.css").as_uri())
+    finally:
+        fetcher.static_roots.cache_clear()
+
+
+def test_fetcher_reads_a_static_file():
+    response = fetcher.StaticOnlyURLFetcher().fetch(fetcher.static_file_url(pdf.STYLESHEET))
+    assert b"@page" in response.read()
+    assert response.content_type == "text/css"
+
+
+def test_fetcher_decodes_base64_data_urls():
+    url = "data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode()
+    response = fetcher.StaticOnlyURLFetcher().fetch(url)
+    assert response.read() == b"<svg/>"
+    assert response.content_type == "image/svg+xml"
+
+
+def test_fetcher_decodes_plain_data_urls():
+    response = fetcher.StaticOnlyURLFetcher().fetch("data:text/plain,hello%20world")
+    assert response.read() == b"hello world"

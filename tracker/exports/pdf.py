@@ -1,0 +1,162 @@
+"""The course summary as a printable PDF (WeasyPrint), for the patient's chart.
+
+`document_context(summary, printed_by=…)` adds what the summary lacks (the care team's members:
+one query) and shapes rows for the print template; `render_pdf(context, language=…)` renders
+it in the requester's language and runs no query. Charts are the course page's own SVG
+(tracker/charts.py), embedded as data: images; every chart has its data table beside it.
+WeasyPrint loads nothing but data: URLs and static files (fetcher.py).
+"""
+
+import base64
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from .. import charts, rules
+from ..models import FlagLevel
+from .codes import MEASUREMENTS
+from .fetcher import StaticOnlyURLFetcher, static_file_url
+
+TEMPLATE = "tracker/exports/summary_pdf.html"
+# Dates written out with the month's name: "9 Mar 1968" cannot be misread as 3 September,
+# whatever the reader's country (the month's name follows the language).
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i"
+STYLESHEET = "css/summary-pdf.css"
+
+
+@dataclass
+class VitalRow:
+    when: object
+    source: str
+    by: object
+    values: dict = field(default_factory=dict)
+    weight_change: float | None = None
+
+
+def _svg_data_uri(svg: str | None) -> str | None:
+    if not svg:
+        return None
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+
+
+def _vital_rows(summary):
+    course = summary.course
+    baseline = float(course.baseline_weight_kg) if course.baseline_weight_kg else None
+    records = [(r, r.reported_at, "report", r.submitted_by) for r in summary.reports] + [
+        (v, v.recorded_at, "visit", v.recorded_by) for v in summary.visits
+    ]
+    rows = []
+    for record, when, source, by in sorted(records, key=lambda r: r[1]):
+        values = {m.field: getattr(record, m.field, None) for m in MEASUREMENTS}
+        if all(value is None for value in values.values()):
+            continue
+        row = VitalRow(when=when, source=source, by=by, values=values)
+        if baseline and record.weight_kg is not None:
+            row.weight_change = round(
+                rules.weight_gain_percent(float(record.weight_kg), baseline), 1
+            )
+        rows.append(row)
+    return rows
+
+
+def _notes(summary):
+    notes = [
+        (r.reported_at, "report", r.submitted_by, r.note) for r in summary.reports if r.note
+    ] + [(v.recorded_at, "visit", v.recorded_by, v.notes) for v in summary.visits if v.notes]
+    return sorted(notes, key=lambda n: n[0])
+
+
+def document_context(summary, *, printed_by, printed_at=None) -> dict:
+    """Everything the print template shows. One query: the care team's members."""
+    course = summary.course
+    members = list(course.care_team.members.order_by("last_name", "first_name"))
+    return {
+        "summary": summary,
+        "course": course,
+        "patient": summary.patient,
+        "therapy": summary.therapy,
+        "care_team": course.care_team,
+        "care_team_members": members,
+        "printed_by": printed_by,
+        "printed_at": printed_at or timezone.now(),
+        "vital_rows": _vital_rows(summary),
+        "grade_rows": [(p, summary.day_of_course(p.when)) for p in summary.grade_points],
+        "notes": _notes(summary),
+        "open_urgent": sum(1 for f in summary.open_flags if f.level == FlagLevel.URGENT),
+        "open_review": sum(1 for f in summary.open_flags if f.level == FlagLevel.REVIEW),
+        "open_info": sum(1 for f in summary.open_flags if f.level == FlagLevel.INFO),
+    }
+
+
+def _page_strings(context):
+    """The running header and footer (CSS page margins take text only from attributes)."""
+    marker_page, marker_pages = "\x00PAGE\x00", "\x00PAGES\x00"
+    # Translators: the footer of every PDF page, e.g. "Page 2 of 5".
+    pattern = _("Page %(page)s of %(pages)s") % {"page": marker_page, "pages": marker_pages}
+    before, _sep, rest = pattern.partition(marker_page)
+    between, _sep, after = rest.partition(marker_pages)
+    patient = context["patient"]
+    printed_by = context["printed_by"]
+    if hasattr(printed_by, "get_full_name"):
+        printed_by = printed_by.get_full_name() or printed_by.get_username()
+    printed_at = timezone.localtime(context["printed_at"])
+    return {
+        "page_before": before,
+        "page_between": between,
+        "page_after": after,
+        "running_patient": f"{patient.family_name.upper()} {patient.given_name} · "
+        + _("MRN %(mrn)s") % {"mrn": patient.mrn}
+        + " · "
+        + _("born %(date)s") % {"date": _date(patient.birth_date)},
+        "running_title": _("Course summary: %(therapy)s") % {"therapy": context["therapy"].name},
+        "running_printed": _("Printed %(when)s by %(who)s")
+        % {"when": _datetime(printed_at), "who": printed_by},
+    }
+
+
+def _date(value):
+    return date_format(value, DATE_FORMAT)
+
+
+def _datetime(value):
+    return date_format(timezone.localtime(value), DATETIME_FORMAT)
+
+
+def render_html(context, *, language) -> str:
+    """The print template as HTML, in `language` (charts included)."""
+    with translation.override(language):
+        summary = context["summary"]
+        page = {
+            **context,
+            **_page_strings(context),
+            "language": translation.get_language(),
+            "date_format": DATE_FORMAT,
+            "datetime_format": DATETIME_FORMAT,
+            "stylesheet_url": static_file_url(STYLESHEET),
+            "grade_chart": _svg_data_uri(charts.grade_timeline_svg(summary)),
+            "vitals_chart": _svg_data_uri(charts.vitals_svg(summary)),
+            "decision_label": {
+                "give": pgettext("dose advice", "Give the dose"),
+                "hold": pgettext("dose advice", "Hold the dose"),
+                "discontinue": pgettext("dose advice", "Discontinue the course"),
+            },
+        }
+        return render_to_string(TEMPLATE, page)
+
+
+def render_pdf(context, *, language) -> bytes:
+    """The PDF bytes. Runs no query (everything is in `context`)."""
+    from weasyprint import HTML  # imported here: loading Pango takes a moment
+
+    html = render_html(context, language=language)
+    document = HTML(
+        string=html,
+        base_url=static_file_url(STYLESHEET),
+        url_fetcher=StaticOnlyURLFetcher(),
+    )
+    return document.write_pdf()
