@@ -21,4 +21,12 @@ def check_production_settings(app_configs, **kwargs):
                 id="tracker.E002",
             )
         )
+    if "127.0.0.1" in settings.SITE_URL or "localhost" in settings.SITE_URL:
+        errors.append(
+            Error(
+                "SITE_URL points at this machine; links in e-mails would not reach patients.",
+                hint="Set SITE_URL=https://tracker.your-clinic.example.",
+                id="tracker.E003",
+            )
+        )
     return errors

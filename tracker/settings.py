@@ -5,6 +5,7 @@ Everything that differs between a laptop and a clinic server comes from the envi
 DATABASE_URL to PostgreSQL. See README.md for the list.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tracker.middleware.PreferredLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -75,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "tracker.context_processors.clinician_nav",
             ],
         },
     },
@@ -96,7 +99,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests use a file too (not Django's shared in-memory database), so that concurrent
     # writers in the live-server tests meet the same locking as in production.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # One file per process, so two test runs on one machine never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -148,6 +152,9 @@ WHITENOISE_MANIFEST_STRICT = False
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
+
+# Where the app is reached from outside, for links in e-mails (invitations, reminders).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # What a patient is told to call. The care team's own number wins when it has one.
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+33 1 00 00 00 00")

@@ -19,6 +19,7 @@ PRODUCTION = {
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_PRELOAD": "true",
+    "SITE_URL": "https://tracker.clinic.example",
 }
 
 

@@ -1,8 +1,7 @@
 """Pages every signed-in user reaches, whatever their role."""
 
-from django.conf import settings
 from django.db.models import Count, Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from tracker.models import Course, Flag, FlagLevel, FlagStatus
@@ -18,29 +17,29 @@ def _open_flags(level):
 
 @require_safe
 def home(request):
-    """Courses and open flags in the user's scope: a care team's, a patient's own, or all.
+    """Where each audience lands: clinicians on the triage queue, patients on their portal,
+    administrators on this overview of every running course and open flag.
 
-    Two queries whatever the number of rows: the courses with their open-flag counts
-    (one aggregate over a join) and the open flags with what they point to.
+    The overview runs two queries whatever the number of rows: the courses with their
+    open-flag counts (one aggregate over a join) and the open flags with what they point to.
     """
     user = request.user
-    audience = "patient" if user.is_patient and not user.sees_everything else "clinician"
+    if user.is_clinician:
+        return redirect("tracker:triage")
+    if user.is_patient:
+        return redirect("tracker:patient-home")
 
     courses = (
         Course.objects.visible_to(user)
+        .active()
         .select_related("patient", "therapy", "care_team")
         .annotate(
             open_urgent=_open_flags(FlagLevel.URGENT),
             open_review=_open_flags(FlagLevel.REVIEW),
             open_info=_open_flags(FlagLevel.INFO),
         )
+        .order_by("-open_urgent", "-open_review", "patient__family_name", "patient__given_name")
     )
-    if audience == "clinician":
-        # The ward's working list: running courses, those with the most pressing flags on top.
-        courses = courses.active().order_by(
-            "-open_urgent", "-open_review", "patient__family_name", "patient__given_name"
-        )
-
     flags = list(
         Flag.objects.visible_to(user)
         .open()
@@ -50,12 +49,9 @@ def home(request):
         ]
     )
     context = {
-        "audience": audience,
         "courses": courses,
         "flags": flags[:HOME_FLAG_LIMIT],
         "flags_truncated": len(flags) > HOME_FLAG_LIMIT,
         "flag_limit": HOME_FLAG_LIMIT,
-        "has_urgent_flag": any(flag.level == FlagLevel.URGENT for flag in flags),
-        "emergency_number": settings.EMERGENCY_NUMBER,
     }
     return render(request, "tracker/home.html", context)
