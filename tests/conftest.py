@@ -129,3 +129,23 @@ def _catalog_after_flush(request):
         return
     request.getfixturevalue("transactional_db")
     call_command("load_catalog", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_violations(request):
+    """Every browser test also proves the page runs under the strict CSP: a blocked script,
+    style or image (or any uncaught page error) fails the test that caused it."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    problems = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text)
+        if message.type == "error" and "Content Security Policy" in message.text
+        else None,
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    yield
+    assert not problems, "\n".join(problems)

@@ -8,14 +8,25 @@ Matplotlib's object API (no pyplot global state, safe in threaded servers). Outp
 deterministic for the same data (fixed hash salt, no date metadata). Grades are written as
 numbers inside the markers so that nothing depends on colour alone, and every chart has a
 data table beside it on the page. Marks carry ids (`gid`) that tests look for.
+
+Drawing takes tens to hundreds of milliseconds (more for long courses), so each chart is kept
+in Django's cache under a digest of exactly what it draws (plus the language, the time zone
+and this module's code): a new or corrected record, another language or a new version of the
+drawing code makes a new key, so a cached chart is never stale; unchanged courses are drawn
+once (per cache, i.e. per process with the default local-memory cache).
 """
 
+import hashlib
 import io
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.utils.translation import get_language  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -27,8 +38,81 @@ rcParams["svg.fonttype"] = "none"  # text stays text: smaller, selectable, page 
 rcParams["font.family"] = "DejaVu Sans"
 rcParams["font.size"] = 9
 
+# Matplotlib's SVG styles its marks with a <style> element and style attributes. The chart is
+# served on its own (shown with <img>, never inlined, and it contains no script), so only its
+# own response allows inline styles; every page keeps the strict policy.
+SVG_RESPONSE_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
+
 GRADE_COLOURS = {0: "#d9d9d9", 1: "#9ecae1", 2: "#fdae6b", 3: "#e6550d", 4: "#a50f15", 5: "#000000"}
 LEVEL_RINGS = {"urgent": "#b00020", "review": "#e08a00"}
+
+
+# --- Cache ------------------------------------------------------------------------------------
+
+CACHE_SECONDS = 24 * 60 * 60  # keys are content digests: the timeout only bounds memory
+_CODE = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.encode()).hexdigest()
+_NOTHING = ""  # cached "no chart" (None is what a cache miss looks like)
+
+
+def _term(term):
+    return (term.slug, term.ctcae_term, term.sort_order)
+
+
+def _record_time(flag):
+    record = flag.report or flag.visit
+    if record is None:
+        return None
+    return getattr(record, "reported_at", None) or record.recorded_at
+
+
+def _timeline_inputs(summary):
+    """Everything grade_timeline_svg draws, as plain values."""
+    return (
+        summary.course.start_date,
+        [(p.when, _term(p.term), p.grade, p.record, p.flag_level) for p in summary.grade_points],
+        [
+            (_record_time(f), _term(f.term), f.level)
+            for f in summary.flags
+            if f.ctcae_grade is None and f.composite_grade is None
+        ],
+        [(d.status, d.administered_at, d.scheduled_at) for d in summary.doses],
+    )
+
+
+def _vitals_inputs(summary):
+    """Everything vitals_svg draws, as plain values."""
+    return (
+        summary.course.start_date,
+        sorted(
+            (name, [(p.when, p.value) for p in points]) for name, points in summary.vitals.items()
+        ),
+        [d.scheduled_at for d in summary.doses if d.status == "held"],
+    )
+
+
+def _cached(kind, inputs, draw, summary):
+    digest = hashlib.sha256(
+        repr((kind, _CODE, get_language(), settings.TIME_ZONE, inputs)).encode()
+    ).hexdigest()
+    key = f"tracker:chart:{kind}:{digest}"
+    svg = cache.get(key)
+    if svg is None:
+        svg = draw(summary)
+        cache.set(key, _NOTHING if svg is None else svg, CACHE_SECONDS)
+    return svg or None
+
+
+def grade_timeline_svg(summary) -> str | None:
+    """Grades per side effect over the course days; None when nothing was graded yet."""
+    return _cached("timeline", _timeline_inputs(summary), _draw_grade_timeline, summary)
+
+
+def vitals_svg(summary) -> str | None:
+    """Small multiples of the vitals that have data, thresholds drawn; None when none do."""
+    return _cached("vitals", _vitals_inputs(summary), _draw_vitals, summary)
+
+
+# --- Drawing -------------------------------------------------------------------------------------
 
 
 def _svg(fig) -> str:
@@ -46,8 +130,7 @@ def _day(summary, when) -> float:
     return summary.day_of_course(when) + (local - midnight).total_seconds() / 86400
 
 
-def grade_timeline_svg(summary) -> str | None:
-    """Grades per side effect over the course days; None when nothing was graded yet."""
+def _draw_grade_timeline(summary) -> str | None:
     points = summary.grade_points
     # Flags with no grade of their own: patterns (possible capillary leak) and red flags such
     # as a low blood pressure, drawn as "!" on their term's row.
@@ -178,8 +261,7 @@ def _vital_panels():
     ]
 
 
-def vitals_svg(summary) -> str | None:
-    """Small multiples of the vitals that have data, thresholds drawn; None when none do."""
+def _draw_vitals(summary) -> str | None:
     panels = [p for p in _vital_panels() if summary.vitals.get(p[0])]
     if not panels:
         return None

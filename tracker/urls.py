@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
-from django.views.defaults import page_not_found
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from django.views.i18n import set_language
 
 urlpatterns = [

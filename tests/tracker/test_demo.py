@@ -29,7 +29,11 @@ def test_demo_prints_every_login_with_the_password(demo):
 
 
 def test_demo_logins_work(demo, client):
-    assert client.login(username="nurse.dubois", password="demo-tracker-2026")
+    response = client.post(
+        "/accounts/login/", {"username": "nurse.dubois", "password": "demo-tracker-2026"}
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302  # signed in: sent on to the triage queue
 
 
 def test_demo_is_idempotent(demo, capsys):

@@ -81,6 +81,8 @@ def invite_patient(request, patient_id):
 password_set = auth_views.PasswordResetConfirmView.as_view(
     template_name="registration/password_reset_confirm.html",
     post_reset_login=True,
+    # Two authentication backends (login lockout first): name the one that logs in here.
+    post_reset_login_backend="django.contrib.auth.backends.ModelBackend",
     success_url=reverse_lazy("tracker:password-set-complete"),
     extra_context={"invitation": True},
 )
@@ -99,6 +101,8 @@ password_reset_done = auth_views.PasswordResetDoneView.as_view(
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
     template_name="registration/password_reset_confirm.html",
     post_reset_login=True,
+    # Two authentication backends (login lockout first): name the one that logs in here.
+    post_reset_login_backend="django.contrib.auth.backends.ModelBackend",
     success_url=reverse_lazy("tracker:password-reset-complete"),
 )
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(

@@ -9,6 +9,7 @@ import datetime
 import time
 from dataclasses import dataclass
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -454,10 +455,12 @@ def course_detail(request, pk):
 
 
 CHARTS = {"timeline": charts.grade_timeline_svg, "vitals": charts.vitals_svg}
+CHART_CSP = charts.SVG_RESPONSE_CSP
 
 
 @require_safe
 @clinician_required
+@csp_update(CHART_CSP)
 def course_chart(request, pk, chart):
     """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict)."""
     course = _course_or_404(request, pk)

@@ -9,6 +9,7 @@ the patient presses "Send" on the review step.
 
 from functools import wraps
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -28,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, TermKind
 from tracker import rules, schedule, services, units
-from tracker.charts import grade_timeline_svg
+from tracker.charts import SVG_RESPONSE_CSP, grade_timeline_svg
 from tracker.forms.patient import (
     CHOICES,
     PRESENCE_CHOICES,
@@ -109,7 +110,7 @@ def danger_signs():
         _("New confusion, or very sleepy and hard to wake"),
         _("Bleeding that does not stop, or blood in your vomit or stool"),
         _("Passing very little urine"),
-        _("A temperature over %(celsius)s\u00a0°C (%(fahrenheit)s\u00a0°F)")
+        _("A temperature over %(celsius)s °C (%(fahrenheit)s °F)")
         % {
             "celsius": _number(high_fever),
             "fahrenheit": _number(units.celsius_to_fahrenheit(high_fever)),
@@ -125,7 +126,7 @@ def call_now_signs(therapy):
         signs.insert(
             0,
             _(
-                "Any fever: a temperature of %(celsius)s\u00a0°C (%(fahrenheit)s\u00a0°F) or "
+                "Any fever: a temperature of %(celsius)s °C (%(fahrenheit)s °F) or "
                 "more, or signs of an infection. This treatment can hide an infection."
             )
             % {
@@ -662,6 +663,7 @@ def reports(request):
 
 @patient_required
 @require_safe
+@csp_update(SVG_RESPONSE_CSP)
 def grade_chart(request, course_id):
     """The grade timeline of one of my courses, as SVG for an <img>."""
     course = _own_course(request, course_id)

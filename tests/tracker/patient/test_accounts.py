@@ -169,7 +169,8 @@ def test_the_link_lets_the_patient_choose_a_password_and_signs_them_in(
         {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
         follow=True,
     )
-    assert "You are signed in." in done.text
+    # Signed in, the page switches to the language chosen at the invitation (French).
+    assert "Vous êtes connecté." in done.text
     assert client.get(reverse("tracker:patient-home")).status_code == 200
     unlinked_patient.refresh_from_db()
     assert unlinked_patient.user.check_password(NEW_PASSWORD)
