@@ -606,7 +606,9 @@ def invite_patient(*, patient: Patient, by, site_url: str, email="", language=""
     created without a usable password: nobody can sign in with it until the patient has used
     the link. The e-mail goes once the transaction commits.
     """
-    patient = Patient.objects.select_for_update().select_related("user").get(pk=patient.pk)
+    patient = (
+        Patient.objects.select_for_update(of=("self",)).select_related("user").get(pk=patient.pk)
+    )
     user = patient.user
     if user is None:
         if not email:
