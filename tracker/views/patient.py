@@ -176,8 +176,21 @@ def _load_draft(user, course) -> dict:
     return dict(draft.data) if draft else {}
 
 
+def _without_nul(value):
+    """PostgreSQL's JSON cannot hold a NUL character, and no person types one: drop it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _save_draft(user, course, data: dict) -> None:
-    ReportDraft.objects.update_or_create(user=user, course=course, defaults={"data": data})
+    ReportDraft.objects.update_or_create(
+        user=user, course=course, defaults={"data": _without_nul(data)}
+    )
 
 
 def keeps_post_when_signed_out(view):
