@@ -23,7 +23,7 @@ MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=node_modules
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test lint messages compilemessages lock system-packages test-system-packages backup
+.PHONY: install run test lint messages compilemessages lock system-packages test-system-packages backup bench
 
 install: system-packages $(STAMP) compilemessages
 
@@ -61,6 +61,18 @@ backup: install
 test: test-system-packages install
 	$(MANAGE) makemigrations --check --dry-run
 	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+
+# The benchmark, never part of `make test` (bench/README.md): seeds a fresh database at clinic
+# scale (BENCH_PATIENTS=20000 for a network), measures every page against the floor of the
+# stack, the PDF and the cohort CSV, then a load run (gunicorn, 2 workers, wrk on 127.0.0.1).
+# SQLite file by default; BENCH_DATABASE_URL=postgres://user@host:5432/tracker_bench for
+# PostgreSQL (the database is dropped and created again: its name must contain "bench").
+BENCH_PATIENTS ?= 2000
+BENCH_ARGS ?=
+
+bench: install
+	@scripts/ensure-debian-packages wrk
+	$(PY) bench/run.py --patients $(BENCH_PATIENTS) $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

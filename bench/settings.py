@@ -1,0 +1,26 @@
+"""Settings of the benchmark: the production settings, plus a floor view in its own URLconf.
+
+Everything that shapes a request's cost (middleware, templates, database options, password
+hashers, sessions) is the product's own. Only what a measurement needs differs:
+- ROOT_URLCONF adds /bench/floor/ (never in the product's URLs);
+- "testserver" is an allowed host (the in-process client's);
+- static files by their plain names (no `collectstatic` needed before a run);
+- INFO logs (one line per flag raised) and whitenoise's "no staticfiles" warning are kept
+  out of the figures' way.
+"""
+
+import warnings
+
+from tracker.settings import *  # noqa: F403
+from tracker.settings import ALLOWED_HOSTS, LOGGING, STORAGES
+
+ROOT_URLCONF = "bench.urls"
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": "WARNING"}}
+
+# whitenoise warns on every start that `collectstatic` was not run; no static file is timed.
+warnings.filterwarnings("ignore", message="No directory at")
