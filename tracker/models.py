@@ -607,7 +607,9 @@ class FlagQuerySet(NoDeleteQuerySet):
         return self.filter(status=FlagStatus.OPEN)
 
     def unresolved(self):
-        return self.exclude(status=FlagStatus.RESOLVED)
+        # Named statuses, not "not resolved": a != condition cannot use the status index and
+        # made PostgreSQL scan every flag of the network (docs/benchmarks.md).
+        return self.filter(status__in=[FlagStatus.OPEN, FlagStatus.ACKNOWLEDGED])
 
     def by_urgency(self):
         """Urgent first, then review, then info; newest first within a level."""

@@ -91,6 +91,20 @@ def _float(value):
     return None if value is None else float(value)
 
 
+def _rule_answers(answers) -> list[rules.Answer]:
+    """Answers (AnswerInput or stored SymptomAnswer) as the rules read them."""
+    return [
+        rules.Answer(
+            term=term_info(a.term),
+            frequency=a.frequency,
+            severity=a.severity,
+            interference=a.interference,
+            present=a.present,
+        )
+        for a in answers
+    ]
+
+
 def _measurements(values: Mapping, names: Iterable[str]) -> rules.Measurements:
     return rules.Measurements(**{name: _float(values.get(name)) for name in names})
 
@@ -204,16 +218,7 @@ def submit_report(
 
     evaluation = rules.evaluate_report(
         therapy=therapy_profile(course),
-        answers=[
-            rules.Answer(
-                term=term_info(a.term),
-                frequency=a.frequency,
-                severity=a.severity,
-                interference=a.interference,
-                present=a.present,
-            )
-            for a in answers
-        ],
+        answers=_rule_answers(answers),
         measurements=_measurements(measurements, REPORT_MEASUREMENTS),
         baseline=baseline(course),
         previous_grades=_previous_answer_grades(
@@ -429,16 +434,7 @@ def _report_evaluation(report: SymptomReport):
     answers = list(SymptomAnswer.objects.current().filter(report=report).select_related("term"))
     return rules.evaluate_report(
         therapy=therapy_profile(course),
-        answers=[
-            rules.Answer(
-                term=term_info(a.term),
-                frequency=a.frequency,
-                severity=a.severity,
-                interference=a.interference,
-                present=a.present,
-            )
-            for a in answers
-        ],
+        answers=_rule_answers(answers),
         measurements=_measurements(
             {name: getattr(report, name) for name in REPORT_MEASUREMENTS}, REPORT_MEASUREMENTS
         ),
