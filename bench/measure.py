@@ -189,8 +189,9 @@ class Runner:
     """Times pages against the floor; a slow page gets fewer requests (at least `minimum`)
     so that one measurement stays within `budget` seconds."""
 
-    def __init__(self, *, requests: int, warmup: int, budget: float = 60, log=print):
+    def __init__(self, *, requests: int, warmup: int, budget: float = 60, log=print, only=()):
         self.requests, self.warmup, self.budget, self.log = requests, warmup, budget, log
+        self.only = tuple(only)  # measure only the scenarios whose name contains one of these
         self.minimum = 5
         self.floor_client = None
 
@@ -207,6 +208,8 @@ class Runner:
         """Time `call` (which makes one or more requests and returns the last response)."""
         requests = requests or self.requests
         result = Result(name=name, what=what, target=target)
+        if not self.wanted(name):
+            return self._unavailable(result, "not measured in this run (--only)")
         try:
             first = call()
         except NoReverseMatch as exc:
@@ -244,6 +247,9 @@ class Runner:
             f"queries {result.queries}"
         )
         return result
+
+    def wanted(self, name):
+        return not self.only or any(part in name for part in self.only)
 
     def _unavailable(self, result, note):
         result.available, result.note = False, note
@@ -491,6 +497,8 @@ def cohort(runner: Runner, c: Cast, repeats: int) -> Result:
         what=f"cohort export of {c.cohort_therapy.slug}, every start date: rows/s vs raw cursor",
         target="≥ 0.5× raw rate",
     )
+    if not runner.wanted(result.name):
+        return runner._unavailable(result, "not measured in this run (--only)")
     url = url_or_none("tracker:export-cohort")
     if url is None:
         return runner._unavailable(result, "not available: no cohort export URL")

@@ -258,6 +258,13 @@ def main(argv=None):
     parser.add_argument("--load-connections", type=int, default=8)
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn + wrk run")
     parser.add_argument("--no-memory", action="store_true", help="skip the cohort memory runs")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="measure only scenarios whose name contains NAME (repeatable), e.g. 'triage'",
+    )
     args = parser.parse_args(argv)
 
     os.chdir(ROOT)
@@ -291,7 +298,9 @@ def main(argv=None):
     cast = measure.cast()
     for note in cast.notes:
         log(f"  {note}")
-    runner = measure.Runner(requests=args.requests, warmup=args.warmup, budget=args.budget, log=log)
+    runner = measure.Runner(
+        requests=args.requests, warmup=args.warmup, budget=args.budget, log=log, only=args.only
+    )
     log(f"\nServer side, in process ({args.requests} timed requests each after {args.warmup}):")
     results = measure.pages(runner, cast)
     results.append(measure.pdf(runner, cast, args.pdf_requests))
