@@ -142,9 +142,11 @@ def _no_content_security_policy_violations(request):
     problems = []
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     yield

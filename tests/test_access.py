@@ -37,6 +37,18 @@ MATRIX = {
     "logout": ("post", None, (302,) * 6),
     "set_language": ("post", None, (302,) * 6),
     "tracker:home": ("get", None, (LOGIN, 302, 302, 302, 302, 200)),
+    # The administration signs in through the site's page; others signed in may not enter.
+    "admin-login": ("get", None, (LOGIN, 403, 403, 403, 403, 302)),
+    # Two-factor authentication: for clinicians and administrators (patients: not found). The
+    # QR code exists only during setup; the pages after setup need a session verified with a
+    # code (the matrix's sessions are not), so they send to the sign-in page.
+    "two_factor:login": ("get", None, (302,) * 6),
+    "two_factor:profile": ("get", None, (LOGIN, 404, 404, 200, 200, 200)),
+    "two_factor:setup": ("get", None, (LOGIN, 404, 404, 200, 200, 200)),
+    "two_factor:qr": ("get", None, (LOGIN, 404, 404, 404, 404, 404)),
+    "two_factor:setup_complete": ("get", None, (LOGIN, 404, 404, 302, 302, 302)),
+    "two_factor:backup_tokens": ("get", None, (LOGIN, 404, 404, 302, 302, 302)),
+    "two_factor:disable": ("get", None, (LOGIN, 404, 404, 302, 302, 302)),
     # Clinician pages
     "tracker:triage": ("get", None, CLINICIAN_PAGE),
     "tracker:triage-new-urgent": ("get", None, CLINICIAN_PAGE),

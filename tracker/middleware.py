@@ -1,4 +1,7 @@
-"""Each user's language, remembered on the account (User.preferred_language).
+"""Request middleware of the tracker.
+
+PreferredLanguageMiddleware: each user's language, remembered on the account
+(User.preferred_language).
 
 - When a signed-in user switches language (Django's set_language view sets the language
   cookie), the choice is stored on the account.
@@ -9,6 +12,15 @@ Needs to come after AuthenticationMiddleware.
 """
 
 from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from two_factor.utils import default_device
+
+from .security import two_factor_required
 
 
 class PreferredLanguageMiddleware:
@@ -47,3 +59,48 @@ class PreferredLanguageMiddleware:
             httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
+
+
+class TwoFactorPolicyMiddleware:
+    """With TWO_FACTOR_REQUIRED on, a clinician or administrator whose session was not verified
+    with an authenticator code reaches only the sign-in and two-factor setup pages: without a
+    device they are sent to set one up, with one they sign in again with its code. The API
+    answers 403 to such a session (API tokens are issued by an administrator and unaffected).
+
+    Needs to come after django_otp's OTPMiddleware and LoginRequiredMiddleware.
+    """
+
+    # Pages an unverified user may still open: signing in and out, choosing a language, and the
+    # setup itself (its QR code included).
+    ALLOWED = frozenset({"login", "logout", "set_language", "two_factor:setup", "two_factor:qr"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not two_factor_required(user) or user.is_verified():
+            return None
+        if request.resolver_match.view_name in self.ALLOWED:
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"detail": _("Two-factor authentication is required for this account.")},
+                status=403,
+            )
+        next_url = urlencode({"next": request.get_full_path()})
+        if default_device(user) is None:
+            messages.info(
+                request,
+                _(
+                    "Your clinic requires two-factor authentication for clinicians. "
+                    "Set it up now to continue."
+                ),
+            )
+            return redirect(f"{reverse('two_factor:setup')}?{next_url}")
+        # A device exists but this session never used it (for example a session opened before
+        # the requirement was switched on): sign in again, this time with the code.
+        return redirect(f"{reverse('login')}?{next_url}")

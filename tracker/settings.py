@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
     "simple_history",
     "therapies",
     "tracker",
@@ -56,8 +60,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "tracker.middleware.PreferredLanguageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "tracker.middleware.TwoFactorPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,6 +142,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# The sign-in page is a two-step form (password, then the authenticator's code) whose fields
+# carry the step's prefix: the username is read from the credentials, or from the form.
+AXES_USERNAME_CALLABLE = "tracker.security.axes_username"
+
+# Two-factor authentication (django-two-factor-auth: an authenticator app's time-based codes,
+# with single-use backup codes). Clinicians and administrators may turn it on for their
+# account; with TWO_FACTOR_REQUIRED=true they must, before they see any page with patients' data.
+# Patients sign in with their password only.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
+TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code
+OTP_TOTP_ISSUER = "Interleukin Therapy Tracker"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,15 +4,33 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-urlpatterns = [
+from .views import security
+
+two_factor_urlpatterns = [
+    path("", security.ProfileView.as_view(), name="profile"),
+    path("setup/", security.SetupView.as_view(), name="setup"),
+    path("setup/qrcode/", security.QRGeneratorView.as_view(), name="qr"),
+    path("setup/complete/", security.SetupCompleteView.as_view(), name="setup_complete"),
+    path("backup-codes/", security.BackupTokensView.as_view(), name="backup_tokens"),
+    path("disable/", security.DisableView.as_view(), name="disable"),
+    # Named for the library's own redirects; the page is the one above.
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        "login/",
+        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
         name="login",
     ),
+]
+
+urlpatterns = [
+    # Password, then (for an account with two-factor authentication) the authenticator's code.
+    path("accounts/login/", security.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include((two_factor_urlpatterns, "two_factor"))),
+    # The administration signs in through the same page, so two-factor applies there too.
+    path("admin/login/", security.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("tracker.api.urls")),
     # The language switcher is on the login page too, so it must work before signing in.

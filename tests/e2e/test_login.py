@@ -109,3 +109,52 @@ def test_a_wrong_password_is_announced(page: Page, live_server, clinician):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
     screenshot(page, "login-error")
+
+
+def _app_code(secret: str, *, later: bool = False) -> str:
+    """What an authenticator app set up with `secret` shows now (or in the next 30 s)."""
+    import base64
+    import time
+
+    import django_otp.oath
+
+    totp = django_otp.oath.TOTP(base64.b32decode(secret))
+    if later:
+        totp.time = time.time() + totp.step
+    return str(totp.token()).zfill(6)
+
+
+def test_clinician_turns_on_two_factor_then_signs_in_with_the_apps_code(
+    page: Page, live_server, clinician, course
+):
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, clinician.username, "two-factor-login", "/clinician/")
+
+    page.get_by_role("link", name="Account security").click()
+    expect(page.get_by_text("Two-factor authentication is off for your account.")).to_be_visible()
+    page.get_by_role("link", name="Turn on two-factor authentication").click()
+    page.get_by_role("button", name="Continue").click()
+    qr = page.get_by_role("img", name="QR code for your authenticator app")
+    expect(qr).to_be_visible()
+    # Served, and allowed by the content security policy (a blocked image never gets a width).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
+    screenshot(page, "two-factor-setup")
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("Code shown by the app").fill(_app_code(secret))
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Two-factor authentication is on")).to_be_visible()
+    page.get_by_role("link", name="Get backup codes").click()
+    page.get_by_role("button", name="Make new backup codes").click()
+    expect(page.locator("#backup-codes li")).to_have_count(10)
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto(f"{live_server.url}/clinician/")
+    page.get_by_label("Username").fill(clinician.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    code = page.get_by_label("Code")
+    expect(code).to_be_focused()
+    screenshot(page, "two-factor-code")
+    code.fill(_app_code(secret, later=True))  # the setup used this moment's code
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(f"{live_server.url}/clinician/")

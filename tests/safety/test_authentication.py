@@ -3,6 +3,8 @@
 import pytest
 from django.test import Client
 
+from tests.signin import password_step
+
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/login/"
@@ -10,7 +12,7 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's passw
 
 
 def attempt(client, username, password):
-    return client.post(LOGIN, {"username": username, "password": password})
+    return client.post(LOGIN, password_step(username, password))
 
 
 def test_five_wrong_passwords_lock_the_account_for_that_address(clinician, settings):

@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 
+from tests.signin import password_step
 from tracker.models import Course, Flag, FlagLevel, User, Visit
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +30,7 @@ def test_demo_prints_every_login_with_the_password(demo):
 
 
 def test_demo_logins_work(demo, client):
-    response = client.post(
-        "/accounts/login/", {"username": "nurse.dubois", "password": "demo-tracker-2026"}
-    )
+    response = client.post("/accounts/login/", password_step("nurse.dubois", "demo-tracker-2026"))
     assert response.status_code == 302
     assert client.get("/").status_code == 302  # signed in: sent on to the triage queue
 

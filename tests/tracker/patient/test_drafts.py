@@ -7,6 +7,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.signin import password_step
 from tracker.models import ReportDraft, SymptomReport
 
 from .support import post_measurements, post_questions, post_symptoms, send, step_url
@@ -19,7 +20,7 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 def sign_in(client, user, next_url):
     return client.post(
         f"{reverse('login')}?next={next_url}",
-        {"username": user.username, "password": PASSWORD, "next": next_url},
+        password_step(user.username, PASSWORD, next=next_url),
     )
 
 

@@ -1,0 +1,215 @@
+"""Two-factor authentication for clinicians and administrators (django-two-factor-auth):
+turning it on, signing in with a code or a backup code, and TWO_FACTOR_REQUIRED, which makes it
+compulsory before any page with patients' data."""
+
+import base64
+import logging
+
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.signin import code_step, current_code, password_step
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
+LOGIN = "/accounts/login/"
+SETUP = "/accounts/two-factor/setup/"
+
+
+@pytest.fixture
+def device(clinician):
+    return TOTPDevice.objects.create(user=clinician, name="default", confirmed=True)
+
+
+def sign_in_with_password(client, user, next_url="/clinician/"):
+    return client.post(f"{LOGIN}?next={next_url}", password_step(user.username, PASSWORD))
+
+
+# --- Turning it on -------------------------------------------------------------------------------
+
+
+def test_a_clinician_turns_it_on_with_a_code_from_the_app(client, clinician, caplog):
+    client.force_login(clinician)
+    assert "Two-factor authentication is off" in client.get("/accounts/two-factor/").text
+    page = client.post(SETUP, {"setup_view-current_step": "welcome"})  # to the app's step
+    assert 'id="totp-secret"' in page.text
+    assert page.context["issuer"] == "Interleukin Therapy Tracker"
+    secret = page.context["secret_key"]
+    assert client.get("/accounts/two-factor/setup/qrcode/")["Content-Type"].startswith(
+        "image/svg+xml"
+    )
+
+    wrong = client.post(
+        SETUP, {"setup_view-current_step": "generator", "generator-token": "000000"}
+    )
+    assert wrong.status_code == 200
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+
+    unsaved = TOTPDevice(user=clinician, key=page.context["wizard"]["form"].key)
+    with caplog.at_level(logging.INFO, logger="tracker.access"):
+        response = client.post(
+            SETUP,
+            {"setup_view-current_step": "generator", "generator-token": current_code(unsaved)},
+        )
+    assert response.status_code == 302
+    device = TOTPDevice.objects.get(user=clinician)
+    assert device.confirmed
+    assert base64.b32decode(secret) == device.bin_key  # the key shown to type in by hand
+    assert f"two-factor enabled user={clinician.pk}" in caplog.text
+    # The session that set it up counts as verified: backup codes can be made at once.
+    assert client.get(response["Location"]).status_code == 200
+    client.post("/accounts/two-factor/backup-codes/")
+    assert StaticDevice.objects.get(user=clinician).token_set.count() == 10
+    assert "On." in client.get("/accounts/two-factor/").text
+
+
+def test_patients_are_not_offered_it(client, patient):
+    client.force_login(patient.user)
+    assert client.get("/accounts/two-factor/").status_code == 404
+    assert client.get(SETUP).status_code == 404
+    assert "Account security" not in client.get(reverse("tracker:patient-home")).text
+
+
+# --- Signing in ----------------------------------------------------------------------------------
+
+
+def test_with_a_device_the_password_alone_does_not_sign_in(client, clinician, device):
+    response = sign_in_with_password(client, clinician)
+    assert response.status_code == 200
+    assert "authenticator app" in response.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_code_completes_the_sign_in_and_goes_to_the_page_asked_for(client, clinician, device):
+    sign_in_with_password(client, clinician)
+    response = client.post(f"{LOGIN}?next=/clinician/", code_step(current_code(device)))
+    assert response.status_code == 302
+    assert response["Location"] == "/clinician/"
+    assert client.get("/clinician/").status_code == 200
+
+
+def test_a_wrong_code_is_refused_at_the_field(client, clinician, device):
+    sign_in_with_password(client, clinician)
+    wrong = str((int(current_code(device)) + 1) % 10**6).zfill(6)
+    response = client.post(LOGIN, code_step(wrong))
+    assert response.status_code == 200
+    assert response.context["wizard"]["form"].errors
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_code_signs_in_once(client, clinician, device):
+    code = current_code(device)
+    sign_in_with_password(client, clinician)
+    assert client.post(LOGIN, code_step(code)).status_code == 302
+    client.logout()
+    sign_in_with_password(client, clinician)
+    assert client.post(LOGIN, code_step(code)).status_code == 200  # replayed: refused
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_backup_code_works_once(client, clinician, device):
+    backup = StaticDevice.objects.create(user=clinician, name="backup")
+    backup.token_set.create(token="abcd1234")
+    sign_in_with_password(client, clinician)
+    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    assert client.post(LOGIN, code_step("abcd1234", step="backup")).status_code == 302
+    client.logout()
+    sign_in_with_password(client, clinician)
+    client.post(LOGIN, {"login_view-current_step": "token", "wizard_goto_step": "backup"})
+    assert client.post(LOGIN, code_step("abcd1234", step="backup")).status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_code_must_follow_the_password_within_the_time_limit(
+    client, clinician, device, settings, time_machine
+):
+    time_machine.move_to("2026-11-21 08:00:00+00:00", tick=False)
+    sign_in_with_password(client, clinician)
+    time_machine.shift(settings.TWO_FACTOR_LOGIN_TIMEOUT + 1)
+    response = client.post(LOGIN, code_step(current_code(device)))
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert response.context["wizard"]["steps"].current == "auth"
+
+
+def test_the_administration_signs_in_through_the_same_page(client):
+    response = client.get("/admin/login/?next=/admin/therapies/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/therapies/"
+
+
+# --- Required by the clinic ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def required(settings):
+    settings.TWO_FACTOR_REQUIRED = True
+
+
+def test_required_a_clinician_without_a_device_is_sent_to_set_it_up(client, clinician, required):
+    assert sign_in_with_password(client, clinician).status_code == 302  # password accepted
+    response = client.get("/clinician/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{SETUP}?next=%2Fclinician%2F"
+    assert client.get(SETUP).status_code == 200
+
+
+def test_required_no_page_with_patients_data_before_it(client, clinician, course, required):
+    client.force_login(clinician)
+    for url in (
+        reverse("tracker:triage"),
+        reverse("tracker:course-detail", args=[course.pk]),
+        reverse("tracker:export-course-csv", args=[course.pk]),
+        "/admin/",
+    ):
+        assert client.get(url).status_code == 302, url
+    api = client.get(f"/api/v1/courses/{course.pk}/")
+    assert api.status_code == 403
+    assert "Two-factor" in api.json()["detail"]
+
+
+def test_required_a_session_without_the_code_signs_in_again(client, clinician, device, required):
+    client.force_login(clinician)  # a session from before the device, or before the rule
+    response = client.get("/clinician/")
+    assert response["Location"] == f"{LOGIN}?next=%2Fclinician%2F"
+    page = client.get(response["Location"])
+    assert page.status_code == 200  # the sign-in page, signed out: password then code
+    assert "_auth_user_id" not in client.session
+
+
+def test_required_after_the_code_every_page_opens(client, clinician, device, required):
+    sign_in_with_password(client, clinician)
+    client.post(LOGIN, code_step(current_code(device)))
+    assert client.get("/clinician/").status_code == 200
+
+
+def test_required_it_cannot_be_turned_off(client, clinician, device, required):
+    sign_in_with_password(client, clinician)
+    client.post(LOGIN, code_step(current_code(device)))
+    response = client.post("/accounts/two-factor/disable/", {"understand": "on"})
+    assert response.status_code == 302
+    assert TOTPDevice.objects.filter(user=clinician).exists()
+    assert "cannot be turned off" in client.get("/accounts/two-factor/").text
+
+
+def test_not_required_it_can_be_turned_off(client, clinician, device, caplog):
+    sign_in_with_password(client, clinician)
+    client.post(LOGIN, code_step(current_code(device)))
+    with caplog.at_level(logging.INFO, logger="tracker.access"):
+        client.post("/accounts/two-factor/disable/", {"understand": "on"})
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert f"two-factor disabled user={clinician.pk}" in caplog.text
+
+
+def test_required_patients_and_api_tokens_are_unaffected(client, patient, course, required):
+    assert sign_in_with_password(client, patient.user, next_url="/my/").status_code == 302
+    assert client.get(reverse("tracker:patient-home")).status_code == 200
+    token = Token.objects.create(user=course.care_team.members.first())
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.get(f"/api/v1/courses/{course.pk}/").status_code == 200
