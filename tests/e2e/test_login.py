@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from tests.e2e.test_clinician import assert_accessible
 from therapies.models import Therapy
 from tracker.models import Flag, FlagLevel
 
@@ -139,6 +140,7 @@ def test_clinician_turns_on_two_factor_then_signs_in_with_the_apps_code(
     # Served, and allowed by the content security policy (a blocked image never gets a width).
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     screenshot(page, "two-factor-setup")
+    assert_accessible(page)
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Code shown by the app").fill(_app_code(secret))
     page.get_by_role("button", name="Turn on").click()
@@ -155,6 +157,7 @@ def test_clinician_turns_on_two_factor_then_signs_in_with_the_apps_code(
     code = page.get_by_label("Code")
     expect(code).to_be_focused()
     screenshot(page, "two-factor-code")
+    assert_accessible(page)
     code.fill(_app_code(secret, later=True))  # the setup used this moment's code
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(f"{live_server.url}/clinician/")
