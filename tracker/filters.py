@@ -1,22 +1,22 @@
 """Filters of the clinician's lists (django-filter)."""
 
 import django_filters
+from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
 
-from .models import Flag, FlagLevel, FlagStatus, Patient
-
-
-def _patients_in_scope(request):
-    if request is None:
-        return Patient.objects.none()
-    # Each patient once (see tracker.views.clinician.patients_in_scope).
-    return Patient.objects.filter(pk__in=Patient.objects.visible_to(request.user).values("pk"))
+from .models import Flag, FlagLevel, FlagStatus
 
 
 class TriageFilter(django_filters.FilterSet):
-    """The triage queue's filters; the queue itself holds only unresolved flags."""
+    """The triage queue's filters; the queue itself holds only unresolved flags.
+
+    The patient is searched by name or MRN (a list of the team's 400 patients cost more than
+    the rest of the page); `?patient=<id>` still narrows the queue to one patient. The
+    queryset is already scoped to the clinician, so neither can reach another team's flags.
+    """
 
     level = django_filters.ChoiceFilter(
         label=_("Level"), choices=FlagLevel.choices, empty_label=_("All levels")
@@ -35,13 +35,30 @@ class TriageFilter(django_filters.FilterSet):
         queryset=Therapy.objects.order_by("name"),
         empty_label=_("All therapies"),
     )
-    patient = django_filters.ModelChoiceFilter(
-        label=_("Patient"),
-        field_name="course__patient",
-        queryset=_patients_in_scope,
-        empty_label=_("All patients"),
+    q = django_filters.CharFilter(
+        label=_("Search by name or MRN"),
+        method="filter_patient_search",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
+    patient = django_filters.UUIDFilter(field_name="course__patient", widget=forms.HiddenInput)
 
     class Meta:
         model = Flag
-        fields = ["level", "status", "therapy", "patient"]
+        fields = ["level", "status", "therapy", "q", "patient"]
+
+    def filter_patient_search(self, queryset, name, value):
+        """Every word (at most five) must match the MRN or a name, as in the patient list."""
+        for word in value.split()[:5]:
+            queryset = queryset.filter(
+                Q(course__patient__mrn__icontains=word)
+                | Q(course__patient__family_name__icontains=word)
+                | Q(course__patient__given_name__icontains=word)
+            )
+        return queryset
+
+    @property
+    def narrowed(self):
+        """Whether any filter is applied (the queue is then not all the unresolved flags)."""
+        return self.is_bound and any(
+            value not in (None, "") for value in self.form.cleaned_data.values()
+        )

@@ -87,10 +87,33 @@ def _add_service_errors(form, error: ValidationError):
 # --- Triage queue --------------------------------------------------------------------------------
 
 
+# What a flag row shows of the records around the flag (tracker/clinician/_flag_rows.html).
+_FLAG_ROW_RELATED_FIELDS = (
+    "course__patient__given_name",
+    "course__patient__family_name",
+    "course__patient__mrn",
+    "course__therapy__name",
+    "term__ctcae_term",
+    *(
+        f"{who}__{field}"
+        for who in ("acknowledged_by", "resolved_by")
+        for field in ("first_name", "last_name", "username")
+    ),
+)
+
+
 def _flags_for_rows(user):
-    """Flags with everything a queue row shows, in one query."""
-    return Flag.objects.visible_to(user).select_related(
-        "course__patient", "course__therapy", "term", "acknowledged_by", "resolved_by"
+    """Flags with everything a queue row shows, in one query.
+
+    Of the course, patient, therapy, term and people only what the row shows is loaded:
+    building those wide records was half the time of the query's 25 rows.
+    """
+    return (
+        Flag.objects.visible_to(user)
+        .select_related(
+            "course__patient", "course__therapy", "term", "acknowledged_by", "resolved_by"
+        )
+        .only(*(field.name for field in Flag._meta.concrete_fields), *_FLAG_ROW_RELATED_FIELDS)
     )
 
 
@@ -99,19 +122,31 @@ def _flags_for_rows(user):
 def triage(request):
     """Unresolved flags of the clinician's patients, most urgent first, then newest.
 
-    Queries: the page's rows and their count (pagination), the filter's choices (therapies,
-    patients), and the navigation's urgent count; none grows with the rows.
+    Queries: how many flags wait and how many are open and urgent (one count, which also
+    serves the navigation's badge), the page's 25 ids (sorted from the index alone, without
+    the table), those 25 flags with patient, therapy, term and the people who acted (one
+    join), the therapies of the filter, and the count of the filtered flags when a filter is
+    applied; none grows with the rows.
     """
-    queryset = _flags_for_rows(request.user).unresolved().by_urgency()
-    filterset = TriageFilter(request.GET or None, queryset=queryset, request=request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    waiting = Flag.objects.visible_to(request.user).unresolved()
+    counts = waiting.waiting_counts()
+    filterset = TriageFilter(request.GET or None, queryset=waiting, request=request)
+    paginator = Paginator(filterset.qs.by_urgency().values_list("pk", flat=True), PAGE_SIZE)
+    if not filterset.narrowed:
+        paginator.count = counts["unresolved"]
+    page = paginator.get_page(request.GET.get("page"))
+    # The ids as a list, not a subquery: PostgreSQL joined the whole table before keeping the
+    # page's 25 rows of a `pk IN (SELECT … LIMIT 25)`.
+    flags = list(_flags_for_rows(request.user).filter(pk__in=list(page.object_list)).by_urgency())
     return render(
         request,
         "tracker/clinician/triage.html",
         {
             "filterset": filterset,
             "page": page,
-            "flags": page.object_list,
+            "flags": flags,
+            # The navigation's badge, counted above with the rest (context_processors.py).
+            "open_urgent_flag_count": counts["open_urgent"],
             # New urgent flags are looked for from this moment on (polling, see below).
             "since": f"{time.time():.6f}",
         },
@@ -173,7 +208,7 @@ def flag_transition(request, pk, action):
             request,
             "tracker/clinician/_flag_row_swap.html",
             {
-                "flag": _flags_for_rows(request.user).get(pk=flag.pk),
+                "flags": [_flags_for_rows(request.user).get(pk=flag.pk)],
                 "layout": request.POST.get("layout", "queue"),
                 "row_error": error,
                 "row_done": done,

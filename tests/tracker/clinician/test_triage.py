@@ -91,10 +91,50 @@ def test_filters(client, clinician, course, care_team, query, expected):
     assert flags_on_page(client.get(TRIAGE, params)) == [flags[name] for name in expected]
 
 
-def test_the_patient_filter_offers_only_patients_in_scope(client, clinician, course, other_patient):
+@pytest.mark.parametrize("search", ["mrn", "family", "given family"])
+def test_the_patient_is_searched_by_name_or_mrn(client, clinician, course, care_team, search):
+    second = factories.PatientFactory(
+        care_team=care_team, given_name="Odile", family_name="Marchal"
+    )
+    wanted = make_flag(factories.CourseFactory(patient=second), FlagLevel.INFO, "headache")
+    make_flag(course)
+    words = {
+        "mrn": second.mrn.lower(),
+        "family": "marCHAL",
+        "given family": "odile Marchal",
+    }[search]
     client.force_login(clinician)
-    choices = client.get(TRIAGE).context["filterset"].form.fields["patient"].queryset
-    assert list(choices) == [course.patient]
+    response = client.get(TRIAGE, {"q": words})
+    assert flags_on_page(response) == [wanted]
+    assert f'value="{words}"' in response.text
+
+
+def test_the_search_never_reaches_another_teams_patients(
+    client, clinician, course, other_course, other_patient
+):
+    make_flag(other_course)
+    client.force_login(clinician)
+    assert flags_on_page(client.get(TRIAGE, {"q": other_patient.mrn})) == []
+    assert flags_on_page(client.get(TRIAGE, {"patient": other_patient.pk})) == []
+
+
+def test_the_filter_lists_no_patients(client, clinician, course, care_team):
+    """A team's 400 patients made a select longer to draw than the rest of the page."""
+    for _ in range(3):
+        factories.PatientFactory(care_team=care_team)
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    visible = [field.name for field in response.context["filterset"].form.visible_fields()]
+    assert visible == ["level", "status", "therapy", "q"]
+    assert '<label class="form-label" for="id_q">Search by name or MRN</label>' in response.text
+    assert 'name="patient"' not in response.text
+
+
+def test_a_patient_link_keeps_its_patient_in_the_form(client, clinician, course):
+    make_flag(course)
+    client.force_login(clinician)
+    response = client.get(TRIAGE, {"patient": course.patient.pk})
+    assert f'<input type="hidden" name="patient" value="{course.patient.pk}">' in response.text
 
 
 def test_the_queue_is_paginated_by_25(client, clinician, course):
@@ -114,12 +154,31 @@ def test_query_count_does_not_grow_with_rows(
         if index % 2:  # some acknowledged: their row shows who did it
             services.acknowledge_flag(flag=flag, by=clinician, note="seen")
     client.force_login(clinician)
-    # 1 session, 2 user, 3 count of the page's flags (paginator), 4 the page's flags with
-    # patient, therapy, term and the people who acted (one join), 5 therapies and 6 patients
-    # of the filter's selects, 7 the navigation's count of open urgent flags.
-    with django_assert_num_queries(7):
+    # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the paginator's
+    # count and the navigation's badge), 4 the page's ids, 5 those flags with patient,
+    # therapy, term and the people who acted (one join), 6 the filter's therapies.
+    with django_assert_num_queries(6):
         response = client.get(TRIAGE)
     assert len(flags_on_page(response)) == rows
+    # Filtered, the flags that match are counted too.
+    with django_assert_num_queries(7):
+        response = client.get(TRIAGE, {"level": "urgent"})
+    assert len(flags_on_page(response)) == rows
+
+
+def test_the_queue_counts_what_waits_and_the_badge_in_one_query(client, clinician, course):
+    make_flag(course, FlagLevel.URGENT)
+    make_flag(course, FlagLevel.URGENT, "hypotension", status=FlagStatus.ACKNOWLEDGED)
+    make_flag(course, FlagLevel.REVIEW, "nausea")
+    make_flag(course, FlagLevel.URGENT, "chills", status=FlagStatus.RESOLVED)
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    assert "3 flags to look at." in response.text
+    assert '<span class="badge text-bg-danger ms-1">1 urgent</span>' in response.text
+    filtered = client.get(TRIAGE, {"level": "review"})
+    assert "1 flag to look at." in filtered.text
+    # The badge still counts every open urgent flag, not only the filtered ones.
+    assert '<span class="badge text-bg-danger ms-1">1 urgent</span>' in filtered.text
 
 
 def test_navigation_counts_open_urgent_flags(client, clinician, course, other_course):
