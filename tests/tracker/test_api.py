@@ -557,3 +557,67 @@ def test_a_nul_character_is_refused_at_the_field(patient, course):
         reports_url(course), {"answers": [{"term": "na\x00usea", "frequency": 1}]}, format="json"
     )
     assert response.status_code == 400
+
+
+# --- The flag list (not in the §7 contract: paginated) -----------------------------------------
+
+
+@pytest.fixture
+def three_flags(patient, tocilizumab_course):
+    client = client_for(patient.user)
+    for temperature in (38.5, 38.6, 38.7):
+        client.post(reports_url(tocilizumab_course), {"temperature_c": temperature}, format="json")
+    client.post(
+        reports_url(tocilizumab_course),
+        {"answers": [{"term": "headache", "frequency": 1, "severity": 1, "interference": 0}]},
+        format="json",
+    )
+    return Flag.objects.all()
+
+
+def test_flag_list_comes_a_page_at_a_time_most_urgent_first(clinician, three_flags):
+    client = client_for(clinician)
+    first = client.get("/api/v1/flags/?limit=2").json()
+    assert first["count"] == 4
+    assert [f["level"] for f in first["results"]] == ["urgent", "urgent"]
+    assert first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert [f["level"] for f in second["results"]] == ["urgent", "info"]
+    assert second["next"] is None
+    listed = [f["id"] for f in first["results"] + second["results"]]
+    assert sorted(listed) == sorted(str(pk) for pk in three_flags.values_list("pk", flat=True))
+
+
+def test_flag_list_filters_by_status_and_level(clinician, three_flags):
+    client = client_for(clinician)
+    flag = three_flags.filter(level="urgent").first()
+    client.post(f"/api/v1/flags/{flag.pk}/acknowledge/", {}, format="json")
+    assert client.get("/api/v1/flags/?level=info").json()["count"] == 1
+    assert client.get("/api/v1/flags/?status=open&level=urgent").json()["count"] == 2
+    acknowledged = client.get("/api/v1/flags/?status=acknowledged").json()["results"]
+    assert [f["id"] for f in acknowledged] == [str(flag.pk)]
+
+
+@pytest.mark.parametrize(
+    "query", ["status=closed", "level=URGENT", "limit=0", "limit=201", "offset=-1", "limit=ten"]
+)
+def test_flag_list_refuses_a_bad_query_with_400(clinician, three_flags, query):
+    response = client_for(clinician).get(f"/api/v1/flags/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_flag_list_shows_only_the_users_scope(other_clinician, three_flags):
+    assert client_for(other_clinician).get("/api/v1/flags/").json()["count"] == 0
+
+
+def test_course_flags_stay_a_plain_list(clinician, three_flags):
+    course = three_flags.first().course
+    response = client_for(clinician).get(f"/api/v1/courses/{course.pk}/flags/")
+    assert isinstance(response.json(), list)
+    assert len(response.json()) == 4
+
+
+@pytest.mark.parametrize("query", ["level=", "limit=", "status=&limit=5"])
+def test_flag_list_refuses_empty_filters_and_limits(clinician, three_flags, query):
+    assert client_for(clinician).get(f"/api/v1/flags/?{query}").status_code == 400
