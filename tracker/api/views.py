@@ -56,6 +56,18 @@ def _flags_with_people(queryset):
     return queryset.select_related("term", "acknowledged_by", "resolved_by")
 
 
+def _with_prefetched(instance, **related):
+    """`instance` as `prefetch_related(*related)` leaves it, from objects already in hand:
+    `instance.<name>.all()` then gives them without a query (as Django's prefetch does it)."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in related.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache = list(objects)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    return instance
+
+
 class TherapyViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     """The therapy catalog with each therapy's expected side effects (any signed-in user)."""
 
@@ -102,7 +114,8 @@ class _CourseChildView(ApiView, generics.ListCreateAPIView):
     def course(self):
         if not hasattr(self, "_course"):
             self._course = get_object_or_404(
-                Course.objects.visible_to(self.request.user).select_related("therapy"),
+                # the patient: who may add a report (check_may_create)
+                Course.objects.visible_to(self.request.user).select_related("therapy", "patient"),
                 pk=self.kwargs["course_pk"],
             )
         return self._course
@@ -115,9 +128,12 @@ class _CourseChildView(ApiView, generics.ListCreateAPIView):
         self.check_may_create(request.user, course)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = serializer.save(course=course, by=request.user)
-        record = self.get_queryset().get(pk=record.pk)
+        record = self.as_stored(serializer.save(course=course, by=request.user))
         return Response(self.output_serializer(record).data, status=status.HTTP_201_CREATED)
+
+    def as_stored(self, record):
+        """The record as the list shows it (read back with its related rows)."""
+        return self.get_queryset().get(pk=record.pk)
 
     def list(self, request, *args, **kwargs):
         return Response(self.output_serializer(self.get_queryset(), many=True).data)
@@ -133,6 +149,15 @@ class SymptomReportListCreate(_CourseChildView):
         return SymptomReport.objects.filter(course=self.course()).prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
             Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
+        )
+
+    def as_stored(self, report):
+        # The answers and flags just saved, as the list's prefetch would give them (same
+        # order), instead of reading back what this request wrote.
+        return _with_prefetched(
+            report,
+            answers=report.answers_saved,
+            flags=sorted(report.flags_raised, key=lambda flag: flag.created_at, reverse=True),
         )
 
     def check_may_create(self, user, course):
