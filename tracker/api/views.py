@@ -258,13 +258,15 @@ class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         query = FlagListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         self.query = query.validated_data
-        return super().list(request, *args, **kwargs)
-
-    def filter_queryset(self, queryset):
-        if self.action == "list":
-            chosen = {name: self.query[name] for name in ("status", "level") if name in self.query}
-            queryset = queryset.filter(**chosen)
-        return queryset
+        chosen = {name: self.query[name] for name in ("status", "level") if name in self.query}
+        flags = Flag.objects.visible_to(request.user).filter(**chosen).by_urgency()
+        # Sort the narrow rows (ids) of every flag in scope, then load the page's wide rows
+        # (with terms and people): sorting tens of thousands of joined rows took twice as long.
+        ids = self.paginate_queryset(flags.values_list("pk", flat=True))
+        page = _flags_with_people(Flag.objects.filter(pk__in=ids)).in_bulk()
+        return self.get_paginated_response(
+            self.get_serializer([page[pk] for pk in ids], many=True).data
+        )
 
     def get_permissions(self):
         if self.action in ("acknowledge", "resolve"):
