@@ -6,6 +6,7 @@ inputs from the database and stores its outputs.
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -201,7 +202,14 @@ def _create_with_history(model, objects):
     if not objects:
         return
     model._default_manager.bulk_create(objects)
-    model.history.bulk_history_create(objects, default_change_reason=None)
+    _history_manager(model).bulk_history_create(objects, default_change_reason=None)
+
+
+@functools.cache
+def _history_manager(model):
+    # simple-history builds a new manager class on every `Model.history` access (0.3 ms); the
+    # model's manager holds no state, so one per model serves every call.
+    return model.history
 
 
 # --- Actions ------------------------------------------------------------------------------------
@@ -252,7 +260,7 @@ def submit_report(
     # The course and the user are loaded objects and the primary key is a new UUID: no
     # look-ups needed for them.
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
-    report.save()
+    _create_with_history(SymptomReport, [report])
 
     evaluation = rules.evaluate_report(
         therapy=therapy_profile(course),
