@@ -3,7 +3,8 @@
     DJANGO_SETTINGS_MODULE=bench.settings DATABASE_URL=... python -m bench.cohort_memory 100000
 
 Streams the export's own code path (`cohort_table` → `csv_chunks`, the generator the cohort
-view returns) over every course, oldest first, and stops after N rows. Prints one JSON line:
+view returns) over every course, oldest first, and stops after N rows (at the end of the
+~64 KB chunk holding row N). Prints one JSON line:
 rows, seconds, the process's resident memory before the export and its peak (VmHWM).
 A fresh process per size, so that one size's peak cannot hide another's.
 """
@@ -51,12 +52,19 @@ def main(rows_wanted: int):
     reset_peak()
     before = rss_kib()
     started = time.perf_counter()
-    rows = -1  # the header is not a row
+    rows = 0
     size = 0
-    for chunk in tabular.csv_chunks(cohort_table(courses)):
-        size += len(chunk)
-        if chunk != tabular.BOM:
+
+    def counted(table):
+        # Rows, not chunks: the CSV is written in chunks of many rows.
+        nonlocal rows
+        yield next(table)  # the header is not a row
+        for row in table:
             rows += 1
+            yield row
+
+    for chunk in tabular.csv_chunks(counted(cohort_table(courses))):
+        size += len(chunk)
         if rows >= rows_wanted:
             break
     seconds = time.perf_counter() - started

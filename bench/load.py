@@ -106,7 +106,12 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
         course = str(cast.typical_course.pk)
         _warm(
             base,
-            ["/clinician/", f"/clinician/courses/{course}/", "/clinician/patients/"],
+            [
+                "/clinician/",
+                f"/clinician/courses/{course}/",
+                "/clinician/patients/",
+                "/api/v1/flags/",
+            ],
             session,
         )
         wrk_env = {

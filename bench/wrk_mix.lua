@@ -1,5 +1,6 @@
 -- The load run's mix (bench/load.py starts gunicorn and wrk with the variables below):
--- clinicians' dashboard views (session cookie) and patients' report submissions (API token).
+-- clinicians' dashboard views and the API flag list (session cookie) and patients' report
+-- submissions (API token).
 -- Every answer that is not 2xx counts as an error (a redirect to the login page would mean the
 -- session was lost); wrk's own socket errors and timeouts are added in done().
 
@@ -23,11 +24,12 @@ function init(args)
       for _ = 1, weight do table.insert(mix, req) end
    end
    local page = { Cookie = cookie }
-   add(40, wrk.format("GET", "/clinician/", page))
+   add(35, wrk.format("GET", "/clinician/", page))
    add(15, wrk.format("GET", "/clinician/courses/" .. course .. "/", page))
    add(10, wrk.format("GET", "/clinician/courses/" .. course .. "/charts/timeline.svg", page))
    add(5, wrk.format("GET", "/clinician/patients/", page))
    add(5, wrk.format("GET", "/clinician/not-reported/", page))
+   add(5, wrk.format("GET", "/api/v1/flags/", page))  -- first page of the API flag list
    add(25, wrk.format("POST", report_url,
       { Authorization = token, ["Content-Type"] = "application/json" }, body))
 end

@@ -5,7 +5,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests import factories
-from therapies.models import Therapy
+from therapies.models import SideEffectTerm, Therapy
+from tracker import services
 from tracker.models import Course, Flag, FlagStatus, SymptomAnswer, SymptomReport, Visit
 
 pytestmark = pytest.mark.django_db
@@ -222,6 +223,92 @@ def test_patient_report_is_graded_and_flagged(patient, tocilizumab_course):
         "status",
     } <= flags["fever"].keys()
     assert flags["fever"]["status"] == "open"
+
+
+REPORT_WITH_FLAGS = {
+    "answers": [
+        {"term": "vomiting", "frequency": 3, "severity": 3},
+        {"term": "nausea", "frequency": 2, "severity": 1},
+        {"term": "rash", "present": True},
+    ],
+    "temperature_c": 38.5,
+}
+
+
+def test_answer_to_a_report_is_the_report_as_stored(clinician, patient, tocilizumab_course):
+    created = client_for(patient.user).post(
+        reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json"
+    )
+    assert created.status_code == 201
+    assert len(created.json()["flags"]) >= 3
+    [listed] = client_for(clinician).get(reports_url(tocilizumab_course)).json()
+    assert created.json() == listed
+
+
+def test_a_report_writes_one_created_history_row_per_row(patient, tocilizumab_course):
+    client_for(patient.user).post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
+    report = SymptomReport.objects.get()
+    rows = [
+        *report.history.all(),
+        *SymptomAnswer.history.filter(report_id=report.pk),
+        *Flag.history.filter(report_id=report.pk),
+    ]
+    assert len(rows) == 1 + 3 + report.flags.count()
+    assert {(row.history_type, row.history_user) for row in rows} == {("+", patient.user)}
+    answers = SymptomAnswer.history.filter(report_id=report.pk)
+    assert sorted(a.id for a in answers) == sorted(report.answers.values_list("pk", flat=True))
+    assert {a.history_change_reason for a in answers} == {None}
+    flags = Flag.history.filter(report_id=report.pk)
+    assert {f.history_change_reason for f in flags} == {"raised"}
+    assert {(f.id, f.level, f.status) for f in flags} == set(
+        report.flags.values_list("pk", "level", "status")
+    )
+
+
+def test_report_submission_queries_do_not_grow_with_answers(
+    patient, tocilizumab_course, django_assert_num_queries
+):
+    client = client_for(patient.user)
+    # course (scoped, with its patient), the answers' terms, then in the transaction: report
+    # and its history, the therapy's expected terms, previous grades, answers and their
+    # history, the flags' terms not among the answers (fever), flags and their history;
+    # the answer is built from what was saved.
+    with django_assert_num_queries(11 + 2):  # + SAVEPOINT/RELEASE of the test's transaction
+        one = client.post(
+            reports_url(tocilizumab_course),
+            {
+                "answers": [{"term": "vomiting", "frequency": 3, "severity": 3}],
+                "temperature_c": 38.5,
+            },
+            format="json",
+        )
+    with django_assert_num_queries(11 + 2):
+        three = client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
+    assert one.status_code == three.status_code == 201
+
+
+def test_grades_compare_with_each_terms_latest_earlier_report(patient, tocilizumab_course):
+    client = client_for(patient.user)
+    for severity in (1, 3, 1):
+        client.post(
+            reports_url(tocilizumab_course),
+            {"answers": [{"term": "nausea", "frequency": 2, "severity": severity}]},
+            format="json",
+        )
+    client.post(
+        reports_url(tocilizumab_course),
+        {"answers": [{"term": "headache", "frequency": 1, "severity": 1, "interference": 0}]},
+        format="json",
+    )
+    report = SymptomReport.objects.order_by("reported_at").last()
+    nausea, headache, rash = (
+        SideEffectTerm.objects.get(slug=slug) for slug in ("nausea", "headache", "rash")
+    )
+    grades = services._previous_answer_grades(
+        tocilizumab_course, [nausea, headache, rash], report.reported_at
+    )
+    latest_nausea = SymptomAnswer.objects.filter(term=nausea).order_by("report__reported_at").last()
+    assert grades == {"nausea": latest_nausea.composite_grade}
 
 
 def test_expected_mild_symptom_is_info(patient, course):
@@ -557,3 +644,75 @@ def test_a_nul_character_is_refused_at_the_field(patient, course):
         reports_url(course), {"answers": [{"term": "na\x00usea", "frequency": 1}]}, format="json"
     )
     assert response.status_code == 400
+
+
+# --- The flag list (not in the §7 contract: paginated) -----------------------------------------
+
+
+@pytest.fixture
+def three_flags(patient, tocilizumab_course):
+    client = client_for(patient.user)
+    for temperature in (38.5, 38.6, 38.7):
+        client.post(reports_url(tocilizumab_course), {"temperature_c": temperature}, format="json")
+    client.post(
+        reports_url(tocilizumab_course),
+        {"answers": [{"term": "headache", "frequency": 1, "severity": 1, "interference": 0}]},
+        format="json",
+    )
+    return Flag.objects.all()
+
+
+def test_flag_list_comes_a_page_at_a_time_most_urgent_first(clinician, three_flags):
+    client = client_for(clinician)
+    first = client.get("/api/v1/flags/?limit=2").json()
+    assert first["count"] == 4
+    assert [f["level"] for f in first["results"]] == ["urgent", "urgent"]
+    assert first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert [f["level"] for f in second["results"]] == ["urgent", "info"]
+    assert second["next"] is None
+    listed = [f["id"] for f in first["results"] + second["results"]]
+    assert sorted(listed) == sorted(str(pk) for pk in three_flags.values_list("pk", flat=True))
+
+
+def test_flag_list_filters_by_status_and_level(clinician, three_flags):
+    client = client_for(clinician)
+    flag = three_flags.filter(level="urgent").first()
+    client.post(f"/api/v1/flags/{flag.pk}/acknowledge/", {}, format="json")
+    assert client.get("/api/v1/flags/?level=info").json()["count"] == 1
+    assert client.get("/api/v1/flags/?status=open&level=urgent").json()["count"] == 2
+    acknowledged = client.get("/api/v1/flags/?status=acknowledged").json()["results"]
+    assert [f["id"] for f in acknowledged] == [str(flag.pk)]
+
+
+@pytest.mark.parametrize(
+    "query", ["status=closed", "level=URGENT", "limit=0", "limit=201", "offset=-1", "limit=ten"]
+)
+def test_flag_list_refuses_a_bad_query_with_400(clinician, three_flags, query):
+    response = client_for(clinician).get(f"/api/v1/flags/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
+
+
+def test_flag_list_shows_only_the_users_scope(other_clinician, three_flags):
+    assert client_for(other_clinician).get("/api/v1/flags/").json()["count"] == 0
+
+
+def test_course_flags_stay_a_plain_list(clinician, three_flags):
+    course = three_flags.first().course
+    response = client_for(clinician).get(f"/api/v1/courses/{course.pk}/flags/")
+    assert isinstance(response.json(), list)
+    assert len(response.json()) == 4
+
+
+@pytest.mark.parametrize("query", ["level=", "limit=", "status=&limit=5"])
+def test_flag_list_refuses_empty_filters_and_limits(clinician, three_flags, query):
+    assert client_for(clinician).get(f"/api/v1/flags/?{query}").status_code == 400
+
+
+def test_report_with_a_term_that_is_not_text_is_refused(patient, course):
+    response = client_for(patient.user).post(
+        reports_url(course), {"answers": [{"term": {}, "frequency": 0}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "answers" in response.json()

@@ -35,7 +35,8 @@ def add_error_responses(result, generator, request, public):
             responses.setdefault("403", _json("Error", "Your role may not do this."))
             if "{" in path:
                 responses.setdefault("404", _json("Error", "Not found or not in your scope."))
-            if method in ("post", "put", "patch"):
+            has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+            if method in ("post", "put", "patch") or has_query:
                 responses.setdefault("400", _json("ValidationError", "Invalid input."))
             if path.endswith(("/acknowledge/", "/resolve/")):
                 responses.setdefault(

@@ -1,5 +1,6 @@
 """Serializers of the JSON API v1 (PRODUCT.md §7). The field names are a contract."""
 
+import copy
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -59,6 +60,22 @@ class StrictTypes:
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """A read-only ModelSerializer that builds its fields from the model once per class.
+
+    ModelSerializer inspects the model and builds every field again for each instance (for a
+    list, once per nested serializer): a third of the time of answering a report. The built
+    fields depend only on the class (Meta and declared fields), so they are built once and
+    each instance gets its own copies (as DRF copies declared fields).
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        if "_built_fields" not in cls.__dict__:
+            cls._built_fields = super().get_fields()
+        return copy.deepcopy(cls._built_fields)
 
 
 # --- Catalog ---------------------------------------------------------------------------------
@@ -176,7 +193,7 @@ class CourseSerializer(StrictTypes, serializers.ModelSerializer):
 # --- Flags -----------------------------------------------------------------------------------
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class FlagSerializer(RecordSerializer):
     term = serializers.CharField(source="term.slug")
     ctcae_term = serializers.CharField(source="term.ctcae_term")
     report = serializers.UUIDField(source="report_id", allow_null=True)
@@ -240,8 +257,19 @@ def _score():
     )
 
 
+class TermField(serializers.SlugRelatedField):
+    """A reportable term by its slug, taken from the terms the report loaded in one query
+    (`SymptomReportCreateSerializer.to_internal_value`) rather than one query per answer."""
+
+    def to_internal_value(self, data):
+        loaded = self.context.get("answer_terms", {})
+        if isinstance(data, str) and data in loaded:
+            return loaded[data]
+        return super().to_internal_value(data)
+
+
 class AnswerSerializer(StrictTypes, serializers.Serializer):
-    term = serializers.SlugRelatedField(slug_field="slug", queryset=_reportable_terms())
+    term = TermField(slug_field="slug", queryset=_reportable_terms())
     frequency = _score()
     severity = _score()
     interference = _score()
@@ -287,7 +315,7 @@ def _measurement(range_, integer=False):
     )
 
 
-class GradedAnswerSerializer(serializers.ModelSerializer):
+class GradedAnswerSerializer(RecordSerializer):
     term = serializers.CharField(source="term.slug")
 
     class Meta:
@@ -304,7 +332,7 @@ class GradedAnswerSerializer(serializers.ModelSerializer):
         ]
 
 
-class SymptomReportSerializer(serializers.ModelSerializer):
+class SymptomReportSerializer(RecordSerializer):
     """A stored report as the API answers it: graded answers and the flags it raised."""
 
     answers = GradedAnswerSerializer(many=True, read_only=True)
@@ -347,6 +375,16 @@ class VitalsInputSerializer(StrictTypes, serializers.Serializer):
 class SymptomReportCreateSerializer(VitalsInputSerializer):
     answers = AnswerSerializer(many=True, required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+    def to_internal_value(self, data):
+        answers = data.get("answers") if isinstance(data, dict) else None
+        if isinstance(answers, list):
+            # Only text without NUL reaches the query (PostgreSQL text cannot hold NUL); any
+            # other value is refused by the field's own validation.
+            terms = [a.get("term") for a in answers if isinstance(a, dict)]
+            slugs = {t for t in terms if isinstance(t, str) and "\x00" not in t}
+            self.context["answer_terms"] = _reportable_terms().in_bulk(slugs, field_name="slug")
+        return super().to_internal_value(data)
 
     def validate_answers(self, answers):
         _refuse_repeats(
@@ -395,7 +433,7 @@ class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
         return term
 
 
-class AdverseEventSerializer(serializers.ModelSerializer):
+class AdverseEventSerializer(RecordSerializer):
     term = serializers.CharField(source="term.slug")
     ctcae_term = serializers.CharField(source="term.ctcae_term")
     meddra_code = serializers.CharField(source="term.meddra_code")
@@ -421,7 +459,7 @@ class DoseAdviceSerializer(serializers.Serializer):
     criteria = serializers.ListField(child=serializers.CharField())
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(RecordSerializer):
     """A stored visit as the API answers it, with its flags and dose advice."""
 
     adverse_events = AdverseEventSerializer(many=True, read_only=True)

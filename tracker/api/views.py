@@ -9,11 +9,12 @@ from django.db.models import Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, permissions, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404  # malformed ids answer 404, not 500
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,16 @@ from therapies.models import ExpectedSideEffect, Therapy
 
 from .. import services
 from ..exports import responses as export_responses
-from ..models import Course, Flag, FlagTransitionError, SymptomAnswer, SymptomReport, Visit
+from ..models import (
+    Course,
+    Flag,
+    FlagLevel,
+    FlagStatus,
+    FlagTransitionError,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
 from ..summary import build_summary
 from . import serializers as s
 
@@ -44,6 +54,18 @@ class IsClinician(permissions.BasePermission):
 
 def _flags_with_people(queryset):
     return queryset.select_related("term", "acknowledged_by", "resolved_by")
+
+
+def _with_prefetched(instance, **related):
+    """`instance` as `prefetch_related(*related)` leaves it, from objects already in hand:
+    `instance.<name>.all()` then gives them without a query (as Django's prefetch does it)."""
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in related.items():
+        queryset = getattr(instance, name).all()
+        queryset._result_cache = list(objects)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    return instance
 
 
 class TherapyViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
@@ -92,7 +114,8 @@ class _CourseChildView(ApiView, generics.ListCreateAPIView):
     def course(self):
         if not hasattr(self, "_course"):
             self._course = get_object_or_404(
-                Course.objects.visible_to(self.request.user).select_related("therapy"),
+                # the patient: who may add a report (check_may_create)
+                Course.objects.visible_to(self.request.user).select_related("therapy", "patient"),
                 pk=self.kwargs["course_pk"],
             )
         return self._course
@@ -105,9 +128,12 @@ class _CourseChildView(ApiView, generics.ListCreateAPIView):
         self.check_may_create(request.user, course)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = serializer.save(course=course, by=request.user)
-        record = self.get_queryset().get(pk=record.pk)
+        record = self.as_stored(serializer.save(course=course, by=request.user))
         return Response(self.output_serializer(record).data, status=status.HTTP_201_CREATED)
+
+    def as_stored(self, record):
+        """The record as the list shows it (read back with its related rows)."""
+        return self.get_queryset().get(pk=record.pk)
 
     def list(self, request, *args, **kwargs):
         return Response(self.output_serializer(self.get_queryset(), many=True).data)
@@ -123,6 +149,15 @@ class SymptomReportListCreate(_CourseChildView):
         return SymptomReport.objects.filter(course=self.course()).prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
             Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
+        )
+
+    def as_stored(self, report):
+        # The answers and flags just saved, as the list's prefetch would give them (same
+        # order), instead of reading back what this request wrote.
+        return _with_prefetched(
+            report,
+            answers=report.answers_saved,
+            flags=sorted(report.flags_raised, key=lambda flag: flag.created_at, reverse=True),
         )
 
     def check_may_create(self, user, course):
@@ -165,11 +200,73 @@ class VisitListCreate(_CourseChildView):
         return super().post(request, *args, **kwargs)
 
 
+class FlagListQuery(serializers.Serializer):
+    """The query of GET /api/v1/flags/, checked strictly: a client with a typo in `status` is
+    told (400) rather than given every flag."""
+
+    status = serializers.ChoiceField(choices=FlagStatus.choices, required=False)
+    level = serializers.ChoiceField(choices=FlagLevel.choices, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    offset = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+
+
+class FlagPagination(LimitOffsetPagination):
+    """A page of flags at a time: a team's history holds tens of thousands of them.
+
+    The view has validated the query (`FlagListQuery`) before the paginator reads it."""
+
+    default_limit = 50
+    max_limit = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.query = view.query
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_limit(self, request):
+        return self.query.get("limit", self.default_limit)
+
+    def get_offset(self, request):
+        return self.query.get("offset", 0)
+
+    def get_schema_operation_parameters(self, view):
+        limit, offset = super().get_schema_operation_parameters(view)
+        fields = FlagListQuery().fields
+        limit["description"] += f" Default {self.default_limit}."
+        limit["schema"] |= {"minimum": 1, "maximum": fields["limit"].max_value}
+        offset["schema"] |= {"minimum": 0, "maximum": fields["offset"].max_value}
+        return [limit, offset]
+
+
 class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.FlagSerializer
+    pagination_class = FlagPagination
 
     def get_queryset(self):
         return _flags_with_people(Flag.objects.visible_to(self.request.user).by_urgency())
+
+    @extend_schema(
+        description="The flags the user may see (a clinician: their care teams'; a patient: "
+        "their own), most urgent first and newest first within a level, a page at a time.",
+        parameters=[
+            OpenApiParameter("status", enum=FlagStatus.values, description="Only this status."),
+            OpenApiParameter("level", enum=FlagLevel.values, description="Only this level."),
+        ],
+    )
+    def list(self, request, *args, **kwargs):
+        # A plain dict, not the QueryDict: DRF reads an empty form value as "not given", and
+        # `?level=` is a mistake to tell the client about.
+        query = FlagListQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        self.query = query.validated_data
+        chosen = {name: self.query[name] for name in ("status", "level") if name in self.query}
+        flags = Flag.objects.visible_to(request.user).filter(**chosen).by_urgency()
+        # Sort the narrow rows (ids) of every flag in scope, then load the page's wide rows
+        # (with terms and people): sorting tens of thousands of joined rows took twice as long.
+        ids = self.paginate_queryset(flags.values_list("pk", flat=True))
+        page = _flags_with_people(Flag.objects.filter(pk__in=ids)).in_bulk()
+        return self.get_paginated_response(
+            self.get_serializer([page[pk] for pk in ids], many=True).data
+        )
 
     def get_permissions(self):
         if self.action in ("acknowledge", "resolve"):

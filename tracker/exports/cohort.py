@@ -2,19 +2,22 @@
 
 Streamed as CSV, so memory stays flat whatever the size: the courses are read with
 `.iterator(chunk_size=…)` and their records gathered a batch of courses at a time, with the
-same querysets as `tracker.summary.build_summary` (so a course's rows here are the rows of its
-own CSV). The number of queries depends on the number of batches, never on the number of
-observations: one for the courses, then seven per batch.
+same filters as `tracker.summary.build_summary` (so a course's rows here are the rows of its
+own CSV), as plain rows rather than model instances. The number of queries depends on the
+number of batches, never on the number of observations: one for the courses and one for the
+side-effect catalog, then seven per batch.
 """
 
 import datetime
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import attrgetter, itemgetter
 
-from django.db.models import Prefetch
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
-from therapies.models import ExpectedSideEffect
+from therapies.models import ExpectedSideEffect, SideEffectTerm
 
 from ..models import (
     AdverseEvent,
@@ -25,6 +28,7 @@ from ..models import (
     SymptomReport,
     Visit,
 )
+from ..services import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from . import tabular
 
 BATCH_SIZE = 200  # courses gathered together; a batch's records are in memory at once
@@ -68,30 +72,103 @@ def _by_course(rows, key):
     return grouped
 
 
-def _attach_records(flags, reports_by_course, visits_by_course):
-    """Give each flag its report or visit from the records already loaded (as build_summary
-    does), instead of joining them into the flags' query."""
-    records = {
-        record.pk: record
-        for grouped in (reports_by_course, visits_by_course)
-        for records_of_course in grouped.values()
-        for record in records_of_course
-    }
-    for flag in flags:
-        record = records.get(flag.report_id or flag.visit_id)
-        if record is not None and flag.report_id:
-            flag.report = record
-        elif record is not None:
-            flag.visit = record
+class Loaded(tuple):
+    """Related rows already read, answering `.all()` like the related manager they stand for."""
+
+    def all(self):
+        return self
+
+
+# The fields the observation rows read (tabular.observations), per kind of record.
+DOSE_FIELDS = (
+    "course_id",
+    "dose_number",
+    "status",
+    "administered_at",
+    "scheduled_at",
+    "dose_amount",
+    "dose_unit",
+    "reason",
+)
+ANSWER_FIELDS = (
+    "report_id",
+    "term_id",
+    "expected",
+    "present",
+    "frequency",
+    "severity",
+    "interference",
+    "composite_grade",
+)
+REPORT_FIELDS = ("id", "course_id", "reported_at", "source", "note", *REPORT_MEASUREMENTS)
+EVENT_FIELDS = ("visit_id", "term_id", "expected", "grade", "attribution", "action")
+VISIT_FIELDS = ("id", "course_id", "recorded_at", "notes", *VISIT_MEASUREMENTS)
+FLAG_FIELDS = (
+    "course_id",
+    "report_id",
+    "visit_id",
+    "term_id",
+    "expected",
+    "level",
+    "status",
+    "ctcae_grade",
+    "composite_grade",
+    "value",
+    "created_at",
+)
+
+# Plain rows with attributes, instead of model instances: building a model instance for each
+# of the hundreds of thousands of rows was most of the export's time (docs/benchmarks.md).
+DoseRow = namedtuple("DoseRow", DOSE_FIELDS)
+AnswerRow = namedtuple("AnswerRow", (*ANSWER_FIELDS, "term"))
+ReportRow = namedtuple("ReportRow", (*REPORT_FIELDS, "pk", "answers"))
+EventRow = namedtuple("EventRow", (*EVENT_FIELDS, "term"))
+VisitRow = namedtuple("VisitRow", (*VISIT_FIELDS, "pk", "adverse_events"))
+FlagRow = namedtuple("FlagRow", (*FLAG_FIELDS, "term"))
+
+
+# Ids that only match rows to each other (a report's answers, a course's records) are read
+# as text: turning each into a UUID object was a fifth of the export's time on SQLite.
+ID_FIELDS = frozenset({"id", "course_id", "report_id", "visit_id"})
+
+
+def _columns(fields):
+    return [Cast(name, output_field=CharField()) if name in ID_FIELDS else name for name in fields]
+
+
+def _items_by_record(queryset, fields, row_type, terms):
+    """Answers or adverse events (`fields`: their report or visit first, the term second)
+    with their term, by report or visit. Unordered: the observation rows are sorted later."""
+    return _by_course(
+        (
+            row_type(*row, terms[row[1]])
+            for row in queryset.order_by().values_list(*_columns(fields))
+        ),
+        key=itemgetter(0),
+    )
+
+
+def _records_with(queryset, fields, row_type, related):
+    """Reports or visits (`fields`, the id first) by course, each with its related rows."""
+    return _by_course(
+        (
+            row_type(*row, row[0], Loaded(related.get(row[0], ())))
+            for row in queryset.values_list(*_columns(fields))
+        ),
+        key=attrgetter("course_id"),
+    )
 
 
 def gather(courses, *, batch_size: int = BATCH_SIZE):
     """Yield `CourseRecords` for each course of the queryset, gathered batch by batch.
 
-    Seven queries per batch (expected side effects, doses, reports and their answers, visits
-    and their adverse events, flags) plus the course query itself; records entered in error
-    are left out exactly as `build_summary` does.
+    One query for the side-effect catalog, then seven per batch (expected side effects,
+    doses, answers, reports, adverse events, visits, flags) plus the course query itself;
+    records entered in error are left out exactly as `build_summary` does. The records are
+    plain rows (`values_list`) with the attributes `tabular.observations` reads.
     """
+    terms = SideEffectTerm.objects.in_bulk()
+    courses = courses.annotate(key=Cast("pk", output_field=CharField()))  # as the records' ids
     for batch in _batches(courses.iterator(chunk_size=batch_size), batch_size):
         ids = [course.pk for course in batch]
         expected = _by_course(
@@ -101,51 +178,58 @@ def gather(courses, *, batch_size: int = BATCH_SIZE):
             key=lambda row: row[0],
         )
         doses = _by_course(
-            DoseAdministration.objects.current()
-            .filter(course__in=ids)
-            .order_by("course_id", "dose_number"),
-            key=lambda dose: dose.course_id,
+            map(
+                DoseRow._make,
+                DoseAdministration.objects.current()
+                .filter(course__in=ids)
+                .order_by("course_id", "dose_number")
+                .values_list(*_columns(DOSE_FIELDS)),
+            ),
+            key=attrgetter("course_id"),
         )
-        reports = _by_course(
-            SymptomReport.objects.current()
-            .filter(course__in=ids)
-            .select_related("submitted_by")
-            .prefetch_related(
-                Prefetch("answers", queryset=SymptomAnswer.objects.current().select_related("term"))
-            )
-            .order_by("reported_at"),
-            key=lambda report: report.course_id,
+        answers = _items_by_record(
+            SymptomAnswer.objects.current().filter(report__course__in=ids),
+            ANSWER_FIELDS,
+            AnswerRow,
+            terms,
         )
-        visits = _by_course(
-            Visit.objects.current()
-            .filter(course__in=ids)
-            .select_related("recorded_by")
-            .prefetch_related(
-                Prefetch(
-                    "adverse_events",
-                    queryset=AdverseEvent.objects.current().select_related("term"),
-                )
-            )
-            .order_by("recorded_at"),
-            key=lambda visit: visit.course_id,
+        reports = _records_with(
+            SymptomReport.objects.current().filter(course__in=ids).order_by("reported_at"),
+            REPORT_FIELDS,
+            ReportRow,
+            answers,
         )
-        flags = list(
-            Flag.objects.filter(course__in=ids)
-            .exclude(report__entered_in_error=True)
-            .exclude(visit__entered_in_error=True)
-            .select_related("term")
-            .by_urgency()
+        events = _items_by_record(
+            AdverseEvent.objects.current().filter(visit__course__in=ids),
+            EVENT_FIELDS,
+            EventRow,
+            terms,
         )
-        _attach_records(flags, reports, visits)
-        flags = _by_course(flags, key=lambda flag: flag.course_id)
+        visits = _records_with(
+            Visit.objects.current().filter(course__in=ids).order_by("recorded_at"),
+            VISIT_FIELDS,
+            VisitRow,
+            events,
+        )
+        flags = _by_course(
+            (
+                FlagRow(*row, terms[row[3]])
+                for row in Flag.objects.filter(course__in=ids)
+                .exclude(report__entered_in_error=True)
+                .exclude(visit__entered_in_error=True)
+                .by_urgency()
+                .values_list(*_columns(FLAG_FIELDS))
+            ),
+            key=attrgetter("course_id"),
+        )
         for course in batch:
             yield CourseRecords(
                 course=course,
                 expected_slugs=frozenset(slug for _, slug in expected.get(course.therapy_id, [])),
-                doses=doses.get(course.pk, []),
-                reports=reports.get(course.pk, []),
-                visits=visits.get(course.pk, []),
-                flags=flags.get(course.pk, []),
+                doses=doses.get(course.key, []),
+                reports=reports.get(course.key, []),
+                visits=visits.get(course.key, []),
+                flags=flags.get(course.key, []),
             )
 
 

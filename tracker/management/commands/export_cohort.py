@@ -55,15 +55,21 @@ class Command(BaseCommand):
                 raise CommandError(f"No active user named {user!r}.") from exc
             scope = Course.objects.visible_to(account)
         courses = cohort_courses(scope, therapy=therapy, start_from=start_from, start_to=start_to)
-        chunks = tabular.csv_chunks(cohort_table(courses, pseudonymised=pseudonymise))
+        rows = 0
+
+        def counted(table):
+            nonlocal rows
+            yield next(table)  # the header
+            for row in table:
+                rows += 1
+                yield row
+
+        chunks = tabular.csv_chunks(counted(cohort_table(courses, pseudonymised=pseudonymise)))
         if output == "-":
             for chunk in chunks:
                 self.stdout.write(chunk, ending="")
             return
-        lines = 0
         with open(output, "w", encoding="utf-8", newline="") as file:
             for chunk in chunks:
                 file.write(chunk)
-                lines += 1
-        # The chunks are the byte-order mark, the header, then one per observation.
-        self.stderr.write(f"Wrote {output}: {max(lines - 2, 0)} observations.")
+        self.stderr.write(f"Wrote {output}: {rows} observations.")
