@@ -454,7 +454,6 @@ def course_detail(request, pk):
     )
 
 
-CHARTS = {"timeline": charts.grade_timeline_svg, "vitals": charts.vitals_svg}
 CHART_CSP = charts.SVG_RESPONSE_CSP
 
 
@@ -462,9 +461,10 @@ CHART_CSP = charts.SVG_RESPONSE_CSP
 @clinician_required
 @csp_update(CHART_CSP)
 def course_chart(request, pk, chart):
-    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict)."""
+    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
+    Cached per course version: the summary is gathered only when the chart is drawn."""
     course = _course_or_404(request, pk)
-    svg = CHARTS[chart](build_summary(course))
+    svg = charts.course_chart(chart, course)
     if svg is None:
         raise Http404(_("This chart has no data yet."))
     response = HttpResponse(svg, content_type="image/svg+xml")
