@@ -230,15 +230,7 @@ def test_course_page_without_data_has_no_chart_images(client, clinician, course)
 def test_course_page_query_count_does_not_grow_with_rows(
     client, clinician, il2_course, rows, django_assert_num_queries
 ):
-    for index in range(rows):
-        visit(il2_course, clinician, rows - index, systolic_bp=100 + index)
-        services.record_dose(
-            course=il2_course,
-            by=clinician,
-            dose_number=index + 1,
-            scheduled_at=timezone.now(),
-            status=DoseStatus.GIVEN,
-        )
+    _long_course(il2_course, clinician, visits=rows)
     services.submit_report(
         course=il2_course,
         by=clinician,
