@@ -34,6 +34,7 @@ from django.utils.translation import get_language  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from therapies.models import SideEffectTerm  # noqa: E402
 
@@ -197,9 +198,20 @@ PNG_DPI = 120
 
 
 def _png(fig) -> bytes:
+    # Without an alpha channel: WeasyPrint would otherwise store the picture twice (colours and
+    # transparency mask), decoding and encoding each.
+    fig.set_facecolor("white")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=PNG_DPI, metadata={"Software": None}, bbox_inches="tight")
-    return buffer.getvalue()
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=PNG_DPI,
+        bbox_inches="tight",
+        metadata={"Software": None},
+    )
+    rgb = io.BytesIO()
+    Image.open(buffer).convert("RGB").save(rgb, format="PNG")
+    return rgb.getvalue()
 
 
 def _day(summary, when) -> float:
