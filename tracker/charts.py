@@ -10,10 +10,13 @@ numbers inside the markers so that nothing depends on colour alone, and every ch
 data table beside it on the page. Marks carry ids (`gid`) that tests look for.
 
 Drawing takes tens to hundreds of milliseconds (more for long courses), so each chart is kept
-in Django's cache under a digest of exactly what it draws (plus the language, the time zone
-and this module's code): a new or corrected record, another language or a new version of the
-drawing code makes a new key, so a cached chart is never stale; unchanged courses are drawn
-once (per cache, i.e. per process with the default local-memory cache).
+in Django's cache under the course's version (`course_version`: one query over the history
+rows of the course's records and the term catalog) plus the language, the time zone and the
+drawing code. Every write to a record the chart draws from leaves a history row, so a new,
+corrected or entered-in-error record, an edited course or term, another language or a new
+version of the code makes a new key: a cached chart is never stale. The version is read
+before the data, so a cached chart is served without gathering the summary at all; unchanged
+courses are drawn once (per cache, i.e. per process with the default local-memory cache).
 """
 
 import hashlib
@@ -26,12 +29,25 @@ matplotlib.use("Agg")
 
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils.translation import get_language  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from therapies.models import SideEffectTerm  # noqa: E402
 
 from . import rules  # noqa: E402
+from .models import (  # noqa: E402
+    AdverseEvent,
+    Course,
+    DoseAdministration,
+    Flag,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
 
 rcParams["svg.hashsalt"] = "interleukin-tracker"
 rcParams["svg.fonttype"] = "none"  # text stays text: smaller, selectable, page fonts apply
@@ -49,67 +65,123 @@ LEVEL_RINGS = {"urgent": "#b00020", "review": "#e08a00"}
 
 # --- Cache ------------------------------------------------------------------------------------
 
-CACHE_SECONDS = 24 * 60 * 60  # keys are content digests: the timeout only bounds memory
-_CODE = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.encode()).hexdigest()
+CACHE_SECONDS = 24 * 60 * 60  # keys change with the course's data: the timeout only bounds memory
+_HERE = Path(__file__).parent
+# What is drawn also depends on how the summary gathers it and on the rules' thresholds.
+_CODE = hashlib.sha256(
+    b"".join((_HERE / name).read_bytes() for name in ("charts.py", "summary.py", "rules.py"))
+    + matplotlib.__version__.encode()
+).hexdigest()
 _NOTHING = ""  # cached "no chart" (None is what a cache miss looks like)
 
-
-def _term(term):
-    return (term.slug, term.ctcae_term, term.sort_order)
-
-
-def _record_time(flag):
-    record = flag.report or flag.visit
-    if record is None:
-        return None
-    return getattr(record, "reported_at", None) or record.recorded_at
-
-
-def _timeline_inputs(summary):
-    """Everything grade_timeline_svg draws, as plain values."""
-    return (
-        summary.course.start_date,
-        [(p.when, _term(p.term), p.grade, p.record, p.flag_level) for p in summary.grade_points],
-        [
-            (_record_time(f), _term(f.term), f.level)
-            for f in summary.flags
-            if f.ctcae_grade is None and f.composite_grade is None
-        ],
-        [(d.status, d.administered_at, d.scheduled_at) for d in summary.doses],
-    )
+# Every record a chart draws from, with how its history rows are found from the course.
+# Each save of one of these records (new record, correction, entered in error, a flag's
+# acknowledgement...) writes a history row: that is the course's version.
+_HISTORIES = (
+    (Course, "id = %s"),
+    (SymptomReport, "course_id = %s"),
+    (Visit, "course_id = %s"),
+    (DoseAdministration, "course_id = %s"),
+    (Flag, "course_id = %s"),
+    (SymptomAnswer, "report_id IN (SELECT id FROM {reports} WHERE course_id = %s)"),
+    (AdverseEvent, "visit_id IN (SELECT id FROM {visits} WHERE course_id = %s)"),
+)
 
 
-def _vitals_inputs(summary):
-    """Everything vitals_svg draws, as plain values."""
-    return (
-        summary.course.start_date,
-        sorted(
-            (name, [(p.when, p.value) for p in points]) for name, points in summary.vitals.items()
-        ),
-        [d.scheduled_at for d in summary.doses if d.status == "held"],
-    )
+def _version_sql():
+    tables = {"reports": SymptomReport._meta.db_table, "visits": Visit._meta.db_table}
+    parts = [
+        f"SELECT {index}, COUNT(*), MAX(history_id), NULL "  # table names, never input
+        f"FROM {model.history.model._meta.db_table} WHERE {where.format(**tables)}"
+        for index, (model, where) in enumerate(_HISTORIES)
+    ]
+    # The catalog's names and order are drawn too (terms are edited in the admin).
+    parts.append(f"SELECT -1, id, sort_order, ctcae_term FROM {SideEffectTerm._meta.db_table}")
+    return " UNION ALL ".join(parts)
 
 
-def _cached(kind, inputs, draw, summary):
+def course_version(course) -> str:
+    """A digest that changes whenever anything the course's charts draw changes. One query.
+
+    Per history table of the course's records: how many history rows and the newest (a count
+    cannot go back, so a write that commits after a newer one still changes it); plus the
+    term catalog. Read it *before* the data drawn: a write between the two then only makes
+    a chart newer than its key, never older.
+    """
+    pk = Course._meta.pk.get_db_prep_value(course.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(), [pk] * len(_HISTORIES))
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[1]))
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def _key(kind, course, version):
     digest = hashlib.sha256(
-        repr((kind, _CODE, get_language(), settings.TIME_ZONE, inputs)).encode()
+        repr((kind, _CODE, get_language(), settings.TIME_ZONE, str(course.pk), version)).encode()
     ).hexdigest()
-    key = f"tracker:chart:{kind}:{digest}"
-    svg = cache.get(key)
-    if svg is None:
-        svg = draw(summary)
-        cache.set(key, _NOTHING if svg is None else svg, CACHE_SECONDS)
-    return svg or None
+    return f"tracker:chart:{kind}:{digest}"
+
+
+def _draw(kind, summary, image_format="svg"):
+    figure = _grade_timeline_figure if kind == "timeline" else _vitals_figure
+    fig = figure(summary)
+    if fig is None:
+        return None
+    return _svg(fig) if image_format == "svg" else _png(fig)
+
+
+def _cached(key, draw):
+    image = cache.get(key)
+    if image is None:
+        image = draw()
+        cache.set(key, _NOTHING if image is None else image, CACHE_SECONDS)
+    return image or None
+
+
+def _summary_for(course):
+    from .summary import build_summary  # summary imports nothing from here; kept lazy anyway
+
+    return build_summary(course)
+
+
+def course_chart(kind, course) -> str | None:
+    """The course's chart `kind` ("timeline" or "vitals") as SVG, None when it has no data.
+
+    A cached chart costs one query (the course's version); the summary is gathered and the
+    chart drawn only when the course changed since it was last drawn.
+    """
+    key = _key(kind, course, course_version(course))
+    return _cached(key, lambda: _draw(kind, _summary_for(course)))
+
+
+def _from_summary(kind, summary, image_format="svg"):
+    # Cached only when the summary knows the version read before its data (build_summary
+    # with chart_version=True): otherwise a write between the two could file an older
+    # picture under a newer version.
+    version = summary.chart_version
+    if version is None:
+        return _draw(kind, summary, image_format)
+    key = _key(f"{kind}.{image_format}", summary.course, version)
+    return _cached(key, lambda: _draw(kind, summary, image_format))
+
+
+def print_chart_png(kind, summary) -> bytes | None:
+    """The chart `kind` as a PNG picture for the PDF, cached like the SVG.
+
+    WeasyPrint lays out every mark and label of an SVG as it draws the page (in a profile of
+    the 51-page PDF of a 500-answer course, the two SVG charts were 8 % of its time, about
+    0.7 s); a picture is copied as it is."""
+    return _from_summary(kind, summary, "png")
 
 
 def grade_timeline_svg(summary) -> str | None:
     """Grades per side effect over the course days; None when nothing was graded yet."""
-    return _cached("timeline", _timeline_inputs(summary), _draw_grade_timeline, summary)
+    return _from_summary("timeline", summary)
 
 
 def vitals_svg(summary) -> str | None:
     """Small multiples of the vitals that have data, thresholds drawn; None when none do."""
-    return _cached("vitals", _vitals_inputs(summary), _draw_vitals, summary)
+    return _from_summary("vitals", summary)
 
 
 # --- Drawing -------------------------------------------------------------------------------------
@@ -121,6 +193,27 @@ def _svg(fig) -> str:
     return buffer.getvalue()
 
 
+# Print resolution of the PDF's charts: sharp on paper at the width they are printed.
+PNG_DPI = 120
+
+
+def _png(fig) -> bytes:
+    # Without an alpha channel: WeasyPrint would otherwise store the picture twice (colours and
+    # transparency mask), decoding and encoding each.
+    fig.set_facecolor("white")
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=PNG_DPI,
+        bbox_inches="tight",
+        metadata={"Software": None},
+    )
+    rgb = io.BytesIO()
+    Image.open(buffer).convert("RGB").save(rgb, format="PNG")
+    return rgb.getvalue()
+
+
 def _day(summary, when) -> float:
     """Days since the start of the course, as a fraction (day 0 = the start date)."""
     from django.utils import timezone
@@ -130,7 +223,7 @@ def _day(summary, when) -> float:
     return summary.day_of_course(when) + (local - midnight).total_seconds() / 86400
 
 
-def _draw_grade_timeline(summary) -> str | None:
+def _grade_timeline_figure(summary) -> Figure | None:
     points = summary.grade_points
     # Flags with no grade of their own: patterns (possible capillary leak) and red flags such
     # as a low blood pressure, drawn as "!" on their term's row.
@@ -224,7 +317,7 @@ def _draw_grade_timeline(summary) -> str | None:
     )
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return _svg(fig)
+    return fig
 
 
 def _vital_panels():
@@ -261,7 +354,7 @@ def _vital_panels():
     ]
 
 
-def _draw_vitals(summary) -> str | None:
+def _vitals_figure(summary) -> Figure | None:
     panels = [p for p in _vital_panels() if summary.vitals.get(p[0])]
     if not panels:
         return None
@@ -304,4 +397,4 @@ def _draw_vitals(summary) -> str | None:
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     fig.subplots_adjust(hspace=0.6, wspace=0.3)
-    return _svg(fig)
+    return fig

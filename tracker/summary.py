@@ -77,6 +77,9 @@ class CourseSummary:
     grade_points: list
     vitals: dict
     generated_at: datetime.datetime = field(default_factory=timezone.now)
+    # tracker.charts.course_version, read before the data (build_summary(chart_version=True)):
+    # the PDF then files and finds its charts in the cache the course page uses.
+    chart_version: str | None = None
 
     @property
     def patient(self):
@@ -110,8 +113,17 @@ def _course_queryset():
     return Course.objects.select_related("patient", "therapy", "care_team")
 
 
-def build_summary(course: Course) -> CourseSummary:
-    """Gather everything about one course (the caller has already scoped `course`)."""
+def build_summary(course: Course, *, chart_version: bool = False) -> CourseSummary:
+    """Gather everything about one course (the caller has already scoped `course`).
+
+    chart_version=True reads the course's chart version first (one query more), for the
+    documents that embed the charts (PDF).
+    """
+    version = None
+    if chart_version:
+        from .charts import course_version  # charts draws summaries: imported when used
+
+        version = course_version(course)
     course = _course_queryset().get(pk=course.pk)
     expected = frozenset(course.therapy.expected.values_list("term__slug", flat=True))
     doses = list(
@@ -162,6 +174,7 @@ def build_summary(course: Course) -> CourseSummary:
         side_effects=_side_effects(grade_points, reports, flags, expected),
         grade_points=grade_points,
         vitals=_vitals(course, reports, visits),
+        chart_version=version,
     )
 
 

@@ -173,6 +173,9 @@ def test_course_page_charts_draw_their_marks(page: Page, live_server, demo_clini
     expect(page.locator("#side-effects")).to_contain_text("Capillary leak syndrome")
     expect(page.locator("#dose-advice")).to_contain_text("Discontinue")
     look(page, "3-course")
+    page.goto(f"{live_server.url}/clinician/courses/{course.pk}/?all=1")
+    expect(page.locator("#showing-all")).to_be_visible()
+    look(page, "3-course-every-record")
 
 
 def test_the_other_main_pages(page: Page, live_server, demo_clinic):

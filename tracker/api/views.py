@@ -306,11 +306,11 @@ class _CourseSummaryExport(ApiView, APIView):
         # text/csv...) gets it rather than 406; errors are JSON whatever was asked.
         return super().perform_content_negotiation(request, force=True)
 
-    def summary(self):
+    def summary(self, **options):
         course = get_object_or_404(
             Course.objects.visible_to(self.request.user), pk=self.kwargs["id"]
         )
-        return build_summary(course)
+        return build_summary(course, **options)
 
 
 class CourseSummaryPdf(_CourseSummaryExport):
@@ -321,7 +321,7 @@ class CourseSummaryPdf(_CourseSummaryExport):
     )
     def get(self, request, id):
         return export_responses.pdf_response(
-            self.summary(), user=request.user, language=get_language()
+            self.summary(chart_version=True), user=request.user, language=get_language()
         )
 
 

@@ -438,12 +438,37 @@ def _vitals_rows(summary):
     return sorted(rows, key=lambda row: row.when)
 
 
+# The course page lists the latest records of each kind; `?all=1` lists everything (the CSV
+# export has every observation too). The summary tables above them cover the whole course.
+RECENT_ROWS = 20
+
+
+def _flags_to_show(flags, show_all):
+    """Unresolved flags, most urgent first: every urgent one, then up to RECENT_ROWS in all."""
+    if show_all:
+        return flags
+    urgent = [f for f in flags if f.level == FlagLevel.URGENT]
+    others = [f for f in flags if f.level != FlagLevel.URGENT][: max(RECENT_ROWS - len(urgent), 0)]
+    keep = {f.pk for f in [*urgent, *others]}
+    return [f for f in flags if f.pk in keep]
+
+
+def _latest(rows, show_all, newest_last=False):
+    """The latest RECENT_ROWS of `rows` (ordered oldest first when newest_last)."""
+    if show_all or len(rows) <= RECENT_ROWS:
+        return rows
+    return rows[-RECENT_ROWS:] if newest_last else rows[:RECENT_ROWS]
+
+
 @require_safe
 @clinician_required
 def course_detail(request, pk):
     """Everything about one course. build_summary's fixed queries, plus the records marked
-    entered in error (two queries) and the navigation count: constant in the rows."""
+    entered in error (two queries) and the navigation count: constant in the rows. The lists
+    show the latest RECENT_ROWS rows of each kind unless `?all=1`, so the page does not grow
+    with the course."""
     course = _course_or_404(request, pk)
+    show_all = request.GET.get("all") == "1"
     summary = build_summary(course)
     in_error = sorted(
         [
@@ -457,7 +482,22 @@ def course_detail(request, pk):
         key=lambda r: getattr(r, "recorded_at", None) or r.reported_at,
         reverse=True,
     )
-    for flag in summary.flags:
+    unresolved = [f for f in summary.flags if f.status != FlagStatus.RESOLVED]
+    vitals_rows = _vitals_rows(summary)
+    lists = {
+        "flags": (unresolved, _flags_to_show(unresolved, show_all)),
+        "grade_points": (
+            summary.grade_points,
+            _latest(summary.grade_points, show_all, newest_last=True),
+        ),
+        "vitals_rows": (vitals_rows, _latest(vitals_rows, show_all, newest_last=True)),
+        "doses": (summary.doses, _latest(summary.doses, show_all, newest_last=True)),
+        "records": (records, _latest(records, show_all)),
+    }
+    counts = {
+        name: {"shown": len(shown), "total": len(every)} for name, (every, shown) in lists.items()
+    }
+    for flag in lists["flags"][1]:
         flag.course = summary.course  # the rows read it; no query per flag
     for row in summary.side_effects:
         row.worst_open_level_label = (
@@ -471,7 +511,7 @@ def course_detail(request, pk):
             "summary": summary,
             "is_high_dose_il2": summary.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
             "dose_advice": summary.dose_advice,
-            "unresolved_flags": [f for f in summary.flags if f.status != FlagStatus.RESOLVED],
+            "unresolved_flags": lists["flags"][1],
             "has_timeline": _has_timeline(summary),
             "has_vitals_chart": _has_vitals_chart(summary),
             "grade_points": [
@@ -480,16 +520,20 @@ def course_detail(request, pk):
                     p,
                     FlagLevel(p.flag_level).label if p.flag_level else "",
                 )
-                for p in summary.grade_points
+                for p in lists["grade_points"][1]
             ],
-            "vitals_rows": _vitals_rows(summary),
-            "records": records,
+            "vitals_rows": lists["vitals_rows"][1],
+            "doses": lists["doses"][1],
+            "records": lists["records"][1],
             "in_error": in_error,
+            "show_all": show_all,
+            "recent_rows": RECENT_ROWS,
+            "counts": counts,
+            "more": any(c["shown"] < c["total"] for c in counts.values()),
         },
     )
 
 
-CHARTS = {"timeline": charts.grade_timeline_svg, "vitals": charts.vitals_svg}
 CHART_CSP = charts.SVG_RESPONSE_CSP
 
 
@@ -497,9 +541,10 @@ CHART_CSP = charts.SVG_RESPONSE_CSP
 @clinician_required
 @csp_update(CHART_CSP)
 def course_chart(request, pk, chart):
-    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict)."""
+    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
+    Cached per course version: the summary is gathered only when the chart is drawn."""
     course = _course_or_404(request, pk)
-    svg = CHARTS[chart](build_summary(course))
+    svg = charts.course_chart(chart, course)
     if svg is None:
         raise Http404(_("This chart has no data yet."))
     response = HttpResponse(svg, content_type="image/svg+xml")

@@ -36,15 +36,17 @@ def clinician_or_administrator_required(view):
     return wrapper
 
 
-def _summary(request, pk):
+def _summary(request, pk, **options):
     course = get_object_or_404(Course.objects.visible_to(request.user), pk=pk)
-    return build_summary(course)
+    return build_summary(course, **options)
 
 
 @require_safe
 def course_summary_pdf(request, pk):
     """The printable summary, in the language the user is reading the site in."""
-    return responses.pdf_response(_summary(request, pk), user=request.user, language=get_language())
+    return responses.pdf_response(
+        _summary(request, pk, chart_version=True), user=request.user, language=get_language()
+    )
 
 
 @require_safe

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, TermKind
 from tracker import rules, schedule, services, units
-from tracker.charts import SVG_RESPONSE_CSP, grade_timeline_svg
+from tracker.charts import SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
     PRESENCE_CHOICES,
@@ -47,7 +47,6 @@ from tracker.models import (
     SymptomAnswer,
     SymptomReport,
 )
-from tracker.summary import build_summary
 from tracker.views.decorators import patient_required
 
 STEPS = ("symptoms", "questions", "measurements", "review")
@@ -680,7 +679,7 @@ def reports(request):
 def grade_chart(request, course_id):
     """The grade timeline of one of my courses, as SVG for an <img>."""
     course = _own_course(request, course_id)
-    svg = grade_timeline_svg(build_summary(course))
+    svg = course_chart("timeline", course)
     if svg is None:
         raise Http404
     response = HttpResponse(svg, content_type="image/svg+xml")

@@ -4,6 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from tests import factories
 from therapies.models import Therapy
 from tracker import services
 from tracker.models import Course, DoseStatus
+from tracker.views import clinician as clinician_views
 
 from .conftest import htmx, term
 
@@ -227,15 +230,7 @@ def test_course_page_without_data_has_no_chart_images(client, clinician, course)
 def test_course_page_query_count_does_not_grow_with_rows(
     client, clinician, il2_course, rows, django_assert_num_queries
 ):
-    for index in range(rows):
-        visit(il2_course, clinician, rows - index, systolic_bp=100 + index)
-        services.record_dose(
-            course=il2_course,
-            by=clinician,
-            dose_number=index + 1,
-            scheduled_at=timezone.now(),
-            status=DoseStatus.GIVEN,
-        )
+    _long_course(il2_course, clinician, visits=rows)
     services.submit_report(
         course=il2_course,
         by=clinician,
@@ -249,6 +244,69 @@ def test_course_page_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(14):
         response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
     assert len(response.context["records"]) == rows + 1
+
+
+def _long_course(course, clinician, visits=4):
+    for index in range(visits):
+        visit(course, clinician, visits - index, systolic_bp=100 + index)
+        services.record_dose(
+            course=course,
+            by=clinician,
+            dose_number=index + 1,
+            scheduled_at=timezone.now() - datetime.timedelta(hours=visits - index),
+            status=DoseStatus.GIVEN,
+        )
+
+
+def test_course_page_lists_the_latest_rows_with_their_total(
+    client, clinician, il2_course, monkeypatch
+):
+    monkeypatch.setattr(clinician_views, "RECENT_ROWS", 2)
+    _long_course(il2_course, clinician)
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    records = response.context["records"]
+    assert len(records) == 2
+    assert records[0].recorded_at > records[1].recorded_at  # newest first
+    assert response.context["counts"]["records"] == {"shown": 2, "total": 4}
+    assert [d.dose_number for d in response.context["doses"]] == [3, 4]
+    assert len(response.context["vitals_rows"]) == 2
+    text = response.text
+    assert "2 of 4 shown." in text
+    assert 'href="?all=1#records-heading"' in text
+    # The side-effect table still covers the whole course.
+    (chills,) = [r for r in response.context["summary"].side_effects if r.term.slug == "chills"]
+    assert chills.times_reported == 4
+
+
+def test_course_page_lists_everything_on_request(client, clinician, il2_course, monkeypatch):
+    monkeypatch.setattr(clinician_views, "RECENT_ROWS", 2)
+    _long_course(il2_course, clinician)
+    client.force_login(clinician)
+    url = reverse("tracker:course-detail", args=[il2_course.pk])
+    with CaptureQueriesContext(connection) as latest:
+        client.get(url)
+    with CaptureQueriesContext(connection) as everything:
+        response = client.get(url, {"all": "1"})
+    assert len(everything) == len(latest)
+    assert len(response.context["records"]) == 4
+    assert len(response.context["doses"]) == 4
+    assert "of 4 shown" not in response.text
+    assert 'id="showing-all"' in response.text
+
+
+def test_course_page_lists_every_urgent_flag_whatever_the_limit(
+    client, clinician, il2_course, monkeypatch
+):
+    monkeypatch.setattr(clinician_views, "RECENT_ROWS", 1)
+    for hours_ago in (3, 2, 1):
+        visit(il2_course, clinician, hours_ago, systolic_bp=82)  # below 90: urgent
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    unresolved = [f for f in response.context["summary"].flags if f.status != "resolved"]
+    urgent = [f for f in unresolved if f.level == "urgent"]
+    assert len(urgent) >= 3
+    assert set(urgent) <= set(response.context["unresolved_flags"])
 
 
 @pytest.mark.parametrize("chart", ["timeline", "vitals"])

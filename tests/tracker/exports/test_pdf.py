@@ -12,6 +12,7 @@ from django.db import transaction
 from pypdf import PdfReader
 
 from tests import factories
+from tracker import charts
 from tracker.exports import fetcher, pdf
 from tracker.summary import build_summary
 
@@ -124,14 +125,42 @@ def test_pdf_is_in_the_requesters_language(filled_course, clinician):
     assert "Peut nécessiter une hospitalisation" in text  # "May need hospitalization"
 
 
-def test_pdf_embeds_the_course_charts_as_svg_data(filled_course, clinician):
-    context = pdf.document_context(build_summary(filled_course), printed_by=clinician)
-    html = pdf.render_html(context, language="en")
-    images = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+def test_pdf_embeds_the_course_charts_as_png_pictures(filled_course, clinician):
+    # Pictures rather than SVG: WeasyPrint lays out every mark of an SVG (measured: a third
+    # of a second for a 500-answer course's timeline); a picture is copied as is.
+    summary = build_summary(filled_course, chart_version=True)
+    html = pdf.render_html(pdf.document_context(summary, printed_by=clinician), language="en")
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(images) == 2
-    svgs = [base64.b64decode(image).decode() for image in images]
-    assert 'id="grade-point' in svgs[0] or "grade-point" in svgs[0]
-    assert "vital-systolic_bp" in svgs[1]
+    pngs = [base64.b64decode(image) for image in images]
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in pngs)
+    assert pngs == [
+        charts.print_chart_png("timeline", summary),
+        charts.print_chart_png("vitals", summary),
+    ]
+
+
+def test_long_listings_print_their_latest_rows_and_say_how_many_more(
+    filled_course, clinician, monkeypatch
+):
+    for name in ("FLAG_ROWS", "DOSE_ROWS", "NOTE_ROWS", "GRADE_ROWS", "VITAL_ROWS"):
+        monkeypatch.setattr(pdf, name, 1)
+    summary = build_summary(filled_course)
+    context = pdf.document_context(summary, printed_by=clinician)
+    grades = context["grade_rows"]
+    assert [point for point, _day in grades] == [summary.grade_points[-1]]
+    assert grades.total == len(summary.grade_points) > 1
+    assert len(context["vital_rows"]) == 1
+    # Every urgent flag and every held dose whatever the limits.
+    urgent = [f for f in summary.flags if f.level == "urgent"]
+    assert urgent
+    assert set(urgent) <= set(context["flags"])
+    held = [d for d in summary.doses if d.status == "held"]
+    assert held
+    assert set(held) <= set(context["doses"])
+    text = text_of(pdf.render_pdf(context, language="en"))
+    assert "every one is in the CSV export" in text
+    assert "more flags are in the CSV export" in text
 
 
 def test_rendering_runs_no_query(filled_course, clinician, django_assert_num_queries):

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             course = courses.get(pk=course_id)
         except (Course.DoesNotExist, ValidationError) as exc:
             raise CommandError(f"No course {course_id!r} (or not in this user's scope).") from exc
-        summary = build_summary(course)
+        summary = build_summary(course, chart_version=export_format == "pdf")
 
         if export_format == "pdf":
             if output == "-":
