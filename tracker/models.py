@@ -680,6 +680,10 @@ class Flag(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_note = models.TextField(blank=True)
+    # Resolved because its record (or the adverse event it was raised for) was entered in
+    # error: the flag stays, with its history, but no longer counts in grades, side effects,
+    # charts and exports, like the flags of a visit or report entered in error.
+    withdrawn = models.BooleanField(_("withdrawn (record entered in error)"), default=False)
     history = HistoricalRecords()
 
     objects = FlagQuerySet.as_manager()
@@ -792,6 +796,16 @@ class Flag(models.Model):
         self.resolved_note = note
         self._change_reason = "resolved"
         self.save()
+
+    def withdraw(self, *, by, note):
+        """Its record was entered in error: resolved with the reason if it was not yet, and
+        withdrawn from grades, side effects, charts and exports in any case."""
+        self.withdrawn = True
+        if self.status == FlagStatus.RESOLVED:
+            self._change_reason = "withdrawn"
+            self.save()
+        else:
+            self.resolve(by=by, note=note)
 
 
 # --- Patient portal: report drafts and reminder log -------------------------------------------

@@ -32,6 +32,7 @@ from .models import (
     DoseAdministration,
     DoseStatus,
     Flag,
+    FlagStatus,
     Patient,
     ReminderLog,
     ReportSource,
@@ -580,10 +581,10 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
 def mark_entered_in_error(*, record, by, reason: str):
     """Mark a visit, report or adverse event as entered in error and resolve its flags.
 
-    The record stays (history, exports) but leaves grades, side effects and charts. Its open
-    or acknowledged flags are resolved with the reason; for an adverse event, the visit's flags
-    on that term (or a capillary-leak pattern) are resolved when the visit no longer shows
-    them without it. The returned record carries `.flags_resolved`.
+    The record stays (history, exports) but leaves grades, side effects and charts. Its flags
+    are withdrawn (Flag.withdraw), and those open or acknowledged resolved with the reason; for
+    an adverse event, the visit's flags on that term (or a capillary-leak pattern) when the
+    visit no longer shows them without it. The returned record carries `.flags_resolved`.
     """
     reason = _required_reason(reason)
     record = _locked(record)
@@ -602,18 +603,20 @@ def mark_entered_in_error(*, record, by, reason: str):
     if isinstance(record, AdverseEvent):
         evaluation, _advice = _visit_evaluation(record.visit)
         still_found = {f.term for f in evaluation.findings}
-        flags = (
-            Flag.objects.filter(visit=record.visit)
-            .unresolved()
-            .filter(term__slug__in={record.term.slug, rules.CAPILLARY_LEAK.slug} - still_found)
+        flags = Flag.objects.filter(visit=record.visit).filter(
+            term__slug__in={record.term.slug, rules.CAPILLARY_LEAK.slug} - still_found
         )
     else:
-        flags = record.flags.unresolved()
+        flags = record.flags.all()
     note = ENTERED_IN_ERROR_NOTE.format(reason=reason)
     record.flags_resolved = []
-    for flag in flags.select_for_update():
-        flag.resolve(by=by, note=note)
-        record.flags_resolved.append(flag)
+    # Every flag of the record is withdrawn, even one already resolved: its grade no longer
+    # counts. Those still waiting are resolved with the reason.
+    for flag in flags.filter(withdrawn=False).select_for_update():
+        was_waiting = flag.status != FlagStatus.RESOLVED
+        flag.withdraw(by=by, note=note)
+        if was_waiting:
+            record.flags_resolved.append(flag)
     log.info(
         "record entered in error %s id=%s flags resolved=%d",
         type(record).__name__,

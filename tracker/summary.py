@@ -159,6 +159,7 @@ def build_summary(course: Course, *, chart_version: bool = False) -> CourseSumma
         Flag.objects.filter(course=course)
         .exclude(report__entered_in_error=True)
         .exclude(visit__entered_in_error=True)
+        .exclude(withdrawn=True)  # raised for an adverse event or answer entered in error
         .select_related("term", "acknowledged_by", "resolved_by")
         .by_urgency()
     )

@@ -217,6 +217,7 @@ def gather(courses, *, batch_size: int = BATCH_SIZE):
                 for row in Flag.objects.filter(course__in=ids)
                 .exclude(report__entered_in_error=True)
                 .exclude(visit__entered_in_error=True)
+                .exclude(withdrawn=True)
                 .by_urgency()
                 .values_list(*_columns(FLAG_FIELDS))
             ),

@@ -157,6 +157,44 @@ def test_an_adverse_event_in_error_resolves_its_flag_but_not_the_visits_others(
     assert Flag.objects.get(visit=visit, term__slug="hypotension").status == FlagStatus.OPEN
 
 
+def test_an_adverse_event_in_error_leaves_grades_side_effects_and_exports(
+    client, clinician, il2_course
+):
+    visit = a_visit(il2_course, clinician, systolic_bp=82)
+    assert "chills" in {p.term.slug for p in build_summary(il2_course).grade_points}
+    services.mark_entered_in_error(
+        record=visit.adverse_events.get(), by=clinician, reason="Other patient's chills"
+    )
+    summary = build_summary(il2_course)
+    assert "chills" not in {p.term.slug for p in summary.grade_points}
+    assert "chills" not in {row.term.slug for row in summary.side_effects}
+    assert "hypotension" in {f.term.slug for f in summary.flags}  # the visit's own, kept
+    assert Flag.objects.get(visit=visit, term__slug="chills").withdrawn
+    assert not Flag.objects.get(visit=visit, term__slug="hypotension").withdrawn
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:export-course-csv", args=[il2_course.pk]))
+    csv = b"".join(response.streaming_content).decode()
+    assert "chills" not in csv
+    assert "hypotension" in csv
+
+
+def test_an_adverse_event_in_error_withdraws_its_flag_even_when_already_resolved(
+    clinician, other_clinician, il2_course
+):
+    visit = a_visit(il2_course, clinician, systolic_bp=118)
+    flag = Flag.objects.get(visit=visit, term__slug="chills")
+    services.resolve_flag(flag=flag, by=clinician, note="Warm blanket")
+    marked = services.mark_entered_in_error(
+        record=visit.adverse_events.get(), by=clinician, reason="Other patient's chills"
+    )
+    assert marked.flags_resolved == []  # nothing was waiting
+    flag.refresh_from_db()
+    assert flag.withdrawn
+    assert (flag.resolved_by, flag.resolved_note) == (clinician, "Warm blanket")
+    assert flag.history.latest().history_change_reason == "withdrawn"
+    assert "chills" not in {p.term.slug for p in build_summary(il2_course).grade_points}
+
+
 def test_a_record_in_error_is_not_corrected(clinician, il2_course):
     visit = a_visit(il2_course, clinician)
     services.mark_entered_in_error(record=visit, by=clinician, reason="Duplicate")
