@@ -345,9 +345,17 @@ class DoseForm(forms.Form):
     dose_unit = forms.CharField(label=_("Unit"), required=False, max_length=20)
     reason = forms.CharField(label=_("Reason held"), required=False, max_length=300)
 
+    # Pre-filled by the view from the course and the clock (the next dose): whether the row was
+    # touched is judged against the values shown, not against values computed again when the
+    # form comes back (a minute later, or after another dose was recorded), which would make
+    # an untouched row look edited and refuse the visit.
+    PREFILLED = ("dose_number", "scheduled_at", "dose_amount", "dose_unit")
+
     def __init__(self, *args, taken_numbers=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.taken_numbers = taken_numbers
+        for name in self.PREFILLED:
+            self.fields[name].show_hidden_initial = True
 
     def clean_dose_number(self):
         number = self.cleaned_data["dose_number"]

@@ -1,5 +1,6 @@
 """Logging a visit: vitals and labs, adverse events and doses, saved all or nothing."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -43,20 +44,33 @@ def visit_data(**fields):
                 f"ae-{index}-onset_date": "",
             }
         )
-    data.update({"dose-0-dose_number": "1", "dose-0-status": "", "dose-0-scheduled_at": ""})
+    data.update(
+        {
+            "dose-0-dose_number": "1",
+            "initial-dose-0-dose_number": "1",
+            "dose-0-status": "",
+            "dose-0-scheduled_at": "",
+        }
+    )
     data.update(fields)
     return data
 
 
-def post_visit(client, course, **fields):
-    page = client.get(reverse("tracker:visit-create", args=[course.pk]))
+def post_visit(client, course, page=None, **fields):
+    """Send the visit form as the browser would from `page` (by default, the form just got)."""
+    page = page or client.get(reverse("tracker:visit-create", args=[course.pk]))
     initial = page.context["dose_formset"].forms[0].initial
+    shown = {
+        "dose_number": str(initial["dose_number"]),
+        "scheduled_at": initial["scheduled_at"].strftime("%Y-%m-%dT%H:%M"),
+        "dose_amount": "" if initial["dose_amount"] is None else str(initial["dose_amount"]),
+        "dose_unit": initial["dose_unit"],
+    }
     defaults = {
         "recorded_at": page.context["form"]["recorded_at"].value().strftime("%Y-%m-%dT%H:%M"),
-        "dose-0-dose_number": str(initial["dose_number"]),
-        "dose-0-scheduled_at": initial["scheduled_at"].strftime("%Y-%m-%dT%H:%M"),
-        "dose-0-dose_amount": "" if initial["dose_amount"] is None else str(initial["dose_amount"]),
-        "dose-0-dose_unit": initial["dose_unit"],
+        **{f"dose-0-{name}": value for name, value in shown.items()},
+        # As the browser sends them: the values the row was shown with (hidden inputs).
+        **{f"initial-dose-0-{name}": value for name, value in shown.items()},
     }
     return client.post(
         reverse("tracker:visit-create", args=[course.pk]), visit_data(**{**defaults, **fields})
@@ -152,6 +166,21 @@ def test_an_empty_visit_is_refused(client, clinician, il2_course):
         context[name].errors for name in ("form", "ae_formset", "dose_formset") if name in context
     ]
     assert not Visit.objects.exists()
+
+
+def test_an_untouched_dose_row_is_skipped_even_when_the_minute_has_changed(
+    client, clinician, il2_course, time_machine
+):
+    # The dose row is pre-filled with "now" (no dose yet); the visit is sent a minute later.
+    time_machine.move_to("2026-11-21 03:00:50+01:00")
+    client.force_login(clinician)
+    page = client.get(reverse("tracker:visit-create", args=[il2_course.pk]))
+    assert 'name="initial-dose-0-scheduled_at"' in page.text
+    time_machine.shift(datetime.timedelta(seconds=30))
+    response = post_visit(client, il2_course, page, systolic_bp="118")
+    assert response.status_code == 302, response.context["dose_formset"].errors
+    assert Visit.objects.filter(course=il2_course).count() == 1
+    assert not il2_course.doses.exists()
 
 
 def test_adverse_events_and_a_held_dose_are_saved_with_the_visit(client, clinician, il2_course):
