@@ -2,12 +2,11 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
 
-from .models import Flag, FlagLevel, FlagStatus
+from .models import Flag, FlagLevel, FlagStatus, patient_search
 
 
 class TriageFilter(django_filters.FilterSet):
@@ -47,14 +46,8 @@ class TriageFilter(django_filters.FilterSet):
         fields = ["level", "status", "therapy", "q", "patient"]
 
     def filter_patient_search(self, queryset, name, value):
-        """Every word (at most five) must match the MRN or a name, as in the patient list."""
-        for word in value.split()[:5]:
-            queryset = queryset.filter(
-                Q(course__patient__mrn__icontains=word)
-                | Q(course__patient__family_name__icontains=word)
-                | Q(course__patient__given_name__icontains=word)
-            )
-        return queryset
+        """As the patient list searches: every word must match the MRN or a name."""
+        return queryset.filter(patient_search(value, via="course__patient__"))
 
     @property
     def narrowed(self):

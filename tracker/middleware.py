@@ -96,7 +96,7 @@ class TwoFactorPolicyMiddleware:
             messages.info(
                 request,
                 _(
-                    "Your clinic requires two-factor authentication for clinicians. "
+                    "Your clinic requires two-factor authentication for your account. "
                     "Set it up now to continue."
                 ),
             )

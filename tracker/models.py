@@ -114,6 +114,23 @@ class PatientQuerySet(NoDeleteQuerySet):
         return self.none()
 
 
+# A search names a patient by words of their name or MRN; more words than this add nothing.
+PATIENT_SEARCH_WORDS = 5
+
+
+def patient_search(query: str, *, via: str = "") -> models.Q:
+    """Every word of `query` must match the patient's MRN, family or given name (contains,
+    any case). `via` reaches the patient from another model, e.g. "course__patient__"."""
+    condition = models.Q()
+    for word in query.split()[:PATIENT_SEARCH_WORDS]:
+        condition &= (
+            models.Q(**{f"{via}mrn__icontains": word})
+            | models.Q(**{f"{via}family_name__icontains": word})
+            | models.Q(**{f"{via}given_name__icontains": word})
+        )
+    return condition
+
+
 class Sex(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")

@@ -7,37 +7,17 @@ page is saved to test-artifacts/clinician-app-*.png for a reviewer.
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.e2e import support
+from tests.e2e.support import DESKTOP, assert_accessible
 from therapies.models import Therapy
 from tracker import demo
 from tracker.models import Course, Flag, FlagLevel, FlagStatus, Patient
 
 pytestmark = pytest.mark.e2e
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-DESKTOP = {"width": 1280, "height": 900}
-CONTEXT_PROCESSOR = "tracker.context_processors.clinician_nav"
-
-
-@pytest.fixture(autouse=True)
-def _clinician_nav_context_processor(settings):
-    """The navigation's urgent count, until settings.py lists the context processor."""
-    options = settings.TEMPLATES[0]["OPTIONS"]
-    if CONTEXT_PROCESSOR not in options["context_processors"]:
-        settings.TEMPLATES = [
-            {
-                **settings.TEMPLATES[0],
-                "OPTIONS": {
-                    **options,
-                    "context_processors": [*options["context_processors"], CONTEXT_PROCESSOR],
-                },
-            }
-        ]
 
 
 @pytest.fixture
@@ -46,18 +26,7 @@ def demo_clinic(live_server):
 
 
 def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"clinician-app-{name}.png", full_page=True)
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, f"{page.url}: {bad}"
+    support.screenshot(page, f"clinician-app-{name}")
 
 
 def look(page: Page, name: str, *, axe: bool = True) -> None:

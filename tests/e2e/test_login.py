@@ -5,27 +5,19 @@ pages at phone width) so a person can look at what the tests saw.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
-from tests.e2e.test_clinician import assert_accessible
+from tests.e2e.support import DESKTOP, assert_accessible, screenshot
 from therapies.models import Therapy
 from tracker.models import Flag, FlagLevel
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def log_in(page: Page, live_server, username: str, screenshot_name: str, lands_on: str) -> None:

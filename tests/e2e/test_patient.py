@@ -5,36 +5,23 @@ test-artifacts/patient-portal-*.png; axe checks each page for serious or critica
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from tests.e2e import support
+from tests.e2e.support import DESKTOP, assert_accessible
 from tracker import demo
 from tracker.models import CareTeam, SymptomReport
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 def screenshot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"patient-portal-{name}.png", full_page=True)
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, f"{page.url}: {bad}"
+    support.screenshot(page, f"patient-portal-{name}")
 
 
 def look(page: Page, name: str) -> None:

@@ -42,6 +42,7 @@ from ..models import (
     SymptomAnswer,
     SymptomReport,
     Visit,
+    patient_search,
 )
 from ..summary import VITAL_SERIES, build_summary
 from .decorators import clinician_required
@@ -276,11 +277,9 @@ def patient_list(request):
     Queries: the page of patients, their count, and their visible courses with therapies.
     """
     query = request.GET.get("q", "").strip()
-    patients = patients_in_scope(request.user).select_related("care_team")
-    for word in query.split()[:5]:
-        patients = patients.filter(
-            Q(mrn__icontains=word) | Q(family_name__icontains=word) | Q(given_name__icontains=word)
-        )
+    patients = (
+        patients_in_scope(request.user).select_related("care_team").filter(patient_search(query))
+    )
     patients = patients.prefetch_related(
         Prefetch(
             "courses",

@@ -12,11 +12,12 @@ from fhir.resources.R4B.bundle import Bundle
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from tests.e2e.support import ARTIFACTS, screenshot
+
 from .conftest import fill, make_il2_course
 
 pytestmark = pytest.mark.e2e
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's password
 
 
@@ -80,8 +81,7 @@ def test_clinician_exports_a_cohort_from_the_form(
     page.get_by_label("Courses started from").fill("2026-01-01")
     page.get_by_label("up to").fill("2026-12-31")
     page.get_by_label("Pseudonymise for research").check()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "exports-cohort-form.png", full_page=True)
+    screenshot(page, "exports-cohort-form")
     with page.expect_download(timeout=DOWNLOAD_TIMEOUT_MS) as info:
         page.get_by_role("button", name="Download the CSV").click()
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
