@@ -13,11 +13,11 @@ from . import models
 class TrackerUserAdmin(UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
-        (_("Role"), {"fields": ("role", "profession", "preferred_language")}),
+        (_("Role"), {"fields": ("role", "profession", "is_physician", "preferred_language")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        (_("Role"), {"fields": ("role", "profession", "preferred_language")}),
+        (_("Role"), {"fields": ("role", "profession", "is_physician", "preferred_language")}),
     )
     list_display = ("username", "first_name", "last_name", "role", "profession", "is_active")
     list_filter = ("role", "is_active", "is_staff")

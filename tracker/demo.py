@@ -26,7 +26,9 @@ DEMO_PASSWORD = "demo-tracker-2026"
 TEAM_NAME = "Oncology & Immunotherapy Unit"
 
 
-def _user(username, first, last, role, *, profession="", language="en", staff=False):
+def _user(
+    username, first, last, role, *, profession="", language="en", staff=False, physician=False
+):
     user, created = User.objects.get_or_create(
         username=username,
         defaults={
@@ -34,6 +36,7 @@ def _user(username, first, last, role, *, profession="", language="en", staff=Fa
             "last_name": last,
             "role": role,
             "profession": profession,
+            "is_physician": physician,
             "preferred_language": language,
             "email": f"{username}@demo.invalid",
             "is_staff": staff,
@@ -106,13 +109,23 @@ def build():
     """Create the demo clinic. Call only when `exists()` is False."""
     today = timezone.localdate()
     physician = _user(
-        "dr.martin", "Claire", "Martin", Role.CLINICIAN, profession="Physician (oncology)"
+        "dr.martin",
+        "Claire",
+        "Martin",
+        Role.CLINICIAN,
+        profession="Physician (oncology)",
+        physician=True,
     )
     nurse = _user(
         "nurse.dubois", "Julien", "Dubois", Role.CLINICIAN, profession="Nurse", language="fr"
     )
     dermatologist = _user(
-        "dr.bernard", "Hélène", "Bernard", Role.CLINICIAN, profession="Physician (dermatology)"
+        "dr.bernard",
+        "Hélène",
+        "Bernard",
+        Role.CLINICIAN,
+        profession="Physician (dermatology)",
+        physician=True,
     )
     _user("admin", "Site", "Administrator", Role.ADMINISTRATOR, staff=True)
 
@@ -177,7 +190,8 @@ def _aldesleukin(team, physician, nurse, today):
         measurements={"temperature_c": Decimal("38.6")},
         note="Rigors 1 h after dose 2, settled with pethidine.",
     )
-    # Before dose 7: blood pressure falling, weight up, urine down -> hold.
+    # Before dose 7: blood pressure falling, weight up, urine down -> hold (SBP < 90 withholds,
+    # urine 80-160 mL/8 h is relative: two criteria, under the three that discontinue).
     dose7 = first_dose + datetime.timedelta(hours=48)
     first = services.record_visit(
         course=course,
@@ -186,7 +200,7 @@ def _aldesleukin(team, physician, nurse, today):
         measurements={
             "systolic_bp": 88,
             "diastolic_bp": 52,
-            "heart_rate": 112,
+            "heart_rate": 96,
             "temperature_c": Decimal("37.9"),
             "spo2": Decimal("95"),
             "weight_kg": Decimal("85.5"),
@@ -195,6 +209,7 @@ def _aldesleukin(team, physician, nurse, today):
             "creatinine_mg_dl": Decimal("1.90"),
         },
         adverse_events=[_ae("chills", 2), _ae("swelling", 1)],
+        assessment={"mental_status": "normal", "vasopressor": "none", "oxygen_l_min": 0},
         notes="Bolus 500 mL given. Ankles swollen. Reassess before next dose.",
     )
     services.record_dose(
@@ -203,7 +218,7 @@ def _aldesleukin(team, physician, nurse, today):
         dose_number=7,
         scheduled_at=dose7,
         status=DoseStatus.HELD,
-        reason="Held per protocol: SBP 88 mmHg, urine 140 mL/8 h, HR 112.",
+        reason="Held per protocol: SBP 88 mmHg, urine 140 mL/8 h.",
     )
     for flag in first.flags_raised:
         services.acknowledge_flag(flag=flag, by=physician, note="Seen at bedside; dose 7 held.")
@@ -229,6 +244,12 @@ def _aldesleukin(team, physician, nurse, today):
             _ae("swelling", 2),
             _ae("shortness_of_breath", 2),
         ],
+        assessment={
+            "mental_status": "normal",
+            "vasopressor": "phenylephrine",
+            "vasopressor_dose_ug_kg_min": Decimal("0.5"),
+            "oxygen_l_min": Decimal("2"),
+        },
         notes="Fluid-refractory hypotension despite 2 boluses. Phenylephrine started.",
     )
     services.record_dose(
@@ -237,7 +258,7 @@ def _aldesleukin(team, physician, nurse, today):
         dose_number=8,
         scheduled_at=dose8,
         status=DoseStatus.HELD,
-        reason="Course discontinued: urine output < 80 mL/8 h, refractory hypotension.",
+        reason="Course discontinued: urine output < 80 mL/8 h, hypotension needing pressors.",
     )
 
 

@@ -37,6 +37,11 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en"
     )
+    is_physician = models.BooleanField(
+        _("physician"),
+        default=False,
+        help_text=_("Physicians may lift the discontinuation of a high-dose IL-2 course."),
+    )
 
     @property
     def is_clinician(self):
@@ -383,6 +388,21 @@ class DoseAdministration(ClinicalRecord):
             raise ValidationError({"reason": _("Say why the dose was held.")})
 
 
+class MentalStatus(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    CHANGED = "changed", _("Changed")
+
+
+class Vasopressor(models.TextChoices):
+    NONE = "none", _("None in use")
+    PHENYLEPHRINE = "phenylephrine", _("Phenylephrine")
+    NOREPINEPHRINE = "norepinephrine", _("Norepinephrine")
+    DOPAMINE = "dopamine", _("Dopamine")
+    EPINEPHRINE = "epinephrine", _("Epinephrine")
+    VASOPRESSIN = "vasopressin", _("Vasopressin")
+    OTHER = "other", _("Other vasopressor")
+
+
 class Visit(ClinicalRecord, Vitals):
     """A clinician's assessment at one time: vitals, labs, graded adverse events, notes."""
 
@@ -402,6 +422,23 @@ class Visit(ClinicalRecord, Vitals):
     creatinine_mg_dl = models.DecimalField(
         _("creatinine (mg/dL)"), **ranges.CREATININE_MG_DL.field_kwargs()
     )
+    # What the high-dose IL-2 dose advice needs beyond the numbers (PRODUCT.md §4 and §7); blank
+    # or null means not assessed, never "normal".
+    mental_status = models.CharField(
+        _("mental status"), max_length=8, choices=MentalStatus.choices, blank=True
+    )
+    vasopressor = models.CharField(
+        _("vasopressor"), max_length=16, choices=Vasopressor.choices, blank=True
+    )
+    vasopressor_dose_ug_kg_min = models.DecimalField(
+        _("vasopressor dose (µg/kg/min)"), **ranges.VASOPRESSOR_UG_KG_MIN.field_kwargs()
+    )
+    oxygen_l_min = models.DecimalField(
+        _("oxygen flow (L/min)"), **ranges.OXYGEN_L_MIN.field_kwargs()
+    )
+    heart_rate_persists_after_correction = models.BooleanField(
+        _("heart rate persists after correcting hypotension and fever"), null=True, blank=True
+    )
     notes = models.TextField(_("notes"), blank=True)
     dose_advice = models.JSONField(_("dose advice"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -415,6 +452,43 @@ class Visit(ClinicalRecord, Vitals):
 
     def __str__(self):
         return f"{_('Visit')} {timezone.localtime(self.recorded_at):%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        in_use = self.vasopressor not in ("", Vasopressor.NONE)
+        if self.vasopressor_dose_ug_kg_min is not None and not in_use:
+            raise ValidationError({"vasopressor": _("Name the vasopressor whose dose is given.")})
+
+
+class DoseAdviceOverride(models.Model):
+    """A physician lifts a high-dose IL-2 course's discontinuation, with a reason.
+
+    The dose advice then reads only the assessments made after it (tracker.rules). Never
+    deleted; its history keeps who, when and why.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="dose_advice_overrides"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=500)
+    history = HistoricalRecords()
+
+    objects = NoDeleteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "recorded_at"]
+        verbose_name = _("dose advice override")
+        verbose_name_plural = _("dose advice overrides")
+
+    def __str__(self):
+        return f"{_('Override')} {timezone.localtime(self.recorded_at):%Y-%m-%d %H:%M}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Clinical records are not deleted."))
 
 
 class Attribution(models.TextChoices):

@@ -59,3 +59,7 @@ WEIGHT_KG = Range(Decimal("2"), Decimal("350"), "kg", 5, 1)
 URINE_ML_8H = Range(Decimal("0"), Decimal("6000"), "mL")
 PLATELETS = Range(Decimal("0"), Decimal("2000"), "×10⁹/L", 5, 1)
 CREATININE_MG_DL = Range(Decimal("0.1"), Decimal("25"), "mg/dL", 4, 2)
+# Vasopressor doses on IL-2 wards are fractions of a µg/kg/min (Dutcher 2014 lists phenylephrine
+# up to 2.0); oxygen by nasal cannula or mask runs up to 15 L/min, high-flow devices to 60.
+VASOPRESSOR_UG_KG_MIN = Range(Decimal("0"), Decimal("50"), "µg/kg/min", 5, 3)
+OXYGEN_L_MIN = Range(Decimal("0"), Decimal("60"), "L/min", 4, 1)

@@ -7,9 +7,11 @@ constant with its source. Rules marked "derived" are design choices assembled fr
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 LEVEL_INFO, LEVEL_REVIEW, LEVEL_URGENT = "info", "review", "urgent"
 LEVEL_ORDER = {LEVEL_INFO: 0, LEVEL_REVIEW: 1, LEVEL_URGENT: 2}
@@ -95,7 +97,6 @@ IL2_CREATININE_RELATIVE_FROM = 2.5  # Dutcher 2014, Table 3: creatinine 2.5-2.9 
 IL2_CREATININE_ABSOLUTE_FROM = 3.0  # Dutcher 2014, Table 3: creatinine >=3 mg/dL absolute
 IL2_PLATELETS_RELATIVE_MAX = 50.0  # Dutcher 2014, Table 3: platelets 30,000-50,000/mm³ relative
 IL2_PLATELETS_ABSOLUTE_BELOW = 30.0  # Dutcher 2014, Table 3: platelets <30,000/mm³ absolute
-IL2_CONFUSION_WITHHOLD_GRADE = 2  # Proleukin Table 2 "moderate confusion" = CTCAE confusion G2
 IL2_RESTING_DYSPNEA_GRADE = 3  # Dutcher 2014 "resting dyspnea" = CTCAE dyspnea G3 "at rest"
 IL2_RELATIVE_CRITERIA_TO_DISCONTINUE = 3  # SpringerPlus 2015, Table 1: >=3 relative -> discontinue
 IL2_HELD_DOSES_TO_DISCONTINUE = 3  # SpringerPlus 2015, Table 1: dose held 3 times -> discontinue
@@ -211,10 +212,20 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class DoseAdvice:
-    """decision: give, hold or discontinue; criteria name value, threshold and source."""
+    """The advice for the next high-dose IL-2 dose, judged on the course at a time.
+
+    decision: give, hold, discontinue or incomplete. criteria: the criteria met, each naming
+    value, threshold and source; checked: those assessed and not met; not_assessed: those
+    without an assessment in their window. since: when the course was discontinued (a
+    discontinuation is permanent until a physician's override).
+    """
 
     decision: str
     criteria: tuple[str, ...]
+    checked: tuple[str, ...] = ()
+    not_assessed: tuple[str, ...] = ()
+    since: datetime | None = None
+    permanent: bool = False
 
 
 # Measured terms (PRODUCT.md §6) and the combined pattern's term.
@@ -857,170 +868,686 @@ def evaluate_visit(
     return _evaluation(signals + measured, measurements, ctx, (), measured_grades)
 
 
-# --- High-dose IL-2 dose advice (domain.md §4) -------------------------------------------------
+# --- High-dose IL-2 dose advice (domain.md §4 and §4.6) ------------------------------------------
+#
+# The advice for the next dose is a judgement on the course at a time, not on the form just
+# saved: each criterion reads its latest assessment within its window (a number, or a CTCAE
+# grade recorded by the clinician, which meets the criterion its definition states). "give"
+# needs every core criterion assessed in its window; a discontinuation is permanent for the
+# course until a physician records an override (Proleukin label 2023, Table 2: "permanently
+# discontinue").
 
+GIVE, HOLD, DISCONTINUE, INCOMPLETE = "give", "hold", "discontinue", "incomplete"
 WITHHOLD, RELATIVE, ABSOLUTE = "withhold", "relative criterion", "absolute criterion"
+PROLEUKIN_OLD_LABEL = "Proleukin label 2012 (boxed warning; withhold and discontinue table)"
+PROLEUKIN_PERMANENT = PROLEUKIN_TABLE_2 + " (permanently discontinue)"
+CAUTIOUS_ARRHYTHMIA = (
+    f"{PROLEUKIN_TABLE_2} withholds for AF/SVT; {DUTCHER_2014} and {SPRINGERPLUS_2015} stop: "
+    "the more cautious is followed"
+)
+
+# Windows: how old an assessment may be and still speak for a criterion at dose time.
+# Proleukin label: 600,000 IU/kg every 8 hours; the criteria are assessed at the time of each
+# dose (Dutcher 2014, Table 3), so vitals, mental status, pressors and oxygen count from the
+# previous scheduled dose on: one dosing interval.
+IL2_DOSE_INTERVAL = timedelta(hours=8)
+# Urine output is judged per 8-hour shift (Dutcher 2014, Table 3; SpringerPlus 2015, Table 1).
+IL2_URINE_WINDOW = timedelta(hours=8)
+# Labs and weight: drawn and weighed daily on IL-2 wards (TIL protocols, JITC 2024: labs
+# twice daily; weight against the admission baseline, Dutcher 2014) (derived, needs review).
+IL2_LABS_WINDOW = timedelta(hours=24)
+IL2_WEIGHT_WINDOW = timedelta(hours=24)
+
+# Neurologic (domain.md §4.6): any mental status change withholds (Proleukin 2023, Table 2:
+# "including moderate confusion or agitation", until completely resolved); moderate to severe
+# lethargy or somnolence withholds (Proleukin 2012 boxed warning); hallucinations, and
+# disorientation (confusion grade >= 3), discontinue (Dutcher 2014; SpringerPlus 2015).
+IL2_CONFUSION_WITHHOLD_GRADE = 1  # Proleukin 2023, Table 2: any mental status change
+IL2_CONFUSION_STOP_GRADE = 3  # CTCAE v5.0 confusion G3 "severe disorientation"; SpringerPlus 2015
+IL2_AGITATION_WITHHOLD_GRADE = 1  # Proleukin 2023, Table 2: mental status change incl. agitation
+IL2_SOMNOLENCE_WITHHOLD_GRADE = 2  # Proleukin 2012 boxed warning: moderate to severe somnolence
+IL2_SOMNOLENCE_STOP_GRADE = 3  # CTCAE v5.0 G3 "obtundation or stupor" (derived, SpringerPlus 2015)
+# Pulmonary (Dutcher 2014, Table 3; SpringerPlus 2015, Table 1): 3-4 L/min by nasal cannula to
+# keep SpO2 >= 95 % is relative, more than 4 L/min is absolute.
+IL2_OXYGEN_RELATIVE_FROM_L_MIN = 3.0
+IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN = 4.0
+IL2_HYPOXIA_WITHHOLD_GRADE = 3  # CTCAE v5.0 hypoxia G3: SpO2 < 88 % at rest, so < 90 % (label)
+IL2_HYPOXIA_STOP_GRADE = 4  # CTCAE v5.0 G4: intubation; Dutcher 2014: intubation is absolute
+IL2_DYSPNEA_STOP_GRADE = 4  # CTCAE v5.0 dyspnea G4: urgent intervention (derived, needs review)
+# Hemodynamic: SBP < 90 withholds (label); hypotension needing pressors discontinues
+# (SpringerPlus 2015). CTCAE hypotension G3 = "medical intervention indicated" counts as the
+# withhold trigger; G4 = "urgent intervention indicated" as needing pressors (derived).
+IL2_HYPOTENSION_WITHHOLD_GRADE = 3
+IL2_HYPOTENSION_STOP_GRADE = 4
+# Renal: CTCAE "urine output decreased" G3 = adult < 80 mL in 8 h (= Dutcher's absolute
+# criterion), G4 = anuria; acute kidney injury G4 = dialysis indicated (Proleukin 2012: renal
+# dysfunction requiring dialysis, discontinue); G3 = hospitalization indicated (derived: relative).
+IL2_OLIGURIA_STOP_GRADE = 3
+IL2_AKI_RELATIVE_GRADE = 3
+IL2_AKI_STOP_GRADE = 4
+# Platelets: CTCAE G4 < 25 ×10⁹/L is below Dutcher's absolute 30; G3 (< 50-25) is at least the
+# relative 30-50 range.
+IL2_PLATELETS_RELATIVE_GRADE = 3
+IL2_PLATELETS_STOP_GRADE = 4
+IL2_WEIGHT_GAIN_RELATIVE_GRADE = 3  # CTCAE v5.0 weight gain G3 >= 20 %, above Dutcher's 15 %
+IL2_BILIRUBIN_RELATIVE_GRADE = 4  # CTCAE G4 > 10 × ULN (> 7 mg/dL, Dutcher 2014 relative)
+IL2_BLEEDING_TERMS = ("bleeding",)  # Dutcher 2014: frank blood in sputum, emesis or stool
+IL2_VASOPRESSOR_NONE = "none"
+# What the app does not record: always listed as not assessed (Dutcher 2014, Table 3 rows).
+IL2_NOT_RECORDED = (
+    "Bicarbonate (HCO₃ ≤ 18 mEq/L stops): not recorded in the app",
+    "Stool occult blood test (positive withholds): not recorded in the app",
+    "Skin (moist desquamation stops): not recorded in the app",
+)
 
 
-def _criterion(kind: str, what: str, source: str = DUTCHER_2014) -> tuple[str, str]:
-    return kind, f"{what}: {kind} ({source})"
+@dataclass(frozen=True)
+class Assessment:
+    """One clinician assessment (a visit) as the dose advice reads it; None = not recorded.
+
+    mental_status: "normal" or "changed"; vasopressor: "none" or the agent in use.
+    """
+
+    at: datetime
+    measurements: Measurements = Measurements()
+    adverse_events: tuple[AdverseEventInput, ...] = ()
+    mental_status: str | None = None
+    vasopressor: str | None = None
+    vasopressor_dose_ug_kg_min: float | None = None
+    oxygen_l_min: float | None = None
+    heart_rate_persists_after_correction: bool | None = None
 
 
-def _events(events: Sequence[AdverseEventInput], slugs, min_grade: int = 1):
-    return [e for e in events if e.term.slug in slugs and e.grade >= min_grade]
+@dataclass(frozen=True)
+class Override:
+    """A physician lifted the course's discontinuation at `at`, with a reason."""
+
+    at: datetime
+    by: str
+    reason: str
 
 
-def _il2_systolic_bp(m: Measurements, b: Baseline, events):
-    if m.systolic_bp is not None and m.systolic_bp < SYSTOLIC_BP_BELOW_MMHG:
-        yield _criterion(
-            WITHHOLD,
-            f"Systolic BP {_num(m.systolic_bp)} mmHg < {SYSTOLIC_BP_BELOW_MMHG} mmHg",
-            PROLEUKIN_TABLE_2,
+@dataclass(frozen=True)
+class _Observation:
+    kind: str | None  # WITHHOLD, RELATIVE, ABSOLUTE, or None: assessed and not met
+    text: str
+
+
+_SEVERITY = {None: 0, WITHHOLD: 1, RELATIVE: 1, ABSOLUTE: 2}
+
+
+def _met(kind: str, what: str, source: str = DUTCHER_2014) -> _Observation:
+    return _Observation(kind, f"{what}: {kind} ({source})")
+
+
+def _worst(*observations: _Observation | None) -> _Observation | None:
+    seen = [o for o in observations if o is not None]
+    return max(seen, key=lambda o: _SEVERITY[o.kind], default=None)
+
+
+def _graded(a: Assessment, *slugs: str) -> list[AdverseEventInput]:
+    return [e for e in a.adverse_events if e.term.slug in slugs]
+
+
+def _grade_text(e: AdverseEventInput) -> str:
+    return f"{e.term.ctcae_term} CTCAE grade {e.grade}"
+
+
+def _il2_systolic_bp(a: Assessment, b: Baseline):
+    sbp = a.measurements.systolic_bp
+    seen = []
+    if sbp is not None and sbp < SYSTOLIC_BP_BELOW_MMHG:
+        seen.append(
+            _met(
+                WITHHOLD,
+                f"Systolic BP {_num(sbp)} mmHg < {SYSTOLIC_BP_BELOW_MMHG} mmHg",
+                PROLEUKIN_TABLE_2,
+            )
         )
+    elif sbp is not None:
+        seen.append(_Observation(None, f"Systolic BP {_num(sbp)} mmHg"))
+    for e in _graded(a, "hypotension"):
+        if e.grade >= IL2_HYPOTENSION_STOP_GRADE:
+            seen.append(
+                _met(
+                    ABSOLUTE,
+                    f"{_grade_text(e)} (urgent intervention: hypotension needing pressors)",
+                    f"{SPRINGERPLUS_2015}; {CTCAE}" + DERIVED,
+                )
+            )
+        elif e.grade >= IL2_HYPOTENSION_WITHHOLD_GRADE:
+            seen.append(
+                _met(
+                    WITHHOLD,
+                    f"{_grade_text(e)} (medical intervention indicated) counts as systolic BP "
+                    f"< {SYSTOLIC_BP_BELOW_MMHG} mmHg",
+                    f"{PROLEUKIN_TABLE_2}; {CTCAE}",
+                )
+            )
+    return _worst(*seen)
 
 
-def _il2_spo2(m: Measurements, b: Baseline, events):
-    if m.spo2 is not None and m.spo2 < SPO2_BELOW_PCT:
-        yield _criterion(
-            WITHHOLD, f"SpO₂ {_num(m.spo2)} % < {SPO2_BELOW_PCT:g} %", PROLEUKIN_TABLE_2
+def _il2_vasopressor(a: Assessment, b: Baseline):
+    if a.vasopressor is None:
+        return None
+    if a.vasopressor == IL2_VASOPRESSOR_NONE:
+        return _Observation(None, "No vasopressor in use")
+    dose = a.vasopressor_dose_ug_kg_min
+    at_dose = f" at {_num(dose)} µg/kg/min" if dose is not None else ""
+    return _met(
+        ABSOLUTE,
+        f"Vasopressor in use ({a.vasopressor}{at_dose}): hypotension needing pressors",
+        SPRINGERPLUS_2015,
+    )
+
+
+def _il2_heart_rate(a: Assessment, b: Baseline):
+    hr = a.measurements.heart_rate
+    if hr is None:
+        return None
+    if hr > HEART_RATE_ABOVE_BPM and a.heart_rate_persists_after_correction:
+        return _met(
+            ABSOLUTE,
+            f"Heart rate {_num(hr)} bpm > {HEART_RATE_ABOVE_BPM} bpm, persisting after "
+            "correcting hypotension and fever and stopping dopamine",
+            DUTCHER_2014 + ", footnote",
         )
-
-
-def _il2_mental_status(m: Measurements, b: Baseline, events):
-    # Label row: "mental status change incl. moderate confusion or agitation" -> withhold.
-    for e in _events(events, ("confusion", "agitation"), IL2_CONFUSION_WITHHOLD_GRADE):
-        yield _criterion(
-            WITHHOLD,
-            f"{e.term.ctcae_term} CTCAE grade {e.grade} ≥ "
-            f"{IL2_CONFUSION_WITHHOLD_GRADE} (moderate)",
-            PROLEUKIN_TABLE_2,
+    if hr > HEART_RATE_ABOVE_BPM:
+        why = (
+            "not persisting after correction"
+            if a.heart_rate_persists_after_correction is False
+            else "persistence after correction not recorded"
         )
-
-
-def _il2_heart_rate(m: Measurements, b: Baseline, events):
-    hr = m.heart_rate
-    if hr is not None and hr > HEART_RATE_ABOVE_BPM:
-        yield _criterion(ABSOLUTE, f"Heart rate {_num(hr)} bpm > {HEART_RATE_ABOVE_BPM} bpm")
-    elif hr is not None and hr >= IL2_HEART_RATE_RELATIVE_FROM_BPM:
-        yield _criterion(
+        return _met(
+            RELATIVE,
+            f"Heart rate {_num(hr)} bpm > {HEART_RATE_ABOVE_BPM} bpm, {why}: hold, correct "
+            "hypotension and fever, stop dopamine and recheck (absolute if it persists)",
+            DUTCHER_2014 + ", footnote",
+        )
+    if hr >= IL2_HEART_RATE_RELATIVE_FROM_BPM:
+        return _met(
             RELATIVE,
             f"Heart rate {_num(hr)} bpm in "
             f"{IL2_HEART_RATE_RELATIVE_FROM_BPM}–{HEART_RATE_ABOVE_BPM} bpm",
         )
+    return _Observation(None, f"Heart rate {_num(hr)} bpm")
 
 
-def _il2_urine_output(m: Measurements, b: Baseline, events):
-    urine = m.urine_output_ml_8h
-    if urine is not None and urine < IL2_URINE_ABSOLUTE_BELOW_ML_8H:
-        yield _criterion(
+def _il2_rhythm(a: Assessment, b: Baseline):
+    events = _graded(a, *IL2_ARRHYTHMIA_TERMS)
+    return _worst(*(_met(ABSOLUTE, _grade_text(e), CAUTIOUS_ARRHYTHMIA) for e in events))
+
+
+def _il2_spo2(a: Assessment, b: Baseline):
+    spo2 = a.measurements.spo2
+    seen = []
+    if spo2 is not None and spo2 < SPO2_BELOW_PCT:
+        seen.append(
+            _met(WITHHOLD, f"SpO₂ {_num(spo2)} % < {SPO2_BELOW_PCT:g} %", PROLEUKIN_TABLE_2)
+        )
+    elif spo2 is not None:
+        seen.append(_Observation(None, f"SpO₂ {_num(spo2)} %"))
+    for e in _graded(a, "hypoxia"):
+        if e.grade >= IL2_HYPOXIA_STOP_GRADE:
+            seen.append(
+                _met(ABSOLUTE, f"{_grade_text(e)} (intubation)", f"{DUTCHER_2014}; {CTCAE}")
+            )
+        elif e.grade >= IL2_HYPOXIA_WITHHOLD_GRADE:
+            seen.append(
+                _met(
+                    WITHHOLD,
+                    f"{_grade_text(e)} (SpO₂ < 88 % at rest) counts as SpO₂ < {SPO2_BELOW_PCT:g} %",
+                    f"{PROLEUKIN_TABLE_2}; {CTCAE}",
+                )
+            )
+    return _worst(*seen)
+
+
+def _il2_oxygen(a: Assessment, b: Baseline):
+    flow = a.oxygen_l_min
+    if flow is None:
+        return None
+    if flow > IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN:
+        return _met(
             ABSOLUTE,
-            f"Urine output {_num(urine)} mL in 8 h < {IL2_URINE_ABSOLUTE_BELOW_ML_8H:g} mL",
+            f"Oxygen {_num(flow)} L/min > {IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN:g} L/min",
+            f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
+        )
+    if flow >= IL2_OXYGEN_RELATIVE_FROM_L_MIN:
+        return _met(
+            RELATIVE,
+            f"Oxygen {_num(flow)} L/min in {IL2_OXYGEN_RELATIVE_FROM_L_MIN:g}–"
+            f"{IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN:g} L/min",
+            f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
+        )
+    return _Observation(None, f"Oxygen {_num(flow)} L/min")
+
+
+def _il2_resting_dyspnea(a: Assessment, b: Baseline):
+    seen = []
+    for e in _graded(a, "shortness_of_breath"):
+        if e.grade >= IL2_DYSPNEA_STOP_GRADE:
+            seen.append(_met(ABSOLUTE, f"{_grade_text(e)} (life-threatening)", CTCAE + DERIVED))
+        elif e.grade >= IL2_RESTING_DYSPNEA_GRADE:
+            seen.append(_met(RELATIVE, f"{_grade_text(e)} (resting dyspnea)"))
+    return _worst(*seen)
+
+
+def _il2_mental_status(a: Assessment, b: Baseline):
+    seen = []
+    if a.mental_status == "changed":
+        seen.append(
+            _met(WITHHOLD, "Mental status changed (until completely resolved)", PROLEUKIN_TABLE_2)
+        )
+    elif a.mental_status == "normal":
+        seen.append(_Observation(None, "Mental status normal"))
+    for e in _graded(a, "hallucinations"):
+        seen.append(_met(ABSOLUTE, f"{_grade_text(e)} (any grade)"))
+    for e in _graded(a, "confusion"):
+        if e.grade >= IL2_CONFUSION_STOP_GRADE:
+            seen.append(
+                _met(
+                    ABSOLUTE,
+                    f"{_grade_text(e)} (severe disorientation)",
+                    f"{SPRINGERPLUS_2015}; {DUTCHER_2014}",
+                )
+            )
+        elif e.grade >= IL2_CONFUSION_WITHHOLD_GRADE:
+            seen.append(
+                _met(WITHHOLD, f"{_grade_text(e)} (mental status change)", PROLEUKIN_TABLE_2)
+            )
+    for e in _graded(a, "agitation"):
+        if e.grade >= IL2_AGITATION_WITHHOLD_GRADE:
+            seen.append(
+                _met(WITHHOLD, f"{_grade_text(e)} (mental status change)", PROLEUKIN_TABLE_2)
+            )
+    for e in _graded(a, "somnolence"):
+        if e.grade >= IL2_SOMNOLENCE_STOP_GRADE:
+            seen.append(
+                _met(
+                    ABSOLUTE,
+                    f"{_grade_text(e)} (obtundation or stupor)",
+                    f"{SPRINGERPLUS_2015} (neurological changes); {PROLEUKIN_OLD_LABEL}" + DERIVED,
+                )
+            )
+        elif e.grade >= IL2_SOMNOLENCE_WITHHOLD_GRADE:
+            seen.append(
+                _met(WITHHOLD, f"{_grade_text(e)} (moderate somnolence)", PROLEUKIN_OLD_LABEL)
+            )
+        else:
+            seen.append(_Observation(None, f"{_grade_text(e)} (mild drowsiness)"))
+    return _worst(*seen)
+
+
+def _il2_urine_output(a: Assessment, b: Baseline):
+    urine = a.measurements.urine_output_ml_8h
+    seen = []
+    if urine is not None and urine < IL2_URINE_ABSOLUTE_BELOW_ML_8H:
+        seen.append(
+            _met(
+                ABSOLUTE,
+                f"Urine output {_num(urine)} mL in 8 h < {IL2_URINE_ABSOLUTE_BELOW_ML_8H:g} mL",
+            )
         )
     elif urine is not None and urine <= IL2_URINE_RELATIVE_MAX_ML_8H:
-        yield _criterion(
-            RELATIVE,
-            f"Urine output {_num(urine)} mL in 8 h in "
-            f"{IL2_URINE_ABSOLUTE_BELOW_ML_8H:g}–{IL2_URINE_RELATIVE_MAX_ML_8H:g} mL",
+        seen.append(
+            _met(
+                RELATIVE,
+                f"Urine output {_num(urine)} mL in 8 h in "
+                f"{IL2_URINE_ABSOLUTE_BELOW_ML_8H:g}–{IL2_URINE_RELATIVE_MAX_ML_8H:g} mL",
+            )
         )
+    elif urine is not None:
+        seen.append(_Observation(None, f"Urine output {_num(urine)} mL in 8 h"))
+    for e in _graded(a, "oliguria"):
+        if e.grade >= IL2_OLIGURIA_STOP_GRADE:
+            seen.append(
+                _met(
+                    ABSOLUTE,
+                    f"{_grade_text(e)} (< {OLIGURIA_BELOW_ML_8H:g} mL in 8 h)",
+                    f"{DUTCHER_2014}; {CTCAE}",
+                )
+            )
+    return _worst(*seen)
 
 
-def _il2_creatinine(m: Measurements, b: Baseline, events):
-    value = m.creatinine_mg_dl
+def _il2_creatinine(a: Assessment, b: Baseline):
+    value = a.measurements.creatinine_mg_dl
+    seen = []
     if value is not None and value >= IL2_CREATININE_ABSOLUTE_FROM:
-        yield _criterion(
-            ABSOLUTE, f"Creatinine {_num(value)} mg/dL ≥ {IL2_CREATININE_ABSOLUTE_FROM} mg/dL"
+        seen.append(
+            _met(ABSOLUTE, f"Creatinine {_num(value)} mg/dL ≥ {IL2_CREATININE_ABSOLUTE_FROM} mg/dL")
         )
     elif value is not None and value >= IL2_CREATININE_RELATIVE_FROM:
-        yield _criterion(
-            RELATIVE,
-            f"Creatinine {_num(value)} mg/dL in "
-            f"{IL2_CREATININE_RELATIVE_FROM}–<{IL2_CREATININE_ABSOLUTE_FROM} mg/dL",
+        seen.append(
+            _met(
+                RELATIVE,
+                f"Creatinine {_num(value)} mg/dL in "
+                f"{IL2_CREATININE_RELATIVE_FROM}–<{IL2_CREATININE_ABSOLUTE_FROM} mg/dL",
+            )
         )
+    elif value is not None:
+        seen.append(_Observation(None, f"Creatinine {_num(value)} mg/dL"))
+    for e in _graded(a, "acute_kidney_injury"):
+        if e.grade >= IL2_AKI_STOP_GRADE:
+            seen.append(
+                _met(
+                    ABSOLUTE,
+                    f"{_grade_text(e)} (dialysis indicated)",
+                    f"{PROLEUKIN_OLD_LABEL}; {CTCAE}",
+                )
+            )
+        elif e.grade >= IL2_AKI_RELATIVE_GRADE:
+            seen.append(
+                _met(
+                    RELATIVE,
+                    f"{_grade_text(e)} (hospitalization indicated)",
+                    f"{DUTCHER_2014} (renal row); {CTCAE}" + DERIVED,
+                )
+            )
+    return _worst(*seen)
 
 
-def _il2_platelets(m: Measurements, b: Baseline, events):
-    value = m.platelets_10e9_per_l
+def _il2_platelets(a: Assessment, b: Baseline):
+    value = a.measurements.platelets_10e9_per_l
+    seen = []
     if value is not None and value < IL2_PLATELETS_ABSOLUTE_BELOW:
-        yield _criterion(
-            ABSOLUTE, f"Platelets {_num(value)} ×10⁹/L < {IL2_PLATELETS_ABSOLUTE_BELOW:g} ×10⁹/L"
+        seen.append(
+            _met(
+                ABSOLUTE,
+                f"Platelets {_num(value)} ×10⁹/L < {IL2_PLATELETS_ABSOLUTE_BELOW:g} ×10⁹/L",
+            )
         )
     elif value is not None and value <= IL2_PLATELETS_RELATIVE_MAX:
-        yield _criterion(
-            RELATIVE,
-            f"Platelets {_num(value)} ×10⁹/L in "
-            f"{IL2_PLATELETS_ABSOLUTE_BELOW:g}–{IL2_PLATELETS_RELATIVE_MAX:g} ×10⁹/L",
-        )
-
-
-def _il2_weight_gain(m: Measurements, b: Baseline, events):
-    if m.weight_kg is not None and b.weight_kg:
-        percent = weight_gain_percent(m.weight_kg, b.weight_kg)
-        if percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
-            yield _criterion(
+        seen.append(
+            _met(
                 RELATIVE,
-                f"Weight gain {percent:.1f} % > {IL2_WEIGHT_GAIN_ABOVE_PCT:g} % over baseline",
+                f"Platelets {_num(value)} ×10⁹/L in "
+                f"{IL2_PLATELETS_ABSOLUTE_BELOW:g}–{IL2_PLATELETS_RELATIVE_MAX:g} ×10⁹/L",
             )
-
-
-def _il2_resting_dyspnea(m: Measurements, b: Baseline, events):
-    for e in _events(events, ("shortness_of_breath",), IL2_RESTING_DYSPNEA_GRADE):
-        yield _criterion(
-            RELATIVE,
-            f"{e.term.ctcae_term} CTCAE grade {e.grade} ≥ "
-            f"{IL2_RESTING_DYSPNEA_GRADE} (resting dyspnea)",
         )
+    elif value is not None:
+        seen.append(_Observation(None, f"Platelets {_num(value)} ×10⁹/L"))
+    for e in _graded(a, "platelets_decreased"):
+        if e.grade >= IL2_PLATELETS_STOP_GRADE:
+            seen.append(
+                _met(
+                    ABSOLUTE,
+                    f"{_grade_text(e)} (< {PLATELETS_GRADE_4_BELOW:g} ×10⁹/L)",
+                    f"{DUTCHER_2014}; {CTCAE}",
+                )
+            )
+        elif e.grade >= IL2_PLATELETS_RELATIVE_GRADE:
+            seen.append(
+                _met(
+                    RELATIVE,
+                    f"{_grade_text(e)} (< {PLATELETS_GRADE_3_BELOW:g} ×10⁹/L; a count below "
+                    f"{IL2_PLATELETS_ABSOLUTE_BELOW:g} would stop: record it)",
+                    f"{DUTCHER_2014}; {CTCAE}",
+                )
+            )
+    return _worst(*seen)
 
 
-def _il2_stopping_events(m: Measurements, b: Baseline, events):
-    # Dutcher 2014, Table 3, absolute at any grade: AF, SVT, ventricular arrhythmias;
-    # hallucinations; frank blood in sputum, emesis or stool; documented infection.
-    stopping = (*IL2_ARRHYTHMIA_TERMS, "hallucinations", "bleeding", *IL2_INFECTION_TERMS)
-    for e in _events(events, stopping):
-        yield _criterion(ABSOLUTE, f"{e.term.ctcae_term} CTCAE grade {e.grade} (any grade)")
+def _il2_weight_gain(a: Assessment, b: Baseline):
+    seen = []
+    if a.measurements.weight_kg is not None and b.weight_kg:
+        percent = weight_gain_percent(a.measurements.weight_kg, b.weight_kg)
+        if percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
+            seen.append(
+                _met(
+                    RELATIVE,
+                    f"Weight gain {percent:.1f} % > {IL2_WEIGHT_GAIN_ABOVE_PCT:g} % over baseline",
+                )
+            )
+        else:
+            seen.append(_Observation(None, f"Weight gain {percent:.1f} % over baseline"))
+    for e in _graded(a, "weight_gain"):
+        if e.grade >= IL2_WEIGHT_GAIN_RELATIVE_GRADE:
+            seen.append(
+                _met(
+                    RELATIVE,
+                    f"{_grade_text(e)} (≥ {WEIGHT_GAIN_GRADE_3_PCT:g} % over baseline)",
+                    f"{DUTCHER_2014}; {CTCAE}",
+                )
+            )
+    return _worst(*seen)
 
 
-_IL2_DOSE_RULES = (
-    _il2_systolic_bp,
-    _il2_spo2,
-    _il2_mental_status,
-    _il2_heart_rate,
-    _il2_urine_output,
-    _il2_creatinine,
-    _il2_platelets,
-    _il2_weight_gain,
-    _il2_resting_dyspnea,
-    _il2_stopping_events,
+def _il2_bilirubin(a: Assessment, b: Baseline):
+    events = _graded(a, "bilirubin_increased")
+    return _worst(
+        *(
+            _met(RELATIVE, f"{_grade_text(e)} (> 10 × ULN)", f"{DUTCHER_2014}; {CTCAE}")
+            for e in events
+            if e.grade >= IL2_BILIRUBIN_RELATIVE_GRADE
+        )
+    )
+
+
+def _il2_bleeding(a: Assessment, b: Baseline):
+    events = _graded(a, *IL2_BLEEDING_TERMS)
+    return _worst(*(_met(ABSOLUTE, f"{_grade_text(e)} (frank blood)") for e in events))
+
+
+def _il2_infection(a: Assessment, b: Baseline):
+    events = _graded(a, *IL2_INFECTION_TERMS)
+    return _worst(*(_met(ABSOLUTE, f"{_grade_text(e)} (documented infection)") for e in events))
+
+
+@dataclass(frozen=True)
+class _Criterion:
+    """name: as a clinician reads it; core: needed for "give"; missing: listed as not
+    assessed when nothing in its window speaks for it (None: silent, e.g. an event)."""
+
+    name: str
+    window: timedelta
+    observe: object  # (Assessment, Baseline) -> _Observation | None
+    core: bool = False
+    missing: str | None = None
+
+
+_IL2_CRITERIA = (
+    _Criterion(
+        "Systolic BP", IL2_DOSE_INTERVAL, _il2_systolic_bp, True, "not recorded in the last 8 h"
+    ),
+    _Criterion(
+        "Heart rate", IL2_DOSE_INTERVAL, _il2_heart_rate, True, "not recorded in the last 8 h"
+    ),
+    _Criterion("SpO₂", IL2_DOSE_INTERVAL, _il2_spo2, True, "not recorded in the last 8 h"),
+    _Criterion(
+        "Urine output over 8 h",
+        IL2_URINE_WINDOW,
+        _il2_urine_output,
+        True,
+        "not recorded in the last 8 h",
+    ),
+    _Criterion(
+        "Weight gain over baseline",
+        IL2_WEIGHT_WINDOW,
+        _il2_weight_gain,
+        True,
+        "no weight in the last 24 h",
+    ),
+    _Criterion(
+        "Mental status",
+        IL2_DOSE_INTERVAL,
+        _il2_mental_status,
+        True,
+        "no mental status check in the last 8 h",
+    ),
+    _Criterion(
+        "Vasopressors", IL2_DOSE_INTERVAL, _il2_vasopressor, False, "not recorded in the last 8 h"
+    ),
+    _Criterion(
+        "Oxygen flow", IL2_DOSE_INTERVAL, _il2_oxygen, False, "not recorded in the last 8 h"
+    ),
+    _Criterion(
+        "Heart rhythm (ECG, troponin or CK-MB)",
+        IL2_DOSE_INTERVAL,
+        _il2_rhythm,
+        False,
+        "not recorded in the app; record an arrhythmia as an adverse event",
+    ),
+    _Criterion("Creatinine", IL2_LABS_WINDOW, _il2_creatinine, False, "no result in the last 24 h"),
+    _Criterion("Platelets", IL2_LABS_WINDOW, _il2_platelets, False, "no count in the last 24 h"),
+    _Criterion(
+        "Bilirubin",
+        IL2_LABS_WINDOW,
+        _il2_bilirubin,
+        False,
+        "not recorded in the app; record an increase as an adverse event",
+    ),
+    _Criterion("Resting dyspnea", IL2_DOSE_INTERVAL, _il2_resting_dyspnea),
+    _Criterion("Bleeding", IL2_LABS_WINDOW, _il2_bleeding),
+    _Criterion("Infection", IL2_LABS_WINDOW, _il2_infection),
 )
+_IL2_LONGEST_WINDOW = max(c.window for c in _IL2_CRITERIA)
+
+
+def _latest_observation(criterion: _Criterion, recent, at: datetime, b: Baseline):
+    """The criterion's latest assessment within its window (the worst of simultaneous ones)."""
+    found, found_at = [], None
+    for a in reversed(recent):
+        if a.at < at - criterion.window or (found_at is not None and a.at != found_at):
+            break
+        observation = criterion.observe(a, b)
+        if observation is not None:
+            found.append(observation)
+            found_at = a.at
+    return _worst(*found)
+
+
+def _judge(at: datetime, recent, holds_before: int, b: Baseline) -> DoseAdvice:
+    """The advice at `at` from the assessments in `recent` (sorted, none after `at`)."""
+    met, checked, not_assessed, core_missing = [], [], [], False
+    for criterion in _IL2_CRITERIA:
+        observation = _latest_observation(criterion, recent, at, b)
+        if observation is None:
+            if criterion.name.startswith("Weight") and not b.weight_kg:
+                not_assessed.append(f"{criterion.name}: the course has no baseline weight")
+            elif criterion.missing:
+                not_assessed.append(f"{criterion.name}: {criterion.missing}")
+            core_missing = core_missing or criterion.core
+        elif observation.kind:
+            met.append(observation)
+        else:
+            checked.append(observation.text)
+    not_assessed += IL2_NOT_RECORDED
+    kinds, criteria = [o.kind for o in met], tuple(o.text for o in met)
+    held = (tuple(checked), tuple(not_assessed))
+    hold_count = sum(1 for kind in kinds if kind in (WITHHOLD, RELATIVE))
+    if ABSOLUTE in kinds:
+        return DoseAdvice(DISCONTINUE, criteria, *held, since=at, permanent=True)
+    if hold_count >= IL2_RELATIVE_CRITERIA_TO_DISCONTINUE:
+        reason = (
+            f"{hold_count} relative criteria or withhold triggers ≥ "
+            f"{IL2_RELATIVE_CRITERIA_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
+        )
+        return DoseAdvice(DISCONTINUE, (*criteria, reason), *held, since=at, permanent=True)
+    if hold_count and holds_before + 1 >= IL2_HELD_DOSES_TO_DISCONTINUE:
+        reason = (
+            f"This would be held dose {holds_before + 1} ({holds_before} held so far) ≥ "
+            f"{IL2_HELD_DOSES_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
+        )
+        return DoseAdvice(DISCONTINUE, (*criteria, reason), *held, since=at, permanent=True)
+    if hold_count:
+        return DoseAdvice(HOLD, criteria, *held)
+    if core_missing:
+        return DoseAdvice(INCOMPLETE, (), *held)
+    return DoseAdvice(GIVE, (), *held)
+
+
+def _still_discontinued(first: DoseAdvice, now: DoseAdvice, at: datetime) -> DoseAdvice:
+    """A discontinuation stands: every later advice repeats when and why."""
+    if first.since == at:
+        return now
+    statement = (
+        "The course was discontinued at an earlier assessment and stays discontinued until a "
+        f"physician records an override ({PROLEUKIN_PERMANENT})"
+    )
+    criteria = (statement, *first.criteria, *(c for c in now.criteria if c not in first.criteria))
+    return DoseAdvice(
+        DISCONTINUE, criteria, now.checked, now.not_assessed, since=first.since, permanent=True
+    )
+
+
+def _three_held(holds: Sequence[datetime]) -> DoseAdvice:
+    third = holds[IL2_HELD_DOSES_TO_DISCONTINUE - 1]
+    reason = f"{IL2_HELD_DOSES_TO_DISCONTINUE} doses held: discontinue ({SPRINGERPLUS_2015})"
+    return DoseAdvice(DISCONTINUE, (reason,), since=third, permanent=True)
+
+
+def dose_advice_timeline(
+    *,
+    therapy: TherapyProfile,
+    baseline: Baseline,
+    assessments: Sequence[Assessment],
+    held_doses: Sequence[datetime] = (),
+    overrides: Sequence[Override] = (),
+    times: Sequence[datetime],
+) -> list[DoseAdvice | None]:
+    """The advice for the next high-dose IL-2 dose at each of `times` (None on other therapies).
+
+    The course is walked in time order: the first discontinuation (an assessment whose own
+    judgement is discontinue, or the third held dose) stands for every later time until a
+    physician's override; after an override only later assessments and held doses count.
+    held_doses: the scheduled times of the course's held doses.
+    """
+    if therapy.drug_class != IL2_HIGH_DOSE:
+        return [None for _ in times]
+    ordered = sorted(assessments, key=lambda a: a.at)
+    moments = [a.at for a in ordered]
+    holds = sorted(held_doses)
+    lifts = sorted(overrides, key=lambda o: o.at)
+    wanted = set(times)
+    advice_at = {}
+    discontinued, override = None, None
+    for point in sorted(set(moments) | wanted):
+        latest = next((o for o in reversed(lifts) if o.at <= point), None)
+        if latest is not override:
+            discontinued, override = None, latest
+        start = bisect_right(moments, override.at) if override else 0
+        start = max(start, bisect_left(moments, point - _IL2_LONGEST_WINDOW))
+        recent = ordered[start : bisect_right(moments, point)]
+        held = [h for h in holds if h < point and (override is None or h > override.at)]
+        own = _judge(point, recent, len(held), baseline)
+        if discontinued is None and len(held) >= IL2_HELD_DOSES_TO_DISCONTINUE:
+            discontinued = _three_held(held)
+        if discontinued is not None:
+            advice = _still_discontinued(discontinued, own, point)
+        else:
+            advice = own
+            if own.decision == DISCONTINUE and point in moments:
+                discontinued = own
+        if override is not None and advice.decision != DISCONTINUE:
+            lifted = (
+                f"Discontinuation lifted by {override.by} ({override.reason}): only "
+                "assessments made since count"
+            )
+            advice = DoseAdvice(
+                advice.decision, advice.criteria, (lifted, *advice.checked), advice.not_assessed
+            )
+        if point in wanted:
+            advice_at[point] = advice
+    return [advice_at[t] for t in times]
 
 
 def dose_advice(
     *,
     therapy: TherapyProfile,
-    measurements: Measurements,
-    adverse_events: Sequence[AdverseEventInput],
     baseline: Baseline,
-    holds_so_far: int,
+    assessments: Sequence[Assessment],
+    held_doses: Sequence[datetime] = (),
+    overrides: Sequence[Override] = (),
+    at: datetime,
 ) -> DoseAdvice | None:
-    """Advice for the next high-dose IL-2 dose (SpringerPlus 2015 combining rule); label withhold
-    triggers hold the dose but do not count towards the three relative criteria."""
-    if therapy.drug_class != IL2_HIGH_DOSE:
-        return None
-    met = [c for rule in _IL2_DOSE_RULES for c in rule(measurements, baseline, adverse_events)]
-    kinds, criteria = [kind for kind, _ in met], tuple(text for _, text in met)
-    if ABSOLUTE in kinds:
-        return DoseAdvice("discontinue", criteria)
-    if kinds.count(RELATIVE) >= IL2_RELATIVE_CRITERIA_TO_DISCONTINUE:
-        reason = (
-            f"{kinds.count(RELATIVE)} relative criteria ≥ "
-            f"{IL2_RELATIVE_CRITERIA_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
-        )
-        return DoseAdvice("discontinue", (*criteria, reason))
-    if not met:
-        return DoseAdvice("give", ())
-    if holds_so_far + 1 >= IL2_HELD_DOSES_TO_DISCONTINUE:
-        reason = (
-            f"This would be held dose {holds_so_far + 1} ({holds_so_far} held so far) ≥ "
-            f"{IL2_HELD_DOSES_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
-        )
-        return DoseAdvice("discontinue", (*criteria, reason))
-    return DoseAdvice("hold", criteria)
+    """The advice for the next high-dose IL-2 dose, judged on the course at `at`."""
+    return dose_advice_timeline(
+        therapy=therapy,
+        baseline=baseline,
+        assessments=assessments,
+        held_doses=held_doses,
+        overrides=overrides,
+        times=[at],
+    )[0]

@@ -73,6 +73,7 @@ from .models import (
     User,
     Visit,
 )
+from .services import advice_as_json
 
 TEAM_PREFIX = "Scale team"
 CLINICIAN_PREFIX = "scale.clinician"
@@ -259,7 +260,8 @@ class CourseBuilder:
         self.members = members
         self.answer_grades: dict[str, int] = {}  # latest composite grade per term
         self.ae_grades: dict[str, int] = {}  # latest CTCAE grade per adverse-event term
-        self.held = 0
+        self.held_times = []
+        self.assessments = []
 
     # -- helpers
 
@@ -304,7 +306,7 @@ class CourseBuilder:
             recorded_by_id=by.pk,
         )
         if status == DoseStatus.HELD:
-            self.held += 1
+            self.held_times.append(when)
         self.rows.doses.append(self._history(row, when, by))
         return row
 
@@ -354,12 +356,24 @@ class CourseBuilder:
         profile = self.info.profile
         events = [rules.AdverseEventInput(term=infos[t.slug], grade=g) for t, g in adverse_events]
         rule_measurements = rules.Measurements(**_floats(measurements))
+        assessment = (
+            {"mental_status": "normal"} if profile.drug_class == rules.IL2_HIGH_DOSE else {}
+        )
+        self.assessments.append(
+            rules.Assessment(
+                at=when,
+                measurements=rule_measurements,
+                adverse_events=tuple(events),
+                mental_status=assessment.get("mental_status"),
+            )
+        )
+        # As services.record_visit judges it: the course at the visit's time.
         advice = rules.dose_advice(
             therapy=profile,
-            measurements=rule_measurements,
-            adverse_events=events,
             baseline=self.baseline,
-            holds_so_far=self.held,
+            assessments=self.assessments,
+            held_doses=self.held_times,
+            at=when,
         )
         visit = Visit(
             id=_uuid(self.rng),
@@ -368,11 +382,8 @@ class CourseBuilder:
             created_at=when,
             recorded_by_id=by.pk,
             notes=notes,
-            dose_advice=(
-                None
-                if advice is None
-                else {"decision": advice.decision, "criteria": list(advice.criteria)}
-            ),
+            dose_advice=advice_as_json(advice),
+            **assessment,
             **measurements,
         )
         self.rows.visits.append(self._history(visit, when, by))
@@ -751,7 +762,8 @@ def _il2_course(b: CourseBuilder, account, start: datetime.date, last_day: datet
             if advice.decision == "give":
                 b.dose(number, when, DoseStatus.GIVEN, nurse)
             else:
-                b.dose(number, when, DoseStatus.HELD, nurse, reason=advice.criteria[-1][:300])
+                why = (advice.criteria or advice.not_assessed)[-1]
+                b.dose(number, when, DoseStatus.HELD, nurse, reason=why[:300])
             if advice.decision == "discontinue":
                 course.status = CourseStatus.STOPPED
                 course.end_date = timezone.localtime(when).date()

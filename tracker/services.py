@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -30,6 +30,7 @@ from .models import (
     AdverseEvent,
     Course,
     DoseAdministration,
+    DoseAdviceOverride,
     DoseStatus,
     Flag,
     FlagStatus,
@@ -313,16 +314,29 @@ def record_visit(
     adverse_events: Iterable[AdverseEventInput] = (),
     notes: str = "",
     recorded_at=None,
+    assessment: Mapping | None = None,
 ) -> Visit:
-    """Store a clinician's visit with its adverse events, flags and (high-dose IL-2) dose advice."""
+    """Store a clinician's visit with its adverse events, flags and (high-dose IL-2) dose advice.
+
+    `assessment` holds what the dose advice needs beyond the numbers (VISIT_ASSESSMENT_FIELDS:
+    mental status, vasopressor and its dose, oxygen flow, heart rate persisting after
+    correction). The dose advice is judged on the course at the visit's time (rules.dose_advice):
+    this visit and the earlier ones in their windows, the doses held before it.
+    """
     adverse_events = list(adverse_events)
     measurements = dict(measurements or {})
+    assessment = dict(assessment or {})
     visit = Visit(
         course=course,
         recorded_by=by,
         recorded_at=recorded_at or timezone.now(),
         notes=notes,
         **{name: measurements.get(name) for name in VISIT_MEASUREMENTS},
+        mental_status=assessment.get("mental_status") or "",
+        vasopressor=assessment.get("vasopressor") or "",
+        vasopressor_dose_ug_kg_min=assessment.get("vasopressor_dose_ug_kg_min"),
+        oxygen_l_min=assessment.get("oxygen_l_min"),
+        heart_rate_persists_after_correction=assessment.get("heart_rate_persists_after_correction"),
     )
     visit.full_clean()
 
@@ -332,15 +346,7 @@ def record_visit(
     ]
     rule_measurements = _measurements(measurements, VISIT_MEASUREMENTS)
     course_baseline = baseline(course)
-    advice = rules.dose_advice(
-        therapy=profile,
-        measurements=rule_measurements,
-        adverse_events=events,
-        baseline=course_baseline,
-        holds_so_far=course.doses.current().filter(status=DoseStatus.HELD).count(),
-    )
-    if advice is not None:
-        visit.dose_advice = {"decision": advice.decision, "criteria": list(advice.criteria)}
+    later = _judge_dose_advice(course, profile, pending=(visit, events))
     visit.save()
 
     for ae in adverse_events:
@@ -355,6 +361,9 @@ def record_visit(
         )
         event.full_clean(exclude=["visit"])
         event.save()
+    _save_judged_again(
+        later, by=by, reason=_("Dose advice judged again: an earlier visit was recorded")
+    )
 
     evaluation = rules.evaluate_visit(
         therapy=profile,
@@ -367,6 +376,186 @@ def record_visit(
     )
     visit.flags_raised = _save_flags(course, evaluation.findings, visit=visit)
     return visit
+
+
+# --- High-dose IL-2 dose advice: a judgement on the course at a time ------------------------------
+
+# Beyond the measurements, what a visit records for the dose advice (PRODUCT.md §7).
+VISIT_ASSESSMENT_FIELDS = (
+    "mental_status",
+    "vasopressor",
+    "vasopressor_dose_ug_kg_min",
+    "oxygen_l_min",
+    "heart_rate_persists_after_correction",
+)
+
+
+def _assessment(visit: Visit, events) -> rules.Assessment:
+    """A visit as the dose advice reads it; `events` are rules.AdverseEventInput."""
+    return rules.Assessment(
+        at=visit.recorded_at,
+        measurements=_measurements(
+            {name: getattr(visit, name) for name in VISIT_MEASUREMENTS}, VISIT_MEASUREMENTS
+        ),
+        adverse_events=tuple(events),
+        mental_status=visit.mental_status or None,
+        vasopressor=visit.vasopressor or None,
+        vasopressor_dose_ug_kg_min=_float(visit.vasopressor_dose_ug_kg_min),
+        oxygen_l_min=_float(visit.oxygen_l_min),
+        heart_rate_persists_after_correction=visit.heart_rate_persists_after_correction,
+    )
+
+
+def assessments_of(visits) -> list[rules.Assessment]:
+    """Visits whose current adverse events are prefetched (or loaded) as `adverse_events`."""
+    return [
+        _assessment(
+            visit,
+            [
+                rules.AdverseEventInput(term=term_info(e.term), grade=e.grade)
+                for e in visit.adverse_events.all()
+                if not e.entered_in_error
+            ],
+        )
+        for visit in visits
+    ]
+
+
+def _current_visits(course):
+    return list(
+        Visit.objects.current()
+        .filter(course=course)
+        .prefetch_related(
+            Prefetch(
+                "adverse_events", queryset=AdverseEvent.objects.current().select_related("term")
+            )
+        )
+        .order_by("recorded_at")
+    )
+
+
+def held_dose_times(doses) -> list:
+    return [d.scheduled_at for d in doses if d.status == DoseStatus.HELD and not d.entered_in_error]
+
+
+def overrides_of(overrides) -> list[rules.Override]:
+    return [
+        rules.Override(
+            at=o.recorded_at,
+            by=o.recorded_by.get_full_name() or o.recorded_by.get_username(),
+            reason=o.reason,
+        )
+        for o in overrides
+    ]
+
+
+def _course_overrides(course):
+    return DoseAdviceOverride.objects.filter(course=course).select_related("recorded_by")
+
+
+def advice_as_json(advice: rules.DoseAdvice | None) -> dict | None:
+    """How a visit stores its advice and the API answers it (PRODUCT.md §7)."""
+    if advice is None:
+        return None
+    return {
+        "decision": advice.decision,
+        "criteria": list(advice.criteria),
+        "checked": list(advice.checked),
+        "not_assessed": list(advice.not_assessed),
+        "since": advice.since.isoformat() if advice.since else None,
+        "permanent": advice.permanent,
+    }
+
+
+def _judge_dose_advice(course, profile, *, pending=None, since=None) -> list[Visit]:
+    """Judge again the stored dose advice of the course's visits from `since` on.
+
+    `pending` is a visit about to be saved with its rules.AdverseEventInput list: its advice
+    is set on it and it is judged with the others. Returns the stored visits whose advice
+    changed (set on them, not saved).
+    """
+    if profile.drug_class != rules.IL2_HIGH_DOSE:
+        return []
+    visits = [v for v in _current_visits(course) if pending is None or v.pk != pending[0].pk]
+    assessments = assessments_of(visits)
+    if pending is not None:
+        visit, events = pending
+        assessments.append(_assessment(visit, events))
+        since = visit.recorded_at if since is None else min(since, visit.recorded_at)
+    targets = [v for v in visits if since is None or v.recorded_at >= since]
+    if pending is not None:
+        targets.append(pending[0])
+    advices = rules.dose_advice_timeline(
+        therapy=profile,
+        baseline=baseline(course),
+        assessments=assessments,
+        held_doses=held_dose_times(DoseAdministration.objects.current().filter(course=course)),
+        overrides=overrides_of(_course_overrides(course)),
+        times=[v.recorded_at for v in targets],
+    )
+    changed = []
+    for visit, advice in zip(targets, advices, strict=True):
+        stored = advice_as_json(advice)
+        if pending is not None and visit is pending[0]:
+            visit.dose_advice = stored
+        elif visit.dose_advice != stored:
+            visit.dose_advice = stored
+            changed.append(visit)
+    return changed
+
+
+def _save_judged_again(visits, *, by, reason):
+    for visit in visits:
+        _save_with_history(visit, by=by, reason=reason)
+
+
+def refresh_dose_advice(course: Course, *, since=None, by=None, reason: str = "") -> list[Visit]:
+    """After a record of the course changed (a visit, adverse event or dose corrected or
+    entered in error, a dose recorded): judge again every visit's advice from `since` on,
+    saving those that changed with the reason in their history. Returns them."""
+    changed = _judge_dose_advice(course, therapy_profile(course), since=since)
+    _save_judged_again(
+        changed, by=by, reason=reason or _("Dose advice judged again: a record was corrected")
+    )
+    return changed
+
+
+def current_dose_advice(course: Course, *, at=None) -> dict | None:
+    """The advice for the next dose judged now (or at `at`): what the course page shows."""
+    profile = therapy_profile(course)
+    if profile.drug_class != rules.IL2_HIGH_DOSE:
+        return None
+    at = at or timezone.now()
+    advice = rules.dose_advice(
+        therapy=profile,
+        baseline=baseline(course),
+        assessments=assessments_of(_current_visits(course)),
+        held_doses=held_dose_times(DoseAdministration.objects.current().filter(course=course)),
+        overrides=overrides_of(_course_overrides(course)),
+        at=at,
+    )
+    return {**advice_as_json(advice), "judged_at": at.isoformat()}
+
+
+@transaction.atomic
+def override_discontinuation(*, course: Course, by, reason: str) -> DoseAdviceOverride:
+    """A physician lifts the course's discontinuation; only later assessments count."""
+    if not getattr(by, "is_physician", False):
+        raise PermissionDenied(_("Only a physician can lift a discontinuation."))
+    reason = _required_reason(reason)
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    override = DoseAdviceOverride(course=course, recorded_by=by, reason=reason)
+    override.full_clean(exclude=["course", "recorded_by"])
+    override._change_reason = reason
+    override.save()
+    log.info("dose advice override course=%s by=%s", course.pk, by.pk)
+    return override
+
+
+def next_dose_number(course: Course) -> int:
+    """One more than the highest dose number recorded on the course (1 for the first)."""
+    last = course.doses.aggregate(last=Max("dose_number"))["last"]
+    return (last or 0) + 1
 
 
 @transaction.atomic
@@ -395,6 +584,13 @@ def record_dose(
     )
     dose.full_clean()
     dose.save()
+    if status == DoseStatus.HELD:
+        refresh_dose_advice(
+            course,
+            since=scheduled_at,
+            by=by,
+            reason=_("Dose advice judged again: a dose held before this visit was recorded"),
+        )
     return dose
 
 
@@ -421,7 +617,7 @@ def resolve_flag(*, flag: Flag, by, note: str = "") -> Flag:
 # What a correction may change on each kind of record. Answers of a report are not edited one
 # by one: a wrong report is marked entered in error and recorded again.
 CORRECTABLE_FIELDS = {
-    Visit: ("recorded_at", *VISIT_MEASUREMENTS, "notes"),
+    Visit: ("recorded_at", *VISIT_MEASUREMENTS, *VISIT_ASSESSMENT_FIELDS, "notes"),
     SymptomReport: ("reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"),
     AdverseEvent: ("grade", "attribution", "action", "onset_date"),
 }
@@ -447,38 +643,28 @@ def _is_in_error(record) -> bool:
     return isinstance(record, AdverseEvent) and record.visit.entered_in_error
 
 
+def _rule_events(visit: Visit) -> list[rules.AdverseEventInput]:
+    """The visit's current adverse events as the rules read them."""
+    events = AdverseEvent.objects.current().filter(visit=visit).select_related("term")
+    return [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
+
+
 def _visit_evaluation(visit: Visit):
     """The rules' judgement of a visit as it stands (its measurements as set on `visit`, its
-    current adverse events as stored), with the dose advice for the next dose."""
+    current adverse events as stored)."""
     course = visit.course
-    profile = therapy_profile(course)
     events = list(AdverseEvent.objects.current().filter(visit=visit).select_related("term"))
     rule_events = [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
     measurements = _measurements(
         {name: getattr(visit, name) for name in VISIT_MEASUREMENTS}, VISIT_MEASUREMENTS
     )
-    course_baseline = baseline(course)
-    evaluation = rules.evaluate_visit(
-        therapy=profile,
+    return rules.evaluate_visit(
+        therapy=therapy_profile(course),
         measurements=measurements,
         adverse_events=rule_events,
-        baseline=course_baseline,
+        baseline=baseline(course),
         previous_grades=_previous_ae_grades(course, [e.term for e in events], visit.recorded_at),
     )
-    advice = rules.dose_advice(
-        therapy=profile,
-        measurements=measurements,
-        adverse_events=rule_events,
-        baseline=course_baseline,
-        # As when the visit was recorded: the doses held before it.
-        holds_so_far=course.doses.current()
-        .filter(status=DoseStatus.HELD, scheduled_at__lt=visit.recorded_at)
-        .count(),
-    )
-    stored_advice = (
-        None if advice is None else {"decision": advice.decision, "criteria": list(advice.criteria)}
-    )
-    return evaluation, stored_advice
 
 
 def _report_evaluation(report: SymptomReport):
@@ -549,9 +735,21 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
     record.full_clean()
 
     if isinstance(record, Visit):
-        evaluation, record.dose_advice = _visit_evaluation(record)
+        evaluation = _visit_evaluation(record)
+        # The corrected visit's own advice is judged before it is saved (one history row);
+        # the visits after its old or new time are judged again with it.
+        was = type(record).objects.only("recorded_at").get(pk=record.pk).recorded_at
+        later = _judge_dose_advice(
+            record.course,
+            therapy_profile(record.course),
+            pending=(record, _rule_events(record)),
+            since=min(was, record.recorded_at),
+        )
         _save_with_history(record, by=by, reason=reason)
         record.flags_raised = _raise_new_findings(record.course, evaluation.findings, visit=record)
+        _save_judged_again(
+            later, by=by, reason=_("Dose advice judged again: visit corrected (%s)") % reason
+        )
     elif isinstance(record, SymptomReport):
         _save_with_history(record, by=by, reason=reason)
         record.flags_raised = _raise_new_findings(
@@ -560,13 +758,14 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
     else:  # an adverse event: its visit is judged again with the corrected grade
         _save_with_history(record, by=by, reason=reason)
         visit = _locked(record.visit)
-        evaluation, advice = _visit_evaluation(visit)
-        if advice != visit.dose_advice:
-            visit.dose_advice = advice
-            _save_with_history(
-                visit, by=by, reason=_("Dose advice updated: adverse event corrected (%s)") % reason
-            )
+        evaluation = _visit_evaluation(visit)
         record.flags_raised = _raise_new_findings(visit.course, evaluation.findings, visit=visit)
+        refresh_dose_advice(
+            visit.course,
+            since=visit.recorded_at,
+            by=by,
+            reason=_("Dose advice judged again: adverse event corrected (%s)") % reason,
+        )
     log.info(
         "record corrected %s id=%s fields=%s flags=%d",
         type(record).__name__,
@@ -601,7 +800,7 @@ def mark_entered_in_error(*, record, by, reason: str):
     _save_with_history(record, by=by, reason=reason)
 
     if isinstance(record, AdverseEvent):
-        evaluation, _advice = _visit_evaluation(record.visit)
+        evaluation = _visit_evaluation(record.visit)
         still_found = {f.term for f in evaluation.findings}
         flags = Flag.objects.filter(visit=record.visit).filter(
             term__slug__in={record.term.slug, rules.CAPILLARY_LEAK.slug} - still_found
@@ -617,6 +816,14 @@ def mark_entered_in_error(*, record, by, reason: str):
         flag.withdraw(by=by, note=note)
         if was_waiting:
             record.flags_resolved.append(flag)
+    if isinstance(record, Visit | AdverseEvent):
+        visit = record if isinstance(record, Visit) else record.visit
+        refresh_dose_advice(
+            visit.course,
+            since=visit.recorded_at,
+            by=by,
+            reason=_("Dose advice judged again: a record was entered in error (%s)") % reason,
+        )
     log.info(
         "record entered in error %s id=%s flags resolved=%d",
         type(record).__name__,

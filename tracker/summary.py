@@ -7,17 +7,20 @@ in history.
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from . import rules
+from . import rules, services
 from .models import (
     AdverseEvent,
     Course,
+    CourseStatus,
     DoseAdministration,
+    DoseAdviceOverride,
     Flag,
     FlagLevel,
     FlagStatus,
@@ -80,6 +83,7 @@ class CourseSummary:
     # tracker.charts.course_version, read before the data (build_summary(chart_version=True)):
     # the PDF then files and finds its charts in the cache the course page uses.
     chart_version: str | None = None
+    dose_advice_overrides: list = field(default_factory=list)
 
     @property
     def patient(self):
@@ -89,13 +93,48 @@ class CourseSummary:
     def therapy(self):
         return self.course.therapy
 
-    @property
+    @functools.cached_property
     def dose_advice(self):
-        """The latest visit's dose advice (high-dose IL-2 only), or None."""
-        for visit in sorted(self.visits, key=lambda v: v.recorded_at, reverse=True):
-            if visit.dose_advice:
-                return {**visit.dose_advice, "visit": visit}
-        return None
+        """The advice for the next high-dose IL-2 dose, or None on other therapies.
+
+        For an active course, judged on the course at the summary's time (what is true now:
+        an assessment past its window no longer counts); otherwise the latest visit's. Carries
+        `judged_at`, `since` (datetimes) and `visit`, the latest assessment.
+        """
+        if not self.high_dose_il2:
+            return None
+        latest = max(self.visits, key=lambda v: v.recorded_at, default=None)
+        if self.course.status == CourseStatus.ACTIVE:
+            advice = services.advice_as_json(
+                rules.dose_advice(
+                    therapy=rules.TherapyProfile(
+                        name=self.therapy.name,
+                        drug_class=self.therapy.drug_class,
+                        expected_terms=self.expected_slugs,
+                    ),
+                    baseline=services.baseline(self.course),
+                    assessments=services.assessments_of(self.visits),
+                    held_doses=services.held_dose_times(self.doses),
+                    overrides=services.overrides_of(self.dose_advice_overrides),
+                    at=self.generated_at,
+                )
+            )
+            judged_at = self.generated_at
+        elif latest is not None and latest.dose_advice:
+            advice, judged_at = latest.dose_advice, latest.recorded_at
+        else:
+            return None
+        since = advice.get("since")
+        return {
+            **advice,
+            "judged_at": judged_at,
+            "since": datetime.datetime.fromisoformat(since) if since else None,
+            "visit": latest,
+        }
+
+    @property
+    def high_dose_il2(self):
+        return self.therapy.drug_class == rules.IL2_HIGH_DOSE
 
     @property
     def open_flags(self):
@@ -163,6 +202,11 @@ def build_summary(course: Course, *, chart_version: bool = False) -> CourseSumma
         .select_related("term", "acknowledged_by", "resolved_by")
         .by_urgency()
     )
+    overrides = []
+    if course.therapy.drug_class == rules.IL2_HIGH_DOSE:
+        overrides = list(
+            DoseAdviceOverride.objects.filter(course=course).select_related("recorded_by")
+        )
     _attach_records(flags, reports, visits)
     grade_points = _grade_points(reports, visits, flags)
     return CourseSummary(
@@ -176,6 +220,7 @@ def build_summary(course: Course, *, chart_version: bool = False) -> CourseSumma
         grade_points=grade_points,
         vitals=_vitals(course, reports, visits),
         chart_version=version,
+        dose_advice_overrides=overrides,
     )
 
 

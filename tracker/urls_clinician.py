@@ -37,6 +37,11 @@ urlpatterns = [
         {"chart": "vitals"},
         name="course-chart-vitals",
     ),
+    path(
+        "courses/<uuid:pk>/dose-advice/override/",
+        views.dose_advice_override,
+        name="dose-advice-override",
+    ),
     path("courses/<uuid:pk>/visits/new/", views.visit_create, name="visit-create"),
     path("courses/<uuid:pk>/reports/new/", views.report_create, name="report-create"),
     path("visits/<uuid:pk>/", views.visit_detail, name="visit-detail"),

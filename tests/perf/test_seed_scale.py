@@ -149,9 +149,11 @@ def test_visit_flags_and_dose_advice_are_what_the_services_would_give(seeded):
         visits = Visit.objects.select_related("course__therapy")
         assert visits.exists()
         for visit in visits:
-            evaluation, advice = services._visit_evaluation(visit)
+            evaluation = services._visit_evaluation(visit)
             assert _flags_of({"visit": visit}) == _findings(evaluation)
-            assert visit.dose_advice == advice
+        for course in {visit.course for visit in visits}:
+            # Judged again on the stored course, no visit's advice would change.
+            assert services._judge_dose_advice(course, services.therapy_profile(course)) == []
 
 
 def test_flags_dealt_with_say_who_and_when(seeded):
@@ -261,8 +263,9 @@ def test_high_dose_il2_assessments_drive_the_doses_as_the_rules_advise(seeded):
         )
         assert visits.exists()
         for visit in visits:
-            evaluation, advice = services._visit_evaluation(visit)
-            assert visit.dose_advice == advice
+            evaluation = services._visit_evaluation(visit)
             assert _flags_of({"visit": visit}) == _findings(evaluation)
+        for course in {visit.course for visit in visits}:
+            assert services._judge_dose_advice(course, services.therapy_profile(course)) == []
         decisions = Counter(v.dose_advice["decision"] for v in visits)
         assert decisions["give"] and (decisions["hold"] or decisions["discontinue"])

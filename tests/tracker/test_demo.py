@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from tests.signin import password_step
 from tracker.models import Course, Flag, FlagLevel, User, Visit
+from tracker.summary import build_summary
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,21 @@ def test_aldesleukin_capillary_leak_gives_hold_then_discontinue(demo):
     ]
     assert advice == ["hold", "discontinue"]
     assert course.flags.filter(rule="possible_capillary_leak", level=FlagLevel.URGENT).exists()
+
+
+def test_aldesleukin_course_stays_discontinued_on_the_course_page_days_later(demo):
+    # Proleukin label 2023, Table 2: "permanently discontinue"; no later quiet day undoes it.
+    course = Course.objects.get(therapy__slug="aldesleukin-high-dose")
+    advice = build_summary(course).dose_advice
+    assert advice["decision"] == "discontinue"
+    assert advice["permanent"]
+    last_visit = Visit.objects.filter(course=course).latest("recorded_at")
+    assert advice["since"] == last_visit.recorded_at
+
+
+def test_demo_physicians_may_lift_a_discontinuation_and_nurses_may_not(demo):
+    assert User.objects.get(username="dr.martin").is_physician
+    assert not User.objects.get(username="nurse.dubois").is_physician
 
 
 def test_anakinra_patient_has_one_unexpected_symptom_for_review(demo):

@@ -4,8 +4,10 @@ import copy
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
@@ -16,10 +18,14 @@ from ..models import (
     AdverseEventAction,
     Attribution,
     Course,
+    DoseAdministration,
+    DoseStatus,
     Flag,
+    MentalStatus,
     Patient,
     SymptomAnswer,
     SymptomReport,
+    Vasopressor,
     Visit,
 )
 
@@ -455,8 +461,24 @@ class AdverseEventSerializer(RecordSerializer):
 
 
 class DoseAdviceSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["give", "hold", "discontinue"])
-    criteria = serializers.ListField(child=serializers.CharField())
+    """High-dose IL-2 advice for the next dose, judged on the course (PRODUCT.md §4, §7)."""
+
+    decision = serializers.ChoiceField(choices=["give", "hold", "discontinue", "incomplete"])
+    criteria = serializers.ListField(child=serializers.CharField(), help_text="Criteria met.")
+    checked = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Assessed and not met."
+    )
+    not_assessed = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Criteria without an assessment in their window.",
+    )
+    since = serializers.DateTimeField(
+        allow_null=True, required=False, help_text="When the course was discontinued."
+    )
+    permanent = serializers.BooleanField(
+        required=False, help_text="Discontinued until a physician records an override."
+    )
 
 
 class VisitSerializer(RecordSerializer):
@@ -473,6 +495,7 @@ class VisitSerializer(RecordSerializer):
             "course",
             "recorded_at",
             *services.VISIT_MEASUREMENTS,
+            *services.VISIT_ASSESSMENT_FIELDS,
             "notes",
             "entered_in_error",
             "adverse_events",
@@ -493,6 +516,20 @@ class VisitCreateSerializer(VitalsInputSerializer):
     urine_output_ml_8h = _measurement(ranges.URINE_ML_8H, integer=True)
     platelets_10e9_per_l = _measurement(ranges.PLATELETS)
     creatinine_mg_dl = _measurement(ranges.CREATININE_MG_DL)
+    mental_status = serializers.ChoiceField(
+        choices=MentalStatus.choices, required=False, allow_null=True
+    )
+    vasopressor = serializers.ChoiceField(
+        choices=Vasopressor.choices,
+        required=False,
+        allow_null=True,
+        help_text='"none" when no vasopressor is in use; omitted when not recorded.',
+    )
+    vasopressor_dose_ug_kg_min = _measurement(ranges.VASOPRESSOR_UG_KG_MIN)
+    oxygen_l_min = _measurement(ranges.OXYGEN_L_MIN)
+    heart_rate_persists_after_correction = serializers.BooleanField(
+        required=False, allow_null=True, default=None
+    )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     adverse_events = AdverseEventInputSerializer(many=True, required=False, default=list)
 
@@ -514,10 +551,16 @@ class VisitCreateSerializer(VitalsInputSerializer):
         return events
 
     def validate(self, attrs):
-        has_measurement = any(attrs.get(n) is not None for n in services.VISIT_MEASUREMENTS)
+        names = (*services.VISIT_MEASUREMENTS, *services.VISIT_ASSESSMENT_FIELDS)
+        has_measurement = any(attrs.get(n) not in (None, "") for n in names)
         if not has_measurement and not attrs.get("adverse_events") and not attrs.get("notes"):
             raise serializers.ValidationError(
                 _("Give at least one measurement, adverse event or note.")
+            )
+        in_use = attrs.get("vasopressor") not in (None, "", Vasopressor.NONE)
+        if attrs.get("vasopressor_dose_ug_kg_min") is not None and not in_use:
+            raise serializers.ValidationError(
+                {"vasopressor": _("Name the vasopressor whose dose is given.")}
             )
         return attrs
 
@@ -539,4 +582,87 @@ class VisitCreateSerializer(VitalsInputSerializer):
             ],
             notes=data.get("notes", ""),
             recorded_at=data.get("recorded_at"),
+            assessment={n: data.get(n) for n in services.VISIT_ASSESSMENT_FIELDS},
         )
+
+
+class DoseSerializer(RecordSerializer):
+    """A dose as the API answers it (PRODUCT.md §7 names), with the course's advice after it."""
+
+    scheduled_for = serializers.DateTimeField(source="scheduled_at")
+    given_at = serializers.DateTimeField(source="administered_at", allow_null=True)
+    dose_mg = serializers.SerializerMethodField()
+    dose_advice = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DoseAdministration
+        fields = [
+            "id",
+            "course",
+            "dose_number",
+            "scheduled_for",
+            "status",
+            "given_at",
+            "dose_mg",
+            "dose_amount",
+            "dose_unit",
+            "reason",
+            "entered_in_error",
+            "dose_advice",
+        ]
+        read_only_fields = fields
+
+    def get_dose_mg(self, dose) -> float | None:
+        if dose.dose_amount is None or dose.dose_unit != "mg":
+            return None
+        return float(dose.dose_amount)
+
+    @extend_schema_field(DoseAdviceSerializer(allow_null=True))
+    def get_dose_advice(self, dose):
+        """On a newly recorded dose: the advice for the next dose, judged now."""
+        return getattr(dose, "dose_advice", None)
+
+
+class DoseCreateSerializer(StrictTypes, serializers.Serializer):
+    dose_number = serializers.IntegerField(
+        required=False, min_value=1, max_value=1000, help_text="Default: the next number."
+    )
+    scheduled_for = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=[DoseStatus.GIVEN, DoseStatus.HELD])
+    given_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    dose_mg = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=0, required=False, allow_null=True
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+    def validate(self, attrs):
+        if attrs["status"] == DoseStatus.HELD and not attrs["reason"].strip():
+            raise serializers.ValidationError({"reason": _("Say why the dose was held.")})
+        if attrs["status"] == DoseStatus.HELD and attrs.get("given_at"):
+            raise serializers.ValidationError({"given_at": _("A held dose has no time given.")})
+        return attrs
+
+    def save(self, *, course, by):
+        data = self.validated_data
+        number = data.get("dose_number") or services.next_dose_number(course)
+        try:
+            with transaction.atomic():
+                dose = services.record_dose(
+                    course=course,
+                    by=by,
+                    dose_number=number,
+                    scheduled_at=data["scheduled_for"],
+                    status=data["status"],
+                    reason=data["reason"],
+                    administered_at=data.get("given_at"),
+                    dose_amount=data.get("dose_mg"),
+                    dose_unit="mg" if data.get("dose_mg") is not None else "",
+                )
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"dose_number": _("A dose with this number is already recorded.")}
+            ) from None
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        dose.dose_advice = services.current_dose_advice(course)
+        return dose

@@ -30,6 +30,11 @@ urlpatterns = [
         name="course-visits",
     ),
     path(
+        "courses/<uuid:course_pk>/doses/",
+        views.DoseListCreate.as_view(),
+        name="course-doses",
+    ),
+    path(
         "courses/<uuid:id>/summary.pdf",
         views.CourseSummaryPdf.as_view(),
         name="course-summary-pdf",

@@ -24,6 +24,7 @@ from .. import services
 from ..exports import responses as export_responses
 from ..models import (
     Course,
+    DoseAdministration,
     Flag,
     FlagLevel,
     FlagStatus,
@@ -196,6 +197,34 @@ class VisitListCreate(_CourseChildView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=s.VisitCreateSerializer, responses={201: s.VisitSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class DoseListCreate(_CourseChildView):
+    """A course's doses, given or held; clinicians record them. A new dose answers with the
+    course's dose advice for the next dose (high-dose IL-2), judged after it."""
+
+    serializer_class = s.DoseCreateSerializer
+    output_serializer = s.DoseSerializer
+
+    def get_queryset(self):
+        return DoseAdministration.objects.filter(course=self.course()).order_by("dose_number")
+
+    def check_may_create(self, user, course):
+        if not user.is_clinician:
+            raise PermissionDenied(_("Only clinicians record doses."))
+
+    def as_stored(self, record):
+        stored = super().as_stored(record)
+        stored.dose_advice = record.dose_advice
+        return stored
+
+    @extend_schema(responses=s.DoseSerializer(many=True))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=s.DoseCreateSerializer, responses={201: s.DoseSerializer})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 

@@ -197,6 +197,7 @@ def render_html(context, *, language) -> str:
                 "give": pgettext("dose advice", "Give the dose"),
                 "hold": pgettext("dose advice", "Hold the dose"),
                 "discontinue": pgettext("dose advice", "Discontinue the course"),
+                "incomplete": pgettext("dose advice", "Incomplete: assess before dosing"),
             },
         }
         return render_to_string(TEMPLATE, page)

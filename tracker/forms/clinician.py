@@ -22,8 +22,10 @@ from ..models import (
     Attribution,
     Course,
     DoseStatus,
+    MentalStatus,
     SymptomAnswer,
     SymptomReport,
+    Vasopressor,
     Visit,
 )
 from .fields import TemperatureField, WeightField
@@ -73,6 +75,15 @@ class ReasonMixin(forms.Form):
         label=_("Reason for the correction"),
         max_length=300,
         help_text=_("Kept in the record's history with your name and the time."),
+    )
+
+
+class DoseAdviceOverrideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the course may continue"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the course's history with your name and the time."),
     )
 
 
@@ -187,15 +198,44 @@ VISIT_FIELDS = [
     "notes",
 ]
 VISIT_MEASUREMENTS = VISIT_FIELDS[1:-1]
+# What the high-dose IL-2 dose advice reads beyond the numbers (services.VISIT_ASSESSMENT_FIELDS);
+# asked on high-dose IL-2 courses only.
+DOSE_ASSESSMENT_FIELDS = [
+    "mental_status",
+    "vasopressor",
+    "vasopressor_dose_ug_kg_min",
+    "oxygen_l_min",
+    "heart_rate_persists_after_correction",
+]
+_NOT_ASSESSED = ("", _("Not assessed"))
 
 
 class VisitForm(forms.ModelForm):
     temperature_c = optional(TemperatureField(label=_("Temperature")))
     weight_kg = optional(WeightField(label=_("Weight")))
+    mental_status = forms.ChoiceField(
+        label=_("Mental status"),
+        required=False,
+        choices=[_NOT_ASSESSED, *MentalStatus.choices],
+        help_text=_("Changed: any new confusion, agitation, drowsiness or disorientation."),
+    )
+    vasopressor = forms.ChoiceField(
+        label=_("Vasopressor"),
+        required=False,
+        choices=[("", _("Not recorded")), *Vasopressor.choices],
+    )
+    heart_rate_persists_after_correction = forms.TypedChoiceField(
+        label=_("Heart rate > 130 persists after correction"),
+        required=False,
+        choices=[("", _("Not recorded")), ("True", _("Yes")), ("False", _("No"))],
+        coerce=lambda value: value == "True",
+        empty_value=None,
+        help_text=_("After correcting hypotension and fever and stopping dopamine."),
+    )
 
     class Meta:
         model = Visit
-        fields = VISIT_FIELDS
+        fields = VISIT_FIELDS + DOSE_ASSESSMENT_FIELDS
         localized_fields = ["spo2", "platelets_10e9_per_l", "creatinine_mg_dl"]
         labels = {
             "systolic_bp": _("Systolic BP (mmHg)"),
@@ -211,8 +251,16 @@ class VisitForm(forms.ModelForm):
             "urine_output_ml_8h": _number(),
             "platelets_10e9_per_l": _number(decimal=True),
             "creatinine_mg_dl": _number(decimal=True),
+            "vasopressor_dose_ug_kg_min": _number(decimal=True),
+            "oxygen_l_min": _number(decimal=True),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, dose_assessment=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not dose_assessment:
+            for name in DOSE_ASSESSMENT_FIELDS:
+                del self.fields[name]
 
     def clean_recorded_at(self):
         return _not_in_the_future(self.cleaned_data.get("recorded_at"))
@@ -220,8 +268,12 @@ class VisitForm(forms.ModelForm):
     def measurements(self):
         return {name: self.cleaned_data.get(name) for name in VISIT_MEASUREMENTS}
 
+    def assessment(self):
+        return {name: self.cleaned_data.get(name) for name in DOSE_ASSESSMENT_FIELDS}
+
     def has_measurements(self):
-        return any(value is not None for value in self.measurements().values())
+        values = [*self.measurements().values(), *self.assessment().values()]
+        return any(value not in (None, "") for value in values)
 
 
 class VisitCorrectionForm(ReasonMixin, VisitForm):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from csp.decorators import csp_update
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Prefetch, Q
@@ -510,6 +510,12 @@ def course_detail(request, pk):
             "summary": summary,
             "is_high_dose_il2": summary.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
             "dose_advice": summary.dose_advice,
+            "override_form": forms.DoseAdviceOverrideForm()
+            if request.user.is_physician
+            and summary.dose_advice
+            and summary.dose_advice.get("permanent")
+            and summary.course.status == CourseStatus.ACTIVE
+            else None,
             "unresolved_flags": lists["flags"][1],
             "has_timeline": _has_timeline(summary),
             "has_vitals_chart": _has_vitals_chart(summary),
@@ -565,7 +571,7 @@ def _next_dose_initial(course):
     last_given = (
         course.doses.current().filter(status=DoseStatus.GIVEN).order_by("-dose_number").first()
     )
-    number = last.dose_number + 1 if last else 1
+    number = services.next_dose_number(course)
     interval = course.therapy.interval_hours
     if last and interval:
         scheduled = timezone.localtime(last.scheduled_at + datetime.timedelta(hours=interval))
@@ -584,7 +590,11 @@ def visit_create(request, pk):
     """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
     course = _course_or_404(request, pk)
     data = request.POST if request.method == "POST" else None
-    form = forms.VisitForm(data, initial={"recorded_at": forms.now_to_the_minute()})
+    form = forms.VisitForm(
+        data,
+        initial={"recorded_at": forms.now_to_the_minute()},
+        dose_assessment=course.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+    )
     # Keyboard first: the cursor starts in the first measurement (the time is filled in).
     form.fields["temperature_c"].widget.widgets[0].attrs["autofocus"] = True
     ae_formset = forms.AdverseEventFormSet(
@@ -623,6 +633,7 @@ def visit_create(request, pk):
                         ],
                         notes=form.cleaned_data["notes"],
                         recorded_at=form.cleaned_data["recorded_at"],
+                        assessment=form.assessment(),
                     )
                     doses = [
                         services.record_dose(course=course, by=request.user, **dose)
@@ -703,8 +714,38 @@ def visit_detail(request, pk):
             "flags": flags,
             "just_saved": request.GET.get("saved") == "1",
             "is_high_dose_il2": visit.course.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+            "dose_advice": _stored_advice(visit.dose_advice),
         },
     )
+
+
+def _stored_advice(stored):
+    """A visit's stored dose advice as the page shows it (`since` as a time)."""
+    if not stored:
+        return None
+    since = stored.get("since")
+    return {**stored, "since": datetime.datetime.fromisoformat(since) if since else None}
+
+
+@require_POST
+@clinician_required
+def dose_advice_override(request, pk):
+    """A physician lifts a discontinued high-dose IL-2 course, with a reason (history)."""
+    course = _course_or_404(request, pk)
+    if not request.user.is_physician:
+        raise PermissionDenied(_("Only a physician can lift a discontinuation."))
+    form = forms.DoseAdviceOverrideForm(request.POST)
+    if form.is_valid():
+        services.override_discontinuation(
+            course=course, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(
+            request,
+            _("Override recorded: only assessments made from now on count for the dose advice."),
+        )
+    else:
+        messages.error(request, _("Say why the course may continue; nothing was recorded."))
+    return redirect("tracker:course-detail", pk=course.pk)
 
 
 # --- Reports on the patient's behalf ------------------------------------------------------------
