@@ -27,6 +27,8 @@ CLINICIAN_ACTION = (LOGIN, 403, 403, 302, 404, 403)  # a POST that redirects whe
 PATIENT_PAGE = (LOGIN, 200, 200, 403, 403, 403)  # a patient's own page
 PATIENT_OBJECT = (LOGIN, 200, 404, 403, 403, 403)  # an object of the patient's own
 SHARED_EXPORT = (LOGIN, 200, 404, 200, 404, 200)  # the patient, their team, administrators
+# Only a physician lifts a discontinuation: the team's nurse is refused (403), like a patient.
+PHYSICIAN_ACTION = (LOGIN, 403, 403, 403, 404, 403)
 API_LIST = (401, 200, 200, 200, 200, 200)
 API_OBJECT = (401, 200, 404, 200, 404, 200)
 API_CLINICIAN_ACTION = (401, 403, 403, 200, 404, 403)
@@ -62,6 +64,7 @@ MATRIX = {
     "tracker:course-create": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-detail": ("get", "course", CLINICIAN_OBJECT),
     "tracker:course-edit": ("get", "course", CLINICIAN_OBJECT),
+    "tracker:dose-advice-override": ("post", "course", PHYSICIAN_ACTION),
     "tracker:course-chart-timeline": ("get", "course", CLINICIAN_OBJECT),
     "tracker:course-chart-vitals": ("get", "course", CLINICIAN_OBJECT),
     "tracker:visit-create": ("get", "course", CLINICIAN_OBJECT),
@@ -107,6 +110,7 @@ MATRIX = {
     "api:course-flags": ("get", "course", API_OBJECT),
     "api:course-symptom-reports": ("get", "course-pk", API_OBJECT),
     "api:course-visits": ("get", "course-pk", API_OBJECT),
+    "api:course-doses": ("get", "course-pk", API_OBJECT),
     "api:course-summary-pdf": ("get", "course-id", API_OBJECT),
     "api:course-summary-csv": ("get", "course-id", API_OBJECT),
     "api:course-summary-fhir": ("get", "course-id", API_OBJECT),

@@ -462,7 +462,7 @@ def advice_as_json(advice: rules.DoseAdvice | None) -> dict | None:
         "criteria": list(advice.criteria),
         "checked": list(advice.checked),
         "not_assessed": list(advice.not_assessed),
-        "since": advice.since.isoformat() if advice.since else None,
+        "since": advice.since.astimezone(datetime.UTC).isoformat() if advice.since else None,
         "permanent": advice.permanent,
     }
 

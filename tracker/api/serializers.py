@@ -487,6 +487,13 @@ class VisitSerializer(RecordSerializer):
     adverse_events = AdverseEventSerializer(many=True, read_only=True)
     flags = FlagSerializer(many=True, read_only=True)
     dose_advice = DoseAdviceSerializer(read_only=True, allow_null=True)
+    # "" when not assessed (never "normal").
+    mental_status = serializers.ChoiceField(
+        choices=MentalStatus.choices, allow_blank=True, read_only=True
+    )
+    vasopressor = serializers.ChoiceField(
+        choices=Vasopressor.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Visit
@@ -623,6 +630,10 @@ class DoseSerializer(RecordSerializer):
         return getattr(dose, "dose_advice", None)
 
 
+# A dose is recorded as given or held when its time comes; a few days' slack for the schedule.
+DOSE_SCHEDULED_AHEAD = datetime.timedelta(days=7)
+
+
 class DoseCreateSerializer(StrictTypes, serializers.Serializer):
     dose_number = serializers.IntegerField(
         required=False, min_value=1, max_value=1000, help_text="Default: the next number."
@@ -635,7 +646,27 @@ class DoseCreateSerializer(StrictTypes, serializers.Serializer):
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
+    def validate_scheduled_for(self, value):
+        course = self.context["course"]
+        if value.date() < course.start_date - VISIT_BEFORE_COURSE:
+            raise serializers.ValidationError(
+                _("This is more than a year before the course started; check the date.")
+            )
+        if value > timezone.now() + DOSE_SCHEDULED_AHEAD:
+            raise serializers.ValidationError(_("A given or held dose is not weeks ahead."))
+        return value
+
+    def validate_given_at(self, value):
+        if value is not None and value > timezone.now() + VISIT_CLOCK_SKEW:
+            raise serializers.ValidationError(_("This time is in the future."))
+        return value
+
     def validate(self, attrs):
+        given_at = attrs.get("given_at")
+        if given_at is not None and given_at < attrs["scheduled_for"] - DOSE_SCHEDULED_AHEAD:
+            raise serializers.ValidationError(
+                {"given_at": _("This is long before the dose was scheduled; check the date.")}
+            )
         if attrs["status"] == DoseStatus.HELD and not attrs["reason"].strip():
             raise serializers.ValidationError({"reason": _("Say why the dose was held.")})
         if attrs["status"] == DoseStatus.HELD and attrs.get("given_at"):
