@@ -270,10 +270,10 @@ def test_report_submission_queries_do_not_grow_with_answers(
 ):
     client = client_for(patient.user)
     # course (scoped, with its patient), the answers' terms, then in the transaction: report
-    # and its history, the therapy's expected terms, previous grades, answers and their
-    # history, the flags' terms not among the answers (fever), flags and their history;
-    # the answer is built from what was saved.
-    with django_assert_num_queries(11 + 2):  # + SAVEPOINT/RELEASE of the test's transaction
+    # and its history, the therapy's expected terms, previous grades (answers, then the
+    # measured temperature's), answers and their history, the flags' terms not among the
+    # answers (fever), flags and their history; the answer is built from what was saved.
+    with django_assert_num_queries(12 + 2):  # + SAVEPOINT/RELEASE of the test's transaction
         one = client.post(
             reports_url(tocilizumab_course),
             {
@@ -282,7 +282,7 @@ def test_report_submission_queries_do_not_grow_with_answers(
             },
             format="json",
         )
-    with django_assert_num_queries(11 + 2):
+    with django_assert_num_queries(12 + 2):
         three = client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
     assert one.status_code == three.status_code == 201
 
