@@ -4,6 +4,7 @@ and which agents carry a neutropenic / early-escalation fever risk (reference/do
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from therapies.catalog import CatalogError, load_catalog, parse_catalog
 from therapies.models import SideEffectTerm, Therapy
@@ -259,3 +260,10 @@ def test_the_admin_shows_a_terms_grade_range(staff_client):
     response = staff_client.get(reverse("admin:therapies_sideeffectterm_change", args=[term.pk]))
     form = response.context["adminform"].form
     assert (form["ctcae_min_grade"].value(), form["ctcae_max_grade"].value()) == (2, 5)
+
+
+def test_the_refusal_is_in_french_for_a_french_clinician():
+    with translation.override("fr"):
+        assert SideEffectTerm.objects.get(slug="nausea").grade_error(4) == (
+            "Nausea a les grades CTCAE v5.0 1 à 3."
+        )
