@@ -954,7 +954,8 @@ def evaluate_report(
     previous_grades: Mapping[str, int],
 ) -> Evaluation:
     """Grade a patient's report. previous_grades holds each term's last grade of the same kind
-    (composite for answered terms, CTCAE for measured terms)."""
+    (composite for answered terms; CTCAE for measured terms, whether measured or graded by a
+    clinician, see grade_measurements)."""
     ctx = _Context(therapy, previous_grades, "report")
     signals, graded = [], []
     for answer in answers:
@@ -980,7 +981,8 @@ def evaluate_visit(
     baseline: Baseline,
     previous_grades: Mapping[str, int],
 ) -> Evaluation:
-    """Grade a clinician's visit; previous_grades holds each term's last CTCAE grade."""
+    """Grade a clinician's visit; previous_grades holds each term's last CTCAE grade (for a
+    measured term, measured or graded by a clinician, see grade_measurements)."""
     ctx = _Context(therapy, previous_grades, "visit")
     signals = [s for event in adverse_events for s in _adverse_event_signals(event, ctx)]
     measured, measured_grades = _measurement_signals(measurements, baseline, ctx)

@@ -458,3 +458,33 @@ def test_the_previous_measured_grades_take_one_query_however_long_the_course(
             course, {"platelets_decreased", "fever", "creatinine_increased"}, at(1), baseline
         )
     assert grades == {"platelets_decreased": 1}
+
+
+@pytest.mark.parametrize(
+    ("report_hours_ago", "visit_hours_ago", "worsening"),
+    # Earlier: a home temperature of 36.9 °C (no fever, grade 0) and a visit at 39.5 °C
+    # (CTCAE fever grade 2); the later of the two is compared with 39.5 °C now.
+    [(24, 48, True), (48, 24, False)],
+)
+def test_the_later_of_an_earlier_report_and_visit_is_compared(
+    clinician, patient, course, report_hours_ago, visit_hours_ago, worsening
+):
+    services.submit_report(
+        course=course,
+        by=patient.user,
+        measurements={"temperature_c": Decimal("36.9")},
+        reported_at=at(report_hours_ago),
+    )
+    services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(visit_hours_ago),
+        measurements={"temperature_c": Decimal("39.5")},
+    )
+    later = services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(1),
+        measurements={"temperature_c": Decimal("39.5")},
+    )
+    assert ("Worsening: grade 0 → 2" in flag_on(later, "fever").message) is worsening
