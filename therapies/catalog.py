@@ -269,12 +269,20 @@ def _check_grade_range(values, where, errors):
         errors.append(f"{where}: ctcae_min_grade {low} is above ctcae_max_grade {high}.")
 
 
-def _check_fever_escalation(values, where, errors):
-    risk, source = values["fever_escalation_risk"], values["fever_escalation_source"]
-    if risk and not (source or "").strip():
+CITED_KEY_RE = re.compile(r"\[([A-Za-z0-9-]+)\]")
+
+
+def _check_fever_escalation(values, source_keys, where, errors):
+    risk, source = values["fever_escalation_risk"], values["fever_escalation_source"] or ""
+    if risk and not source.strip():
         errors.append(f"{where}: fever_escalation_risk needs fever_escalation_source (why, cited).")
-    if not risk and (source or "").strip():
+    if not risk and source.strip():
         errors.append(f"{where}: fever_escalation_source without fever_escalation_risk.")
+    if risk and source.strip() and not CITED_KEY_RE.search(source):
+        errors.append(f"{where}: fever_escalation_source must cite its source keys, e.g. [NEU-AE].")
+    for key in CITED_KEY_RE.findall(source):
+        if key not in source_keys:
+            errors.append(f"{where}: fever_escalation_source cites {key!r}, not in 'sources'.")
 
 
 def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
@@ -319,7 +327,7 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
         if values["dose_value"] is not None and not values["dose_unit"]:
             errors.append(f"{where}: dose_value needs a dose_unit.")
         _check_sources(values["source"], source_keys, where, errors)
-        _check_fever_escalation(values, where, errors)
+        _check_fever_escalation(values, source_keys, where, errors)
         expected = _parse_expected(item.get("expected"), term_slugs, source_keys, where, errors)
         therapies[slug] = {"values": values, "expected": expected}
     return therapies

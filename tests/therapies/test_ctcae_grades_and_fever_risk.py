@@ -267,3 +267,10 @@ def test_the_refusal_is_in_french_for_a_french_clinician():
         assert SideEffectTerm.objects.get(slug="nausea").grade_error(4) == (
             "Nausea a les grades CTCAE v5.0 1 à 3."
         )
+
+
+def test_the_loader_refuses_a_fever_source_citing_an_unknown_key(catalog_data):
+    oprelvekin = therapy_data(catalog_data, "oprelvekin")
+    oprelvekin["fever_escalation_source"] = "A pharmacy page [PHARMACY]"
+    with pytest.raises(CatalogError, match="cites 'PHARMACY', not in 'sources'"):
+        parse_catalog(catalog_data)
