@@ -21,8 +21,16 @@ class ExpectedSideEffectInline(admin.TabularInline):
 
 @admin.register(Therapy)
 class TherapyAdmin(admin.ModelAdmin):
-    list_display = ["name", "brand", "drug_class", "setting", "route", "is_active"]
-    list_filter = ["drug_class", "setting", "is_active"]
+    list_display = [
+        "name",
+        "brand",
+        "drug_class",
+        "setting",
+        "route",
+        "fever_escalation_risk",
+        "is_active",
+    ]
+    list_filter = ["drug_class", "setting", "fever_escalation_risk", "is_active"]
     search_fields = ["name", "brand", "agent", "slug", "target", "indications"]
     inlines = [ExpectedSideEffectInline]
     fieldsets = [
@@ -55,6 +63,10 @@ class TherapyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Label"), {"fields": ["boxed_warnings", "source", "label_date"]}),
+        (
+            _("Clinical rules"),
+            {"fields": ["fever_escalation_risk", "fever_escalation_source"]},
+        ),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -64,12 +76,30 @@ class TherapyAdmin(admin.ModelAdmin):
 
 @admin.register(SideEffectTerm)
 class SideEffectTermAdmin(admin.ModelAdmin):
-    list_display = ["slug", "ctcae_term", "meddra_code", "kind", "proctcae_item"]
+    list_display = [
+        "slug",
+        "ctcae_term",
+        "meddra_code",
+        "ctcae_min_grade",
+        "ctcae_max_grade",
+        "kind",
+        "proctcae_item",
+    ]
     list_filter = ["kind", "is_presence", "has_frequency", "has_severity", "has_interference"]
     search_fields = ["slug", "ctcae_term", "meddra_code", "snomed_code", "label_en", "label_fr"]
     fieldsets = [
         (None, {"fields": ["slug", "kind", "label_en", "label_fr", "sort_order"]}),
-        (_("Codes"), {"fields": ["ctcae_term", "meddra_code", "snomed_code"]}),
+        (
+            _("Codes"),
+            {
+                "fields": [
+                    "ctcae_term",
+                    ("ctcae_min_grade", "ctcae_max_grade"),
+                    "meddra_code",
+                    "snomed_code",
+                ]
+            },
+        ),
         (
             _("PRO-CTCAE"),
             {

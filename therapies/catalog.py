@@ -52,8 +52,19 @@ TERM_FIELDS = {
     "has_interference": (bool, False),
     "is_presence": (bool, False),
     "sort_order": (int, 100),
+    "ctcae_min_grade": (int, None),
+    "ctcae_max_grade": (int, None),
 }
-TERM_REQUIRED = {"slug", "kind", "label_en", "label_fr", "ctcae_term"}
+TERM_REQUIRED = {
+    "slug",
+    "kind",
+    "label_en",
+    "label_fr",
+    "ctcae_term",
+    "ctcae_min_grade",
+    "ctcae_max_grade",
+}
+CTCAE_GRADES = range(1, 6)  # NCI CTCAE v5.0 grades 1 (mild) to 5 (death)
 TERM_DOC_ONLY = {"mapping_note"}
 
 THERAPY_FIELDS = {
@@ -76,6 +87,8 @@ THERAPY_FIELDS = {
     "boxed_warnings": (str, ""),
     "source": (str, None),
     "label_date": (str, ""),
+    "fever_escalation_risk": (bool, False),
+    "fever_escalation_source": (str, ""),
 }
 THERAPY_REQUIRED = {
     "slug",
@@ -227,6 +240,7 @@ def _parse_terms(raw, errors) -> dict:
         if isinstance(snomed, str) and snomed and not SNOMED_RE.match(snomed):
             errors.append(f"{where}: snomed_code '{snomed}' must be digits or empty.")
         _check_term_attributes(values, where, errors)
+        _check_grade_range(values, where, errors)
         terms[slug] = values
     return terms
 
@@ -244,6 +258,31 @@ def _check_term_attributes(values, where, errors):
             errors.append(f"{where}: a graded reported term needs its PRO-CTCAE item number.")
     elif values["is_presence"] or any(attributes) or values["proctcae_item"] is not None:
         errors.append(f"{where}: only reported terms carry PRO-CTCAE items or attributes.")
+
+
+def _check_grade_range(values, where, errors):
+    low, high = values["ctcae_min_grade"], values["ctcae_max_grade"]
+    for name, grade in (("ctcae_min_grade", low), ("ctcae_max_grade", high)):
+        if isinstance(grade, int) and grade not in CTCAE_GRADES:
+            errors.append(f"{where}: {name} {grade} is not a CTCAE grade (1-5).")
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        errors.append(f"{where}: ctcae_min_grade {low} is above ctcae_max_grade {high}.")
+
+
+CITED_KEY_RE = re.compile(r"\[([A-Za-z0-9-]+)\]")
+
+
+def _check_fever_escalation(values, source_keys, where, errors):
+    risk, source = values["fever_escalation_risk"], values["fever_escalation_source"] or ""
+    if risk and not source.strip():
+        errors.append(f"{where}: fever_escalation_risk needs fever_escalation_source (why, cited).")
+    if not risk and source.strip():
+        errors.append(f"{where}: fever_escalation_source without fever_escalation_risk.")
+    if risk and source.strip() and not CITED_KEY_RE.search(source):
+        errors.append(f"{where}: fever_escalation_source must cite its source keys, e.g. [NEU-AE].")
+    for key in CITED_KEY_RE.findall(source):
+        if key not in source_keys:
+            errors.append(f"{where}: fever_escalation_source cites {key!r}, not in 'sources'.")
 
 
 def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
@@ -288,6 +327,7 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
         if values["dose_value"] is not None and not values["dose_unit"]:
             errors.append(f"{where}: dose_value needs a dose_unit.")
         _check_sources(values["source"], source_keys, where, errors)
+        _check_fever_escalation(values, source_keys, where, errors)
         expected = _parse_expected(item.get("expected"), term_slugs, source_keys, where, errors)
         therapies[slug] = {"values": values, "expected": expected}
     return therapies

@@ -4,6 +4,8 @@ Edited by administrators in the Django admin and loaded from `therapies/data/cat
 by `manage.py load_catalog`. Everything else in the product reads it.
 """
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +59,23 @@ class Therapy(models.Model):
     source = models.CharField(_("source"), max_length=400)
     label_date = models.CharField(_("label date"), max_length=40, blank=True)
     is_active = models.BooleanField(_("offered for new courses"), default=True)
+    # A fever on this agent is reviewed the same day even when fever is expected: the agent is
+    # given after myelosuppressive chemotherapy (neutropenic fever) or its fever must be
+    # escalated early (reference/domain.md §4.7). The rules read it; they keep no list of agents.
+    fever_escalation_risk = models.BooleanField(
+        _("fever needs review the same day"),
+        default=False,
+        help_text=_(
+            "Neutropenic or early-escalation fever risk: a temperature of 38.0 °C or more, or "
+            "the adverse event fever, is at least “Review today”, never only logged."
+        ),
+    )
+    fever_escalation_source = models.CharField(
+        _("why fever needs review the same day (source)"),
+        max_length=400,
+        blank=True,
+        help_text=_("The reason and its source, as a clinician reads it in the flag."),
+    )
 
     side_effects = models.ManyToManyField(
         "SideEffectTerm", through="ExpectedSideEffect", related_name="therapies"
@@ -69,6 +88,19 @@ class Therapy(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        if self.fever_escalation_risk and not self.fever_escalation_source.strip():
+            raise ValidationError({"fever_escalation_source": _("Give the reason and its source.")})
+        if self.fever_escalation_source.strip() and not self.fever_escalation_risk:
+            raise ValidationError(
+                {
+                    "fever_escalation_source": _(
+                        "A source without the fever risk ticked: tick it or clear the source."
+                    )
+                }
+            )
 
 
 class TermKind(models.TextChoices):
@@ -98,6 +130,18 @@ class SideEffectTerm(models.Model):
     has_interference = models.BooleanField(default=False)
     is_presence = models.BooleanField(_("yes/no item"), default=False)
     sort_order = models.PositiveSmallIntegerField(default=100)
+    # The grades CTCAE v5.0 defines for the term (e.g. Nausea 1–3, Hypoxia 2–5, Urine output
+    # decreased 3–4); a clinician's grade outside them is refused (reference/domain.md §4.7).
+    ctcae_min_grade = models.PositiveSmallIntegerField(
+        _("lowest CTCAE v5.0 grade"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    ctcae_max_grade = models.PositiveSmallIntegerField(
+        _("highest CTCAE v5.0 grade"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
 
     class Meta:
         ordering = ["sort_order", "slug"]
@@ -106,6 +150,36 @@ class SideEffectTerm(models.Model):
 
     def __str__(self):
         return self.ctcae_term
+
+    def clean(self):
+        super().clean()
+        low, high = self.ctcae_min_grade, self.ctcae_max_grade
+        if low is not None and high is not None and low > high:
+            raise ValidationError(
+                {"ctcae_max_grade": _("The highest grade cannot be below the lowest grade.")}
+            )
+
+    @property
+    def ctcae_grades(self) -> range:
+        """The CTCAE v5.0 grades the term defines."""
+        return range(self.ctcae_min_grade, self.ctcae_max_grade + 1)
+
+    def grade_error(self, grade):
+        """Why `grade` cannot be recorded for this term (CTCAE v5.0 does not define it), or
+        None. Every place that accepts a clinician's grade (visit form, correction form, API,
+        AdverseEvent.clean) asks here."""
+        if grade is None or grade in self.ctcae_grades:
+            return None
+        if self.ctcae_min_grade == self.ctcae_max_grade:
+            return _("%(term)s has only CTCAE v5.0 grade %(grade)s.") % {
+                "term": self.ctcae_term,
+                "grade": self.ctcae_min_grade,
+            }
+        return _("%(term)s has CTCAE v5.0 grades %(low)s–%(high)s.") % {
+            "term": self.ctcae_term,
+            "low": self.ctcae_min_grade,
+            "high": self.ctcae_max_grade,
+        }
 
     @property
     def label(self):

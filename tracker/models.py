@@ -552,6 +552,16 @@ class AdverseEvent(ClinicalRecord):
     def __str__(self):
         return f"{self.term.ctcae_term} G{self.grade}"
 
+    def clean(self):
+        super().clean()
+        # CTCAE v5.0 defines some grades only (nausea 1-3, hypoxia 2-5...): the others are
+        # refused here, where the visit form, the correction form, the API and the services
+        # all end up (SideEffectTerm.grade_error).
+        term = self.term if self.term_id else None
+        error = term.grade_error(self.grade) if term is not None else None
+        if error:
+            raise ValidationError({"grade": error})
+
 
 class ReportSource(models.TextChoices):
     PATIENT = "patient", _("The patient")

@@ -43,6 +43,18 @@ CONFUSION_SOURCE = (
 CAPILLARY_LEAK_SOURCE = (
     f"Proleukin boxed warning (capillary leak syndrome); {DUTCHER_2014}; {CTCAE}" + DERIVED
 )
+# Red flags on any course other than high-dose IL-2: the Proleukin label and Dutcher 2014 are
+# about aldesleukin only, so the flag cites CTCAE and the home red-flag table instead.
+HOME_RED_FLAGS = "Home red-flag thresholds, reference/domain.md §5.3 and §4.7" + DERIVED
+GENERAL_BLEEDING_SOURCE = f"{CTCAE} hemorrhage terms (graded by site); {HOME_RED_FLAGS}"
+GENERAL_CONFUSION_SOURCE = f"{CTCAE} – Confusion; {HOME_RED_FLAGS}"
+GENERAL_CAPILLARY_LEAK_SOURCE = f"{CTCAE} – Capillary leak syndrome; {HOME_RED_FLAGS}"
+HALLUCINATIONS_SOURCE = DUTCHER_2014 + " (hallucinations: absolute criterion)"
+GENERAL_HALLUCINATIONS_SOURCE = f"{CTCAE} – Hallucinations; {HOME_RED_FLAGS}"
+FEBRILE_NEUTROPENIA = (
+    f"{CTCAE} – Febrile neutropenia (ANC < 1000/mm³ with a single temperature > 38.3 °C or "
+    "≥ 38.0 °C sustained over 1 h)"
+)
 
 # --- Levels (PRODUCT.md §4) ------------------------------------------------------------------
 COMPOSITE_REVIEW = 2  # PRO-CTCAE composite 0-3 (Basch 2021); 2 = review today (PRODUCT.md §4)
@@ -74,6 +86,15 @@ SYSTOLIC_BP_BELOW_MMHG = 90  # Proleukin label 2023, Table 2 withhold; ASTCT hyp
 SPO2_BELOW_PCT = 90.0  # Proleukin label 2023, Table 2 withhold (CTCAE hypoxia uses <88 %)
 HEART_RATE_ABOVE_BPM = 130  # Dutcher 2014, Table 3: sinus tachycardia >130 bpm is absolute
 IL6_BLOCKER_FEVER_C = 38.0  # CTCAE fever floor; urgent on IL-6 blockers (domain.md §5.3, derived)
+# A therapy whose catalog entry carries a neutropenic / early-escalation fever risk (oprelvekin
+# after myelosuppressive chemotherapy, investigational IL-12): fever from the CTCAE grade 1 floor
+# is reviewed the same day; CTCAE febrile neutropenia counts >= 38.0 °C sustained > 1 h
+# (domain.md §4.7, §5.3; derived on cited facts).
+FEVER_ESCALATION_C = 38.0
+# Recorded by a clinician at any grade, these are red flags on every course (domain.md §4.7):
+# frank blood (Dutcher 2014, Table 3: absolute) and hallucinations (Dutcher 2014: absolute).
+RED_FLAG_BLEEDING = "bleeding"
+RED_FLAG_HALLUCINATIONS = "hallucinations"
 IL2_WEIGHT_GAIN_ABOVE_PCT = 15.0  # Dutcher 2014, Table 3 ">15 %"; SpringerPlus 2015, Table 1 "15 %"
 
 # --- Possible capillary leak (domain.md §5.3, derived) -------------------------------------------
@@ -132,11 +153,16 @@ class TermInfo:
 @dataclass(frozen=True)
 class TherapyProfile:
     """drug_class: il2_high_dose, il2_low_dose, il11, il12, il1_blocker, il6_blocker,
-    il12_23_blocker, il23_blocker or il17_blocker; expected_terms: slugs."""
+    il12_23_blocker, il23_blocker or il17_blocker; expected_terms: slugs.
+
+    fever_escalation_risk: the catalog says a fever on this agent is reviewed the same day
+    (neutropenic or early-escalation risk); fever_escalation_source says why, cited."""
 
     name: str
     drug_class: str
     expected_terms: frozenset[str]
+    fever_escalation_risk: bool = False
+    fever_escalation_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -370,6 +396,39 @@ def creatinine_grade(value: float, baseline: float | None, uln: float) -> int:
     return max(_creatinine_grade_by_uln(value, uln), _creatinine_grade_by_baseline(value, baseline))
 
 
+# The measurement that grades each measured term (PRODUCT.md §6): what a record must hold for
+# the term to have a grade. Blood pressure, SpO₂ and heart rate are red flags, not CTCAE grades.
+GRADED_MEASUREMENTS = {
+    "temperature_c": "fever",
+    "weight_kg": "weight_gain",
+    "urine_output_ml_8h": "oliguria",
+    "platelets_10e9_per_l": "platelets_decreased",
+    "creatinine_mg_dl": "creatinine_increased",
+}
+
+
+def grade_measurements(m: Measurements, b: Baseline) -> dict[str, int]:
+    """The CTCAE v5.0 grade of each measured term that `m` measures, 0 when normal (weight gain
+    only against a baseline weight). The grades the flags use, and the previous grades that a
+    later record's worsening is judged against."""
+    grades = {}
+    if m.temperature_c is not None:
+        grades["fever"] = fever_grade(m.temperature_c)
+    if m.weight_kg is not None and b.weight_kg:
+        grades["weight_gain"] = weight_gain_grade(weight_gain_percent(m.weight_kg, b.weight_kg))
+    if m.urine_output_ml_8h is not None:
+        grades["oliguria"] = urine_output_grade(m.urine_output_ml_8h)
+    if m.platelets_10e9_per_l is not None:
+        grades["platelets_decreased"] = platelet_count_grade(
+            m.platelets_10e9_per_l, b.platelets_lln_10e9_per_l
+        )
+    if m.creatinine_mg_dl is not None:
+        grades["creatinine_increased"] = creatinine_grade(
+            m.creatinine_mg_dl, b.creatinine_mg_dl, b.creatinine_uln_mg_dl
+        )
+    return grades
+
+
 # --- Levels ------------------------------------------------------------------------------------
 
 
@@ -426,6 +485,39 @@ def _red_flag(term, rule, value, threshold, message, source) -> _Signal:
     return _Signal(term, LEVEL_URGENT, rule, _RANK_SPECIFIC, value, threshold, message, source)
 
 
+def _is_high_dose_il2(therapy: TherapyProfile) -> bool:
+    """Whether the Proleukin label and Dutcher 2014 are this therapy's own sources."""
+    return therapy.drug_class == IL2_HIGH_DOSE
+
+
+def _fever_escalation_signal(value: str, threshold: str, therapy: TherapyProfile) -> _Signal:
+    """At least "review today" for a fever on a therapy with a neutropenic or early-escalation
+    fever risk (its catalog entry), however expected fever is."""
+    return _Signal(
+        FEVER,
+        LEVEL_REVIEW,
+        "fever_escalation_risk",
+        _RANK_SPECIFIC,
+        value,
+        threshold,
+        f"Fever on {therapy.name}: review today, even if expected. A fever on this therapy "
+        "can be neutropenic fever or need early escalation; check the neutrophil count "
+        "(febrile neutropenia: ANC < 1000/mm³ with fever).",
+        f"{FEBRILE_NEUTROPENIA}; {therapy.fever_escalation_source}" + DERIVED,
+    )
+
+
+def _il6_fever_signal(value: str, threshold: str, therapy: TherapyProfile) -> _Signal:
+    return _red_flag(
+        FEVER,
+        "fever_on_il6_blocker",
+        value,
+        threshold,
+        f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
+        IL6_FEVER_SOURCE,
+    )
+
+
 def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, message: str) -> _Signal:
     level = level_for_ctcae(grade, expected=True)
     source = f"{CTCAE} – {term.ctcae_term}"
@@ -468,6 +560,8 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
         )
     previous = ctx.previous_grades.get(base.term.slug)
     if grade is not None and previous is not None and grade - previous >= WORSENING_GRADES:
+        # The previous grade may come from a report or a visit, measured or graded by a
+        # clinician: the message names no kind of record.
         extra.append(
             _Signal(
                 base.term,
@@ -476,8 +570,8 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
                 _RANK_WORSENING,
                 f"grade {previous} → {grade}",
                 f"rise ≥ {WORSENING_GRADES} grades",
-                f"Worse by {grade - previous} grades since the last {ctx.record} "
-                f"(grade {previous} → {grade}).",
+                f"Worsening: grade {previous} → {grade}, {grade - previous} grades worse than "
+                "its previous grade in this course.",
                 WORSENING_SOURCE,
             )
         )
@@ -507,15 +601,16 @@ def _composite_signal(answer: Answer, grade: int) -> _Signal:
     )
 
 
-def _presence_signal(term: TermInfo) -> _Signal:
-    if term.slug == "bleeding":
+def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
+    il2 = _is_high_dose_il2(therapy)
+    if term.slug == RED_FLAG_BLEEDING:
         return _red_flag(
             term,
             "bleeding_present",
             "present",
             "present",
             "Patient reports blood in stool, vomit, urine or sputum.",
-            BLEEDING_SOURCE,
+            BLEEDING_SOURCE if il2 else GENERAL_BLEEDING_SOURCE,
         )
     if term.slug == "confusion":
         return _red_flag(
@@ -524,7 +619,7 @@ def _presence_signal(term: TermInfo) -> _Signal:
             "present",
             "present",
             "Patient reports new confusion or trouble staying awake.",
-            CONFUSION_SOURCE,
+            CONFUSION_SOURCE if il2 else GENERAL_CONFUSION_SOURCE,
         )
     return _Signal(
         term,
@@ -540,11 +635,39 @@ def _presence_signal(term: TermInfo) -> _Signal:
 
 def _answer_signals(answer: Answer, grade: int | None, ctx: _Context) -> list[_Signal]:
     if answer.term.presence:
-        return _in_context([_presence_signal(answer.term)] if answer.present else [], None, ctx)
+        present = [_presence_signal(answer.term, ctx.therapy)] if answer.present else []
+        return _in_context(present, None, ctx)
     return _in_context([_composite_signal(answer, grade)] if grade else [], grade, ctx)
 
 
 # --- Clinician-graded adverse events ------------------------------------------------------------
+
+
+def _adverse_event_red_flags(event: AdverseEventInput, value: str, therapy: TherapyProfile):
+    """Red flags that no grade and no "expected" can lower (domain.md §4.7)."""
+    slug, il2 = event.term.slug, _is_high_dose_il2(therapy)
+    if slug == RED_FLAG_BLEEDING:
+        yield _red_flag(
+            event.term,
+            "bleeding_recorded",
+            value,
+            "any grade",
+            "Frank blood recorded by the clinician: a red flag at any grade, expected or not.",
+            BLEEDING_SOURCE if il2 else GENERAL_BLEEDING_SOURCE,
+        )
+    elif slug == RED_FLAG_HALLUCINATIONS:
+        yield _red_flag(
+            event.term,
+            "hallucinations_recorded",
+            value,
+            "any grade",
+            "Hallucinations recorded by the clinician: a red flag at any grade, expected or not.",
+            HALLUCINATIONS_SOURCE if il2 else GENERAL_HALLUCINATIONS_SOURCE,
+        )
+    elif slug == FEVER.slug and therapy.drug_class == IL6_BLOCKER:
+        yield _il6_fever_signal(value, "any grade", therapy)
+    elif slug == FEVER.slug and therapy.fever_escalation_risk:
+        yield _fever_escalation_signal(value, "any grade", therapy)
 
 
 def _adverse_event_signals(event: AdverseEventInput, ctx: _Context) -> list[_Signal]:
@@ -554,14 +677,16 @@ def _adverse_event_signals(event: AdverseEventInput, ctx: _Context) -> list[_Sig
         threshold = f"CTCAE grade ≥ {CTCAE_URGENT}"
     else:
         threshold = f"CTCAE grade {event.grade}"
+    value = f"CTCAE grade {event.grade}"
     graded = _ctcae_signal(
         event.term,
         event.grade,
-        f"CTCAE grade {event.grade}",
+        value,
         threshold,
         f"{event.term.ctcae_term} graded {event.grade} by the clinician.",
     )
-    return _in_context([graded], event.grade, ctx)
+    red_flags = list(_adverse_event_red_flags(event, value, ctx.therapy))
+    return _in_context([graded, *red_flags], event.grade, ctx)
 
 
 # --- Measurements: one function per rule ----------------------------------------------------
@@ -579,14 +704,9 @@ def _fever_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         }[grade]
         yield _measured_signal(FEVER, grade, value, threshold)
     if therapy.drug_class == IL6_BLOCKER and m.temperature_c >= IL6_BLOCKER_FEVER_C:
-        yield _red_flag(
-            FEVER,
-            "fever_on_il6_blocker",
-            value,
-            f"≥ {IL6_BLOCKER_FEVER_C} °C",
-            f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
-            IL6_FEVER_SOURCE,
-        )
+        yield _il6_fever_signal(value, f"≥ {IL6_BLOCKER_FEVER_C} °C", therapy)
+    elif therapy.fever_escalation_risk and m.temperature_c >= FEVER_ESCALATION_C:
+        yield _fever_escalation_signal(value, f"≥ {FEVER_ESCALATION_C} °C", therapy)
 
 
 def _low_blood_pressure_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
@@ -599,7 +719,9 @@ def _low_blood_pressure_signals(m: Measurements, b: Baseline, therapy: TherapyPr
             f"< {SYSTOLIC_BP_BELOW_MMHG} mmHg",
             f"Systolic blood pressure {_num(m.systolic_bp)} mmHg is below "
             f"{SYSTOLIC_BP_BELOW_MMHG} mmHg.",
-            f"{PROLEUKIN_TABLE_2}; {ASTCT}",
+            f"{PROLEUKIN_TABLE_2}; {ASTCT}"
+            if _is_high_dose_il2(therapy)
+            else f"{ASTCT}; {HOME_RED_FLAGS}",
         )
 
 
@@ -612,7 +734,9 @@ def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
             f"{_num(m.spo2)} %",
             f"< {SPO2_BELOW_PCT:g} %",
             f"Oxygen saturation {_num(m.spo2)} % is below {SPO2_BELOW_PCT:g} %.",
-            PROLEUKIN_TABLE_2,
+            PROLEUKIN_TABLE_2
+            if _is_high_dose_il2(therapy)
+            else f"{CTCAE} – Hypoxia (pulse oximeter < 88 %); {HOME_RED_FLAGS}",
         )
 
 
@@ -625,7 +749,9 @@ def _fast_heart_rate_signals(m: Measurements, b: Baseline, therapy: TherapyProfi
             f"{_num(m.heart_rate)} bpm",
             f"> {HEART_RATE_ABOVE_BPM} bpm",
             f"Heart rate {_num(m.heart_rate)} bpm is above {HEART_RATE_ABOVE_BPM} bpm.",
-            DUTCHER_2014,
+            DUTCHER_2014
+            if _is_high_dose_il2(therapy)
+            else f"{CTCAE} – Sinus tachycardia; {HOME_RED_FLAGS}",
         )
 
 
@@ -644,7 +770,7 @@ def _weight_gain_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
             3: WEIGHT_GAIN_GRADE_3_PCT,
         }[grade]
         yield _measured_signal(WEIGHT_GAIN, grade, value, f"≥ {threshold:g} %")
-    if therapy.drug_class == IL2_HIGH_DOSE and percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
+    if _is_high_dose_il2(therapy) and percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
         yield _red_flag(
             WEIGHT_GAIN,
             "weight_gain_il2",
@@ -785,7 +911,9 @@ def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> d
     return signs
 
 
-def _fold_capillary_leak(findings: dict[str, Finding], m: Measurements, record: str):
+def _fold_capillary_leak(
+    findings: dict[str, Finding], m: Measurements, record: str, therapy: TherapyProfile
+):
     """Three or more signs -> one urgent finding that folds in the components' own findings."""
     signs = _capillary_leak_signs(findings, m)
     if len(signs) < CAPILLARY_LEAK_MIN_SIGNS:
@@ -811,7 +939,9 @@ def _fold_capillary_leak(findings: dict[str, Finding], m: Measurements, record: 
         f"{record}",
         message=f"Possible capillary leak: {len(signs)} of {len(CAPILLARY_LEAK_SIGNS)} signs in "
         f"one {record} ({', '.join(signs)}); includes {included}.",
-        source=CAPILLARY_LEAK_SOURCE,
+        source=CAPILLARY_LEAK_SOURCE
+        if _is_high_dose_il2(therapy)
+        else GENERAL_CAPILLARY_LEAK_SOURCE,
     )
     return kept
 
@@ -821,7 +951,7 @@ def _evaluation(signals, m: Measurements, ctx: _Context, graded_answers, measure
     for signal in signals:
         by_term[signal.term.slug].append(signal)
     findings = {slug: _merge(group, ctx.therapy) for slug, group in by_term.items()}
-    findings = _fold_capillary_leak(findings, m, ctx.record)
+    findings = _fold_capillary_leak(findings, m, ctx.record, ctx.therapy)
     ordered = sorted(findings.values(), key=lambda f: (-LEVEL_ORDER[f.level], f.term))
     return Evaluation(tuple(ordered), tuple(graded_answers), measured_grades)
 
@@ -835,7 +965,8 @@ def evaluate_report(
     previous_grades: Mapping[str, int],
 ) -> Evaluation:
     """Grade a patient's report. previous_grades holds each term's last grade of the same kind
-    (composite for answered terms, CTCAE for measured terms)."""
+    (composite for answered terms; CTCAE for measured terms, whether measured or graded by a
+    clinician, see grade_measurements)."""
     ctx = _Context(therapy, previous_grades, "report")
     signals, graded = [], []
     for answer in answers:
@@ -861,7 +992,8 @@ def evaluate_visit(
     baseline: Baseline,
     previous_grades: Mapping[str, int],
 ) -> Evaluation:
-    """Grade a clinician's visit; previous_grades holds each term's last CTCAE grade."""
+    """Grade a clinician's visit; previous_grades holds each term's last CTCAE grade (for a
+    measured term, measured or graded by a clinician, see grade_measurements)."""
     ctx = _Context(therapy, previous_grades, "visit")
     signals = [s for event in adverse_events for s in _adverse_event_signals(event, ctx)]
     measured, measured_grades = _measurement_signals(measurements, baseline, ctx)

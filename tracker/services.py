@@ -77,7 +77,11 @@ def therapy_profile(course: Course) -> rules.TherapyProfile:
     therapy = course.therapy
     expected = therapy.expected.values_list("term__slug", flat=True)
     return rules.TherapyProfile(
-        name=therapy.name, drug_class=therapy.drug_class, expected_terms=frozenset(expected)
+        name=therapy.name,
+        drug_class=therapy.drug_class,
+        expected_terms=frozenset(expected),
+        fever_escalation_risk=therapy.fever_escalation_risk,
+        fever_escalation_source=therapy.fever_escalation_source,
     )
 
 
@@ -152,6 +156,74 @@ def _previous_ae_grades(course: Course, terms, before) -> dict[str, int]:
     for slug, grade in rows:
         latest.setdefault(slug, grade)
     return latest
+
+
+def _measured_slugs(values: Mapping, terms=()) -> set[str]:
+    """The measured terms a record grades: by its measurements, or a clinician's grade."""
+    measured = {
+        slug for name, slug in rules.GRADED_MEASUREMENTS.items() if values.get(name) is not None
+    }
+    graded = {term.slug for term in terms} & set(rules.GRADED_MEASUREMENTS.values())
+    return measured | graded
+
+
+def _previous_measured_grades(course: Course, slugs, before, course_baseline) -> dict[str, int]:
+    """The previous CTCAE grade of each measured term in `slugs` (fever, weight gain, urine
+    output, platelets, creatinine), for the worsening rule: the grade of its latest earlier
+    measurement in the course's visits and reports, or of a clinician's earlier grade of the
+    term when that is later (at the same time, the higher). Records entered in error do not
+    count; a normal value is grade 0.
+
+    One query whatever the length of the course: a subquery per measurement and per term
+    takes its newest row before `before`, walking the course's records backwards.
+    """
+    slugs = set(slugs)
+    if not slugs:
+        return {}
+    annotations, sources = {}, []
+    for model, time_field, names in (
+        (Visit, "recorded_at", VISIT_MEASUREMENTS),
+        (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
+    ):
+        for name in names:
+            if rules.GRADED_MEASUREMENTS.get(name) not in slugs:
+                continue
+            latest = (
+                model.objects.current()
+                .filter(course=OuterRef("pk"), **{f"{time_field}__lt": before})
+                .exclude(**{name: None})
+                .order_by(f"-{time_field}")
+            )
+            key = f"{model._meta.model_name}_{name}"
+            annotations[key] = Subquery(latest.values(name)[:1])
+            annotations[f"{key}_at"] = Subquery(latest.values(time_field)[:1])
+            sources.append((key, name))
+    for slug in sorted(slugs):
+        latest = (
+            AdverseEvent.objects.current()
+            .filter(visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug)
+            .order_by("-visit__recorded_at", "-grade")
+        )
+        annotations[f"ae_{slug}"] = Subquery(latest.values("grade")[:1])
+        annotations[f"ae_{slug}_at"] = Subquery(latest.values("visit__recorded_at")[:1])
+    row = Course.objects.filter(pk=course.pk).values(**annotations).get()
+
+    latest = {}  # slug -> (time, grade)
+
+    def consider(slug, at, grade):
+        if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
+            latest[slug] = (at, grade)
+
+    for key, name in sources:
+        if row[key] is not None:
+            graded = rules.grade_measurements(
+                rules.Measurements(**{name: float(row[key])}), course_baseline
+            )
+            for slug, grade in graded.items():
+                consider(slug, row[f"{key}_at"], grade)
+    for slug in slugs:
+        consider(slug, row[f"ae_{slug}_at"], row[f"ae_{slug}"])
+    return {slug: grade for slug, (_at, grade) in latest.items()}
 
 
 def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) -> list[Flag]:
@@ -264,12 +336,16 @@ def submit_report(
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
     _create_with_history(SymptomReport, [report])
 
+    course_baseline = baseline(course)
     evaluation = rules.evaluate_report(
         therapy=therapy_profile(course),
         answers=_rule_answers(answers),
         measurements=_measurements(measurements, REPORT_MEASUREMENTS),
-        baseline=baseline(course),
-        previous_grades=_previous_answer_grades(course, terms, report.reported_at),
+        baseline=course_baseline,
+        previous_grades=_previous_answer_grades(course, terms, report.reported_at)
+        | _previous_measured_grades(
+            course, _measured_slugs(measurements), report.reported_at, course_baseline
+        ),
     )
     graded = {g.term: g for g in evaluation.graded_answers}
     saved_answers = []
@@ -372,6 +448,12 @@ def record_visit(
         baseline=course_baseline,
         previous_grades=_previous_ae_grades(
             course, [ae.term for ae in adverse_events], visit.recorded_at
+        )
+        | _previous_measured_grades(
+            course,
+            _measured_slugs(measurements, [ae.term for ae in adverse_events]),
+            visit.recorded_at,
+            course_baseline,
         ),
     )
     visit.flags_raised = _save_flags(course, evaluation.findings, visit=visit)
@@ -653,6 +735,7 @@ def _visit_evaluation(visit: Visit):
     """The rules' judgement of a visit as it stands (its measurements as set on `visit`, its
     current adverse events as stored)."""
     course = visit.course
+    course_baseline = baseline(course)
     events = list(AdverseEvent.objects.current().filter(visit=visit).select_related("term"))
     rule_events = [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
     measurements = _measurements(
@@ -662,23 +745,35 @@ def _visit_evaluation(visit: Visit):
         therapy=therapy_profile(course),
         measurements=measurements,
         adverse_events=rule_events,
-        baseline=baseline(course),
-        previous_grades=_previous_ae_grades(course, [e.term for e in events], visit.recorded_at),
+        baseline=course_baseline,
+        previous_grades=_previous_ae_grades(course, [e.term for e in events], visit.recorded_at)
+        | _previous_measured_grades(
+            course,
+            _measured_slugs(
+                {name: getattr(visit, name) for name in VISIT_MEASUREMENTS},
+                [e.term for e in events],
+            ),
+            visit.recorded_at,
+            course_baseline,
+        ),
     )
 
 
 def _report_evaluation(report: SymptomReport):
     course = report.course
     answers = list(SymptomAnswer.objects.current().filter(report=report).select_related("term"))
+    values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
+    course_baseline = baseline(course)
     return rules.evaluate_report(
         therapy=therapy_profile(course),
         answers=_rule_answers(answers),
-        measurements=_measurements(
-            {name: getattr(report, name) for name in REPORT_MEASUREMENTS}, REPORT_MEASUREMENTS
-        ),
-        baseline=baseline(course),
+        measurements=_measurements(values, REPORT_MEASUREMENTS),
+        baseline=course_baseline,
         previous_grades=_previous_answer_grades(
             course, [a.term for a in answers], report.reported_at
+        )
+        | _previous_measured_grades(
+            course, _measured_slugs(values), report.reported_at, course_baseline
         ),
     )
 

@@ -122,6 +122,26 @@ OPRELVEKIN = TherapyProfile(
             "capillary_leak",
         }
     ),
+    # As the catalog's oprelvekin entry (given after myelosuppressive chemotherapy).
+    fever_escalation_risk=True,
+    fever_escalation_source="Neumega (oprelvekin) US label: neutropenic fever [NEU-AE][NEU-WP]",
+)
+INTERLEUKIN_12 = TherapyProfile(
+    name="Interleukin-12 (investigational)",
+    drug_class="il12",
+    expected_terms=frozenset({"fever", "chills", "fatigue", "nausea", "vomiting", "headache"}),
+    fever_escalation_risk=True,
+    fever_escalation_source="Investigational IL-12: escalate fever early [IL12-ATK][IL12-LEO]",
+)
+SARILUMAB = TherapyProfile(
+    name="Sarilumab",
+    drug_class="il6_blocker",
+    expected_terms=frozenset({"neutrophil_count_decreased", "alt_increased", "infection"}),
+)
+ALDESLEUKIN_LOW_DOSE = TherapyProfile(
+    name="Aldesleukin (low dose)",
+    drug_class="il2_low_dose",
+    expected_terms=frozenset({"fever", "fatigue", "injection_site_reaction", "chills"}),
 )
 TOCILIZUMAB = TherapyProfile(
     name="Tocilizumab",

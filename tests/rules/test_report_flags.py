@@ -87,7 +87,10 @@ def test_a_rise_of_exactly_2_grades_is_flagged_as_worsening():
         report(ANAKINRA, [answer("nausea", 2, 2)], previous={"nausea": 0}), "nausea"
     )
     assert finding.level == LEVEL_REVIEW
-    assert "Worse by 2 grades since the last report (grade 0 → 2)." in finding.message
+    assert (
+        "Worsening: grade 0 → 2, 2 grades worse than its previous grade in this course."
+        in finding.message
+    )
 
 
 def test_a_rise_of_1_grade_adds_nothing():
@@ -106,7 +109,7 @@ def test_several_rules_on_one_term_give_one_finding_at_the_highest_level():
     assert finding.message == (
         "Patient reports Fatigue at PRO-CTCAE composite grade 3. "
         "Not an expected side effect of Anakinra. "
-        "Worse by 2 grades since the last report (grade 1 → 3)."
+        "Worsening: grade 1 → 3, 2 grades worse than its previous grade in this course."
     )
 
 

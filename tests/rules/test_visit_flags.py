@@ -42,7 +42,10 @@ def test_an_adverse_event_2_grades_worse_than_at_the_last_visit_is_flagged_as_wo
     finding = finding_for(
         visit(ALDESLEUKIN, [adverse_event("chills", 3)], previous={"chills": 1}), "chills"
     )
-    assert "Worse by 2 grades since the last visit (grade 1 → 3)." in finding.message
+    assert (
+        "Worsening: grade 1 → 3, 2 grades worse than its previous grade in this course."
+        in finding.message
+    )
 
 
 def test_an_adverse_event_1_grade_worse_adds_nothing():

@@ -270,10 +270,10 @@ def test_report_submission_queries_do_not_grow_with_answers(
 ):
     client = client_for(patient.user)
     # course (scoped, with its patient), the answers' terms, then in the transaction: report
-    # and its history, the therapy's expected terms, previous grades, answers and their
-    # history, the flags' terms not among the answers (fever), flags and their history;
-    # the answer is built from what was saved.
-    with django_assert_num_queries(11 + 2):  # + SAVEPOINT/RELEASE of the test's transaction
+    # and its history, the therapy's expected terms, previous grades (answers, then the
+    # measured temperature's), answers and their history, the flags' terms not among the
+    # answers (fever), flags and their history; the answer is built from what was saved.
+    with django_assert_num_queries(12 + 2):  # + SAVEPOINT/RELEASE of the test's transaction
         one = client.post(
             reports_url(tocilizumab_course),
             {
@@ -282,7 +282,7 @@ def test_report_submission_queries_do_not_grow_with_answers(
             },
             format="json",
         )
-    with django_assert_num_queries(11 + 2):
+    with django_assert_num_queries(12 + 2):
         three = client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
     assert one.status_code == three.status_code == 201
 
@@ -527,6 +527,104 @@ def test_bad_visit_input_is_refused_at_the_field_and_nothing_is_saved(
     assert field in response.json()
     assert not Visit.objects.exists()
     assert not Flag.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("ctcae_term", "grade", "message"),
+    [
+        # NCI CTCAE v5.0 (CTCAE_v5.0.csv): Nausea grades 1-3, Hypoxia 2-5, Urine output
+        # decreased 3-4, Acute kidney injury 3-5.
+        ("Nausea", 4, "Nausea has CTCAE v5.0 grades 1–3."),
+        ("Hypoxia", 1, "Hypoxia has CTCAE v5.0 grades 2–5."),
+        ("urine output decreased", 2, "Urine output decreased has CTCAE v5.0 grades 3–4."),
+        ("acute_kidney_injury", 1, "Acute kidney injury has CTCAE v5.0 grades 3–5."),
+    ],
+)
+def test_a_grade_ctcae_does_not_define_for_the_term_is_refused_with_a_400_at_the_grade(
+    clinician, course, ctcae_term, grade, message
+):
+    response = client_for(clinician).post(
+        visits_url(course),
+        {"systolic_bp": 120, "adverse_events": [{"ctcae_term": ctcae_term, "grade": grade}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    # The API names the row (its index in the list) and the field.
+    assert response.json() == {"adverse_events": {"0": {"grade": [message]}}}
+    assert not Visit.objects.exists()
+    assert not Flag.objects.exists()
+
+
+def test_the_highest_grade_ctcae_defines_is_accepted(clinician, course):
+    response = client_for(clinician).post(
+        visits_url(course),
+        {"adverse_events": [{"ctcae_term": "Nausea", "grade": 3}]},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+
+
+def test_the_adverse_event_fever_on_tocilizumab_is_urgent_at_grade_1(clinician, tocilizumab_course):
+    # domain.md §4.7: any fever on an IL-6 blocker, recorded as a temperature or as the
+    # adverse event, at any grade.
+    body = (
+        client_for(clinician)
+        .post(
+            visits_url(tocilizumab_course),
+            {"adverse_events": [{"ctcae_term": "Fever", "grade": 1}]},
+            format="json",
+        )
+        .json()
+    )
+    [flag] = body["flags"]
+    assert (flag["term"], flag["level"], flag["rule"]) == (
+        "fever",
+        "urgent",
+        "fever_on_il6_blocker",
+    )
+
+
+def test_hallucinations_grade_1_on_high_dose_il2_is_urgent(clinician, il2_course):
+    body = (
+        client_for(clinician)
+        .post(
+            visits_url(il2_course),
+            {"adverse_events": [{"ctcae_term": "Hallucinations", "grade": 1}]},
+            format="json",
+        )
+        .json()
+    )
+    [flag] = body["flags"]
+    assert (flag["term"], flag["level"], flag["expected"]) == ("hallucinations", "urgent", True)
+
+
+def test_a_patients_38_5_on_oprelvekin_is_review_today(patient):
+    course = factories.CourseFactory(
+        patient=patient, therapy=Therapy.objects.get(slug="oprelvekin")
+    )
+    body = (
+        client_for(patient.user)
+        .post(reports_url(course), {"answers": [], "temperature_c": 38.5}, format="json")
+        .json()
+    )
+    [flag] = body["flags"]
+    assert (flag["term"], flag["level"], flag["rule"]) == (
+        "fever",
+        "review",
+        "fever_escalation_risk",
+    )
+    assert "Neumega" in flag["source"]
+    assert "Proleukin" not in flag["source"]
+
+
+def test_platelets_from_grade_1_to_grade_3_between_two_visits_is_a_worsening(clinician, course):
+    client = client_for(clinician)
+    # The course's LLN is 150 ×10⁹/L: 100 is CTCAE grade 1, 40 is grade 3 (<50-25).
+    client.post(visits_url(course), {"platelets_10e9_per_l": 100}, format="json")
+    body = client.post(visits_url(course), {"platelets_10e9_per_l": 40}, format="json").json()
+    [flag] = body["flags"]
+    assert flag["level"] == "urgent"
+    assert "Worsening: grade 1 → 3" in flag["message"]
 
 
 # --- Flags -------------------------------------------------------------------------------------

@@ -438,6 +438,13 @@ class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
             raise serializers.ValidationError(_("Unknown CTCAE term “%(term)s”.") % {"term": value})
         return term
 
+    def validate(self, attrs):
+        # The grades CTCAE v5.0 defines for the term (nausea 1-3...), as AdverseEvent.clean.
+        error = attrs["ctcae_term"].grade_error(attrs["grade"])
+        if error:
+            raise serializers.ValidationError({"grade": [error]})
+        return attrs
+
 
 class AdverseEventSerializer(RecordSerializer):
     term = serializers.CharField(source="term.slug")

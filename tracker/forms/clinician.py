@@ -327,6 +327,11 @@ class AdverseEventForm(forms.Form):
             self.add_error("term", _("Choose the adverse event."))
         if "grade" in cleaned and cleaned["grade"] is None:
             self.add_error("grade", _("Choose the grade."))
+        term, grade = cleaned.get("term"), cleaned.get("grade")
+        # The grades CTCAE v5.0 defines for the term, as AdverseEvent.clean checks them.
+        error = term.grade_error(grade) if term is not None else None
+        if error:
+            self.add_error("grade", error)
         return cleaned
 
     def clean_onset_date(self):

@@ -303,3 +303,37 @@ def test_history_page_shows_who_when_what_and_why(client, clinician, il2_course)
     assert recorded.changes == []
     assert "Why:" in response.text and "Typo" in response.text
     assert clinician.get_full_name() in response.text
+
+
+def test_a_correction_to_a_grade_ctcae_does_not_define_is_refused_and_nothing_saved(
+    clinician, il2_course
+):
+    # NCI CTCAE v5.0 Chills: grades 1-3 only.
+    event = a_visit(il2_course, clinician).adverse_events.get()
+    with pytest.raises(ValidationError) as error:
+        services.correct_record(record=event, by=clinician, changes={"grade": 4}, reason="Worse")
+    assert error.value.message_dict == {"grade": ["Chills has CTCAE v5.0 grades 1–3."]}
+    event.refresh_from_db()
+    assert event.grade == 1
+    assert event.history.count() == 1
+
+
+def test_the_adverse_event_correction_page_shows_the_allowed_grades_at_the_field(
+    client, clinician, il2_course
+):
+    event = a_visit(il2_course, clinician).adverse_events.get()
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:record-correct", args=["adverse-event", event.pk]),
+        {
+            "grade": "4",
+            "attribution": "possible",
+            "action": "none",
+            "onset_date": "",
+            "reason": "Worse",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["grade"] == ["Chills has CTCAE v5.0 grades 1–3."]
+    event.refresh_from_db()
+    assert event.grade == 1

@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from tracker import services
 from tracker.models import AdverseEvent, DoseAdministration, DoseStatus, Flag, FlagLevel, Visit
 
-from .conftest import htmx
+from .conftest import htmx, term
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +299,192 @@ def test_visit_form_loads_its_script_from_a_file(client, clinician, il2_course):
     text = client.get(reverse("tracker:visit-create", args=[il2_course.pk])).text
     assert 'src="/static/js/clinician.js"' in text
     assert 'id="ae-empty-form"' in text
+
+
+# --- CTCAE grades a term does not define ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("slug", "grade", "message"),
+    [
+        # NCI CTCAE v5.0: Nausea 1-3, Hypoxia 2-5, Urine output decreased 3-4.
+        ("nausea", "4", "Nausea has CTCAE v5.0 grades 1–3."),
+        ("hypoxia", "1", "Hypoxia has CTCAE v5.0 grades 2–5."),
+        ("oliguria", "2", "Urine output decreased has CTCAE v5.0 grades 3–4."),
+    ],
+)
+def test_a_grade_the_term_does_not_define_is_refused_at_the_grade_and_nothing_saved(
+    client, clinician, il2_course, slug, grade, message
+):
+    client.force_login(clinician)
+    response = post_visit(
+        client, il2_course, systolic_bp="120", **{"ae-0-term": slug, "ae-0-grade": grade}
+    )
+    assert response.status_code == 200
+    assert response.context["ae_formset"].forms[0].errors["grade"] == [message]
+    assert message in response.text
+    assert not Visit.objects.exists()
+    assert not AdverseEvent.objects.exists()
+
+
+def test_a_grade_the_term_defines_is_accepted_on_the_form(client, clinician, il2_course):
+    client.force_login(clinician)
+    post_visit(client, il2_course, **{"ae-0-term": "oliguria", "ae-0-grade": "3"})
+    assert AdverseEvent.objects.get().grade == 3
+
+
+def test_the_service_refuses_a_grade_the_term_does_not_define(clinician, il2_course):
+    with pytest.raises(ValidationError) as error:
+        services.record_visit(
+            course=il2_course,
+            by=clinician,
+            measurements={"systolic_bp": 120},
+            adverse_events=[services.AdverseEventInput(term=term("nausea"), grade=4)],
+        )
+    assert error.value.message_dict == {"grade": ["Nausea has CTCAE v5.0 grades 1–3."]}
+    assert not Visit.objects.exists()
+    assert not Flag.objects.exists()
+
+
+# --- Worsening of measured grades across the course -----------------------------------------
+
+
+def at(hours_ago):
+    return timezone.now() - datetime.timedelta(hours=hours_ago)
+
+
+def platelet_visit(course, by, value, hours_ago, **extra):
+    return services.record_visit(
+        course=course,
+        by=by,
+        recorded_at=at(hours_ago),
+        measurements={"platelets_10e9_per_l": Decimal(value)},
+        **extra,
+    )
+
+
+def flag_on(visit, slug):
+    return Flag.objects.get(visit=visit, term__slug=slug)
+
+
+def test_platelets_grade_1_then_grade_3_at_the_next_visit_is_a_worsening(clinician, course):
+    # The course's LLN is 150 ×10⁹/L (CTCAE: G1 <LLN-75, G3 <50-25).
+    platelet_visit(course, clinician, "100", hours_ago=24)
+    later = platelet_visit(course, clinician, "40", hours_ago=1)
+    flag = flag_on(later, "platelets_decreased")
+    assert flag.level == FlagLevel.URGENT
+    assert "Worsening: grade 1 → 3" in flag.message
+
+
+def test_the_latest_earlier_measurement_is_the_one_compared(clinician, course):
+    platelet_visit(course, clinician, "100", hours_ago=48)  # G1
+    platelet_visit(course, clinician, "60", hours_ago=24)  # G2
+    later = platelet_visit(course, clinician, "40", hours_ago=1)  # G3: one grade worse
+    assert "Worsening" not in flag_on(later, "platelets_decreased").message
+
+
+def test_a_measurement_entered_in_error_is_not_compared(clinician, course):
+    platelet_visit(course, clinician, "100", hours_ago=48)  # G1
+    wrong = platelet_visit(course, clinician, "60", hours_ago=24)  # G2, entered in error
+    services.mark_entered_in_error(record=wrong, by=clinician, reason="Other patient's sample")
+    later = platelet_visit(course, clinician, "40", hours_ago=1)
+    assert "Worsening: grade 1 → 3" in flag_on(later, "platelets_decreased").message
+
+
+def test_a_clinicians_earlier_grade_of_a_measured_term_is_compared(clinician, course):
+    services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(24),
+        adverse_events=[services.AdverseEventInput(term=term("platelets_decreased"), grade=1)],
+    )
+    later = platelet_visit(course, clinician, "40", hours_ago=1)
+    assert "Worsening: grade 1 → 3" in flag_on(later, "platelets_decreased").message
+
+
+def test_a_later_clinicians_grade_of_a_measured_term_is_compared_with_the_measurement(
+    clinician, course
+):
+    platelet_visit(course, clinician, "100", hours_ago=24)  # G1
+    later = services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(1),
+        adverse_events=[services.AdverseEventInput(term=term("platelets_decreased"), grade=3)],
+    )
+    assert "Worsening: grade 1 → 3" in flag_on(later, "platelets_decreased").message
+
+
+def test_a_temperature_reported_at_home_is_compared_with_the_next_visit(clinician, patient, course):
+    services.submit_report(
+        course=course,
+        by=patient.user,
+        measurements={"temperature_c": Decimal("36.9")},
+        reported_at=at(24),
+    )
+    later = services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(1),
+        measurements={"temperature_c": Decimal("39.5")},
+    )
+    # CTCAE fever: 36.9 °C is below grade 1 (0); 39.5 °C is grade 2 (>39.0-40.0).
+    assert "Worsening: grade 0 → 2" in flag_on(later, "fever").message
+
+
+def test_a_visit_is_judged_again_with_the_previous_measured_grade_when_corrected(clinician, course):
+    platelet_visit(course, clinician, "100", hours_ago=24)  # G1
+    later = platelet_visit(course, clinician, "70", hours_ago=1)  # G2
+    corrected = services.correct_record(
+        record=later,
+        by=clinician,
+        changes={"platelets_10e9_per_l": Decimal("40")},
+        reason="Lab re-run",
+    )
+    [flag] = corrected.flags_raised
+    assert flag.level == FlagLevel.URGENT
+    assert "Worsening: grade 1 → 3" in flag.message
+
+
+@pytest.mark.parametrize("earlier_visits", [1, 12])
+def test_the_previous_measured_grades_take_one_query_however_long_the_course(
+    clinician, course, earlier_visits, django_assert_num_queries
+):
+    for hours in range(earlier_visits):
+        platelet_visit(course, clinician, "100", hours_ago=48 + hours)
+    baseline = services.baseline(course)
+    with django_assert_num_queries(1):
+        grades = services._previous_measured_grades(
+            course, {"platelets_decreased", "fever", "creatinine_increased"}, at(1), baseline
+        )
+    assert grades == {"platelets_decreased": 1}
+
+
+@pytest.mark.parametrize(
+    ("report_hours_ago", "visit_hours_ago", "worsening"),
+    # Earlier: a home temperature of 36.9 °C (no fever, grade 0) and a visit at 39.5 °C
+    # (CTCAE fever grade 2); the later of the two is compared with 39.5 °C now.
+    [(24, 48, True), (48, 24, False)],
+)
+def test_the_later_of_an_earlier_report_and_visit_is_compared(
+    clinician, patient, course, report_hours_ago, visit_hours_ago, worsening
+):
+    services.submit_report(
+        course=course,
+        by=patient.user,
+        measurements={"temperature_c": Decimal("36.9")},
+        reported_at=at(report_hours_ago),
+    )
+    services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(visit_hours_ago),
+        measurements={"temperature_c": Decimal("39.5")},
+    )
+    later = services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(1),
+        measurements={"temperature_c": Decimal("39.5")},
+    )
+    assert ("Worsening: grade 0 → 2" in flag_on(later, "fever").message) is worsening
