@@ -453,6 +453,10 @@ COURSE_RULE_FIELDS = (
 )
 
 
+# Who created a course is not asked again when it is corrected (older courses have none).
+_BOOKKEEPING = ["created_by"]
+
+
 def _required_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -723,7 +727,7 @@ def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Cour
         return course
     for name, value in changed.items():
         setattr(course, name, value)
-    course.full_clean()
+    course.full_clean(exclude=_BOOKKEEPING)
     _save_with_history(course, by=by, reason=reason)
     if not set(changed) & set(COURSE_RULE_FIELDS):
         return course
@@ -778,7 +782,7 @@ def mark_entered_in_error(*, record, by, reason: str):
     record.entered_in_error = True
     record.entered_in_error_reason = reason
     try:
-        record.full_clean()
+        record.full_clean(exclude=_BOOKKEEPING)
     except ValidationError as error:
         if "entered_in_error_reason" in error.error_dict:
             raise ValidationError({"reason": error.error_dict["entered_in_error_reason"]}) from None

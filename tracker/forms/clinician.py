@@ -607,6 +607,13 @@ class DoseCorrectionForm(forms.ModelForm):
         number = self.cleaned_data["dose_number"]
         if number is not None and number < 1:
             raise ValidationError(_("Dose numbers start at 1."))
+        taken = (
+            DoseAdministration.objects.current()
+            .filter(course_id=self.instance.course_id, dose_number=number)
+            .exclude(pk=self.instance.pk)
+        )
+        if number is not None and taken.exists():
+            raise ValidationError(_("Dose %(number)s is already recorded.") % {"number": number})
         return number
 
     def clean_administered_at(self):
