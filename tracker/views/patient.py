@@ -540,7 +540,8 @@ def report_detail(request, report_id):
         .select_related("course__therapy", "course__care_team")
         .prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
-            Prefetch("flags", queryset=Flag.objects.select_related("term")),
+            # A flag withdrawn (its record corrected) no longer says anything about the report.
+            Prefetch("flags", queryset=Flag.objects.filter(withdrawn=False).select_related("term")),
         ),
         pk=report_id,
     )
@@ -659,7 +660,7 @@ def reports(request):
         .select_related("course__therapy")
         .prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.current().select_related("term")),
-            "flags",
+            Prefetch("flags", queryset=Flag.objects.filter(withdrawn=False)),
         )
         .order_by("-reported_at")
     )

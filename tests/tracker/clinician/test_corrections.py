@@ -567,3 +567,20 @@ def test_a_flag_already_resolved_is_withdrawn_without_losing_who_resolved_it(cli
     assert flag.withdrawn
     assert flag.resolved_note == "Fluids, BP back to 110"
     assert SBP_REASON in flag.history.latest().history_change_reason
+
+
+def test_the_patients_pages_no_longer_show_a_withdrawn_flag(client, clinician, patient, course):
+    report = services.submit_report(
+        course=course, by=patient.user, measurements={"systolic_bp": 78, "diastolic_bp": 50}
+    )
+    assert [f.level for f in report.flags_raised] == [FlagLevel.URGENT]
+    services.correct_record(
+        record=report, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
+    )
+    client.force_login(patient.user)
+    answer = client.get(reverse("tracker:patient-report-detail", args=[report.pk]))
+    assert (answer.context["level"], answer.context["seen"]) == (None, False)
+    (listed,) = client.get(reverse("tracker:patient-reports")).context["reports"]
+    assert listed.level is None
+    home = client.get(reverse("tracker:patient-home"))
+    assert home.context["urgent_course"] is None
