@@ -121,6 +121,20 @@ MATRIX = {
 }
 
 
+# The record pages take a kind slug: every kind a route accepts, as the matrix's roles see it.
+RECORD_KIND_ROUTES = {
+    "tracker:record-correct": ("visit", "report", "adverse-event", "dose"),
+    "tracker:record-entered-in-error": ("visit", "report", "adverse-event", "dose", "course"),
+    "tracker:record-history": ("visit", "report", "adverse-event", "dose", "course"),
+}
+RECORD_KIND_CASES = [
+    (name, kind, role)
+    for name, kinds in RECORD_KIND_ROUTES.items()
+    for kind in kinds
+    for role in ROLES
+]
+
+
 def _named_routes(patterns, namespace=None):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -152,7 +166,22 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
         ],
         measurements={"temperature_c": 38.3},
     )
-    visit = services.record_visit(course=course, by=clinician, measurements={"systolic_bp": 118})
+    visit = services.record_visit(
+        course=course,
+        by=clinician,
+        measurements={"systolic_bp": 118},
+        adverse_events=[
+            services.AdverseEventInput(term=SideEffectTerm.objects.get(slug="nausea"), grade=1)
+        ],
+    )
+    dose = services.record_dose(
+        course=course,
+        by=clinician,
+        dose_number=1,
+        scheduled_at=visit.recorded_at,
+        status="given",
+        administered_at=visit.recorded_at,
+    )
     return {
         "users": {
             "anonymous": None,
@@ -166,6 +195,7 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
         "course": course,
         "report": report,
         "visit": visit,
+        "dose": dose,
         "flag": Flag.objects.filter(report=report).first(),
     }
 
@@ -210,3 +240,24 @@ def test_access(world, name, role):
     extra = {"format": "json"} if name.startswith("api:") and method == "post" else {}
     response = getattr(client, method)(_url(name, kind, world), data, **extra)
     assert response.status_code == expected[ROLES.index(role)], f"{method.upper()} {name} as {role}"
+
+
+@pytest.mark.parametrize(
+    "name, kind, role", RECORD_KIND_CASES, ids=[f"{n}-{k}-{r}" for n, k, r in RECORD_KIND_CASES]
+)
+def test_record_pages_of_every_kind(world, name, kind, role):
+    """A GET of each kind's record page: the form or history for the team, 404 to another
+    team's clinician (the kind's records are scoped like the others), 403 to other roles."""
+    records = {
+        "visit": world["visit"],
+        "report": world["report"],
+        "adverse-event": world["visit"].adverse_events.get(),
+        "dose": world["dose"],
+        "course": world["course"],
+    }
+    user = world["users"][role]
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    response = client.get(reverse(name, kwargs={"kind": kind, "pk": records[kind].pk}))
+    assert response.status_code == CLINICIAN_OBJECT[ROLES.index(role)], f"{name} {kind} as {role}"

@@ -196,8 +196,14 @@ class CourseQuerySet(NoDeleteQuerySet):
             return self.filter(patient__user=user)
         return self.none()
 
+    def current(self):
+        """Without the courses marked entered in error (they stay, marked, in history)."""
+        return self.filter(entered_in_error=False)
+
     def active(self):
-        return self.filter(status=CourseStatus.ACTIVE)
+        # A course entered in error (wrong patient or therapy) is never running: it leaves
+        # the not-reported list, the reminders and every list of running courses.
+        return self.filter(status=CourseStatus.ACTIVE, entered_in_error=False)
 
 
 class CourseStatus(models.TextChoices):
@@ -272,6 +278,12 @@ class Course(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A course created for the wrong patient or therapy: kept, marked, with its history; its
+    # flags are withdrawn and it leaves every list of running courses.
+    entered_in_error = models.BooleanField(_("entered in error"), default=False)
+    entered_in_error_reason = models.CharField(
+        _("why it was entered in error"), max_length=300, blank=True
+    )
     history = HistoricalRecords()
 
     objects = CourseQuerySet.as_manager()
@@ -290,6 +302,8 @@ class Course(models.Model):
     def clean(self):
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date is before the start date.")})
+        if self.entered_in_error and not self.entered_in_error_reason.strip():
+            raise ValidationError({"entered_in_error_reason": _("Say why.")})
 
 
 class ClinicalRecordQuerySet(NoDeleteQuerySet):
@@ -371,7 +385,14 @@ class DoseAdministration(ClinicalRecord):
     class Meta:
         ordering = ["course", "dose_number"]
         constraints = [
-            models.UniqueConstraint(fields=["course", "dose_number"], name="unique_dose_number"),
+            # A dose entered in error gives its number back: the dose can be recorded again
+            # with the right number (the wrong row stays, marked, with its history).
+            models.UniqueConstraint(
+                fields=["course", "dose_number"],
+                condition=models.Q(entered_in_error=False),
+                name="unique_dose_number",
+                violation_error_message=_("This dose number is already recorded."),
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="held") | ~models.Q(reason=""),
                 name="held_dose_has_reason",
@@ -781,10 +802,13 @@ class Flag(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_note = models.TextField(blank=True)
-    # Resolved because its record (or the adverse event it was raised for) was entered in
-    # error: the flag stays, with its history, but no longer counts in grades, side effects,
-    # charts and exports, like the flags of a visit or report entered in error.
-    withdrawn = models.BooleanField(_("withdrawn (record entered in error)"), default=False)
+    # Its finding no longer holds: its record (or the adverse event it was raised for) was
+    # entered in error, or corrected so that the rules no longer find the same thing. The flag
+    # stays, with its history, but no longer counts in grades, side effects, charts and
+    # exports, like the flags of a visit or report entered in error.
+    withdrawn = models.BooleanField(
+        _("withdrawn (record corrected or entered in error)"), default=False
+    )
     history = HistoricalRecords()
 
     objects = FlagQuerySet.as_manager()
@@ -883,7 +907,7 @@ class Flag(models.Model):
         self._change_reason = "acknowledged"
         self.save()
 
-    def resolve(self, *, by, note=""):
+    def resolve(self, *, by, note="", change_reason="resolved"):
         if self.status == FlagStatus.RESOLVED:
             raise FlagTransitionError(_("This flag was already resolved."))
         if self.status == FlagStatus.OPEN:
@@ -895,18 +919,20 @@ class Flag(models.Model):
         self.resolved_by = by
         self.resolved_at = timezone.now()
         self.resolved_note = note
-        self._change_reason = "resolved"
+        self._change_reason = change_reason
         self.save()
 
     def withdraw(self, *, by, note):
-        """Its record was entered in error: resolved with the reason if it was not yet, and
-        withdrawn from grades, side effects, charts and exports in any case."""
+        """Its finding no longer holds (record entered in error or corrected): resolved with
+        the note if it was not yet, and withdrawn from grades, side effects, charts and exports
+        in any case. The note is the history's reason either way."""
         self.withdrawn = True
         if self.status == FlagStatus.RESOLVED:
-            self._change_reason = "withdrawn"
+            self._change_reason = f"withdrawn: {note}"
+            self._history_user = by
             self.save()
         else:
-            self.resolve(by=by, note=note)
+            self.resolve(by=by, note=note, change_reason=f"withdrawn: {note}")
 
 
 # --- Patient portal: report drafts and reminder log -------------------------------------------

@@ -635,8 +635,9 @@ def override_discontinuation(*, course: Course, by, reason: str) -> DoseAdviceOv
 
 
 def next_dose_number(course: Course) -> int:
-    """One more than the highest dose number recorded on the course (1 for the first)."""
-    last = course.doses.aggregate(last=Max("dose_number"))["last"]
+    """One more than the highest number of the course's current doses (1 for the first): a
+    number entered in error is free again."""
+    last = course.doses.current().aggregate(last=Max("dose_number"))["last"]
     return (last or 0) + 1
 
 
@@ -697,13 +698,42 @@ def resolve_flag(*, flag: Flag, by, note: str = "") -> Flag:
 # --- Corrections ---------------------------------------------------------------------------------
 
 # What a correction may change on each kind of record. Answers of a report are not edited one
-# by one: a wrong report is marked entered in error and recorded again.
+# by one: a wrong report is marked entered in error and recorded again. A course is corrected
+# on its edit page (`correct_course`).
 CORRECTABLE_FIELDS = {
     Visit: ("recorded_at", *VISIT_MEASUREMENTS, *VISIT_ASSESSMENT_FIELDS, "notes"),
     SymptomReport: ("reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"),
     AdverseEvent: ("grade", "attribution", "action", "onset_date"),
+    DoseAdministration: (
+        "dose_number",
+        "scheduled_at",
+        "status",
+        "administered_at",
+        "dose_amount",
+        "dose_unit",
+        "reason",
+    ),
 }
+# Stored in the flags' history and resolution note (in the language of the records).
 ENTERED_IN_ERROR_NOTE = "Record entered in error: {reason}"
+CORRECTED_NOTE = "Withdrawn because the record was corrected: {reason}"
+# Course fields the rules read (the therapy's expected set, the baselines and lab limits): a
+# change to one of them judges the course's visits and reports again.
+COURSE_RULE_FIELDS = (
+    "therapy",
+    "baseline_weight_kg",
+    "baseline_systolic_bp",
+    "baseline_diastolic_bp",
+    "baseline_heart_rate",
+    "baseline_temperature_c",
+    "baseline_creatinine_mg_dl",
+    "creatinine_uln_mg_dl",
+    "platelets_lln_10e9_per_l",
+)
+
+
+# Who created a course is not asked again when it is corrected (older courses have none).
+_BOOKKEEPING = ["created_by"]
 
 
 def _required_reason(reason: str) -> str:
@@ -719,10 +749,21 @@ def _locked(record):
     return type(record).objects.select_for_update().get(pk=record.pk)
 
 
+def _course_of(record) -> Course:
+    if isinstance(record, Course):
+        return record
+    if isinstance(record, AdverseEvent):
+        return record.visit.course
+    return record.course
+
+
 def _is_in_error(record) -> bool:
     if record.entered_in_error:
         return True
-    return isinstance(record, AdverseEvent) and record.visit.entered_in_error
+    if isinstance(record, AdverseEvent) and record.visit.entered_in_error:
+        return True
+    # The records of a course entered in error are in error with it.
+    return not isinstance(record, Course) and _course_of(record).entered_in_error
 
 
 def _rule_events(visit: Visit) -> list[rules.AdverseEventInput]:
@@ -778,24 +819,56 @@ def _report_evaluation(report: SymptomReport):
     )
 
 
-def _raise_new_findings(course, findings, *, report=None, visit=None) -> list[Flag]:
-    """Flags for the findings not already flagged on this record.
+@dataclass
+class Rejudged:
+    """What judging a record again changed: flags raised, flags withdrawn, and of those
+    withdrawn the ones that were still waiting (open or acknowledged), now resolved."""
 
-    Already flagged means a flag of the record on the same term at the same or a higher level
-    (whatever its status). A correction that makes a term worse (grade 2 -> 3) therefore raises
-    a new, higher flag; the existing flags are never changed.
+    raised: list
+    withdrawn: list
+    resolved: list
+
+
+def _withdraw(flags, *, by, note) -> tuple[list, list]:
+    """Withdraw the flags with the note; (withdrawn, of them those that were waiting)."""
+    withdrawn, resolved = [], []
+    for flag in flags:
+        was_waiting = flag.status != FlagStatus.RESOLVED
+        flag.withdraw(by=by, note=note)
+        withdrawn.append(flag)
+        if was_waiting:
+            resolved.append(flag)
+    return withdrawn, resolved
+
+
+def _finding_key(term_slug, level, rule, value, threshold):
+    return (term_slug, level, rule, value, threshold)
+
+
+def _rejudge(course, findings, *, by, note, report=None, visit=None) -> Rejudged:
+    """Bring the record's flags in line with the rules' findings on it as it now stands.
+
+    A flag whose finding still holds (same term, level, rule, value and threshold) is left as
+    it is, with its workflow state. Every other flag of the record is withdrawn with `note`
+    (kept with its history; resolved with the note if still waiting), and each finding not
+    already flagged raises a new flag: a flag never changes its judgement.
     """
-    existing = Flag.objects.filter(report=report) if report else Flag.objects.filter(visit=visit)
-    flagged = {}
-    for slug, level in existing.values_list("term__slug", "level"):
-        if slug not in flagged or rules.LEVEL_ORDER[level] > rules.LEVEL_ORDER[flagged[slug]]:
-            flagged[slug] = level
-    new = [
-        f
-        for f in findings
-        if f.term not in flagged or rules.LEVEL_ORDER[f.level] > rules.LEVEL_ORDER[flagged[f.term]]
-    ]
-    return _save_flags(course, new, report=report, visit=visit)
+    flags = Flag.objects.filter(report=report) if report else Flag.objects.filter(visit=visit)
+    current = list(
+        flags.filter(withdrawn=False).select_related("term").select_for_update(of=("self",))
+    )
+    found = {_finding_key(f.term, f.level, f.rule, f.value, f.threshold): f for f in findings}
+    held, gone = set(), []
+    for flag in current:
+        key = _finding_key(flag.term.slug, flag.level, flag.rule, flag.value, flag.threshold)
+        if key in found:
+            held.add(key)
+        else:
+            gone.append(flag)
+    withdrawn, resolved = _withdraw(gone, by=by, note=note)
+    new = [finding for key, finding in found.items() if key not in held]
+    raised = _save_flags(course, new, report=report, visit=visit)
+    return Rejudged(raised=raised, withdrawn=withdrawn, resolved=resolved)
 
 
 def _save_with_history(record, *, by, reason):
@@ -804,13 +877,31 @@ def _save_with_history(record, *, by, reason):
     record.save()
 
 
+def _dose_number_free(dose: DoseAdministration):
+    taken = (
+        DoseAdministration.objects.current()
+        .filter(course_id=dose.course_id, dose_number=dose.dose_number)
+        .exclude(pk=dose.pk)
+    )
+    if taken.exists():
+        raise ValidationError(
+            {
+                "dose_number": _("Dose %(number)s is already recorded.")
+                % {"number": dose.dose_number}
+            }
+        )
+
+
 @transaction.atomic
 def correct_record(*, record, by, changes: Mapping, reason: str):
-    """Correct a visit, a symptom report or an adverse event, with the reason in its history.
+    """Correct a visit, a symptom report, an adverse event or a dose, with the reason in its
+    history.
 
-    Visits and reports (and the visit of a corrected adverse event) are judged again by the
-    rules: findings not already flagged on the record raise new flags; existing flags never
-    change. The returned record carries `.changed_fields` and `.flags_raised`.
+    The corrected record (for an adverse event, its visit) is judged again by the rules: flags
+    whose finding no longer holds are withdrawn with the reason, new findings raise new flags
+    (`_rejudge`), and the dose advice of the visits from the corrected time on is recomputed.
+    The returned record carries `.changed_fields`, `.flags_raised`, `.flags_withdrawn` and
+    `.flags_resolved` (those withdrawn that were still waiting).
     """
     reason = _required_reason(reason)
     allowed = CORRECTABLE_FIELDS[type(record)]
@@ -822,63 +913,129 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
         raise ValidationError(_("This record was marked entered in error; it is not corrected."))
     changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
     record.changed_fields = list(changed)
-    record.flags_raised = []
+    record.flags_raised, record.flags_withdrawn, record.flags_resolved = [], [], []
     if not changed:
         return record
+    before = {name: getattr(record, name) for name in changed}
     for name, value in changed.items():
         setattr(record, name, value)
+    if isinstance(record, DoseAdministration):
+        _dose_number_free(record)
     record.full_clean()
 
+    course = _course_of(record)
+    note = CORRECTED_NOTE.format(reason=reason)
+    rejudged = since = None
     if isinstance(record, Visit):
         evaluation = _visit_evaluation(record)
         # The corrected visit's own advice is judged before it is saved (one history row);
-        # the visits after its old or new time are judged again with it.
-        was = type(record).objects.only("recorded_at").get(pk=record.pk).recorded_at
+        # the visits from its old or new time on are judged again with it.
         later = _judge_dose_advice(
-            record.course,
-            therapy_profile(record.course),
+            course,
+            therapy_profile(course),
             pending=(record, _rule_events(record)),
-            since=min(was, record.recorded_at),
+            since=min(before.get("recorded_at", record.recorded_at), record.recorded_at),
         )
         _save_with_history(record, by=by, reason=reason)
-        record.flags_raised = _raise_new_findings(record.course, evaluation.findings, visit=record)
+        rejudged = _rejudge(course, evaluation.findings, visit=record, by=by, note=note)
         _save_judged_again(
-            later, by=by, reason=_("Dose advice judged again: visit corrected (%s)") % reason
+            later, by=by, reason=_("Dose advice updated: visit corrected (%s)") % reason
         )
     elif isinstance(record, SymptomReport):
         _save_with_history(record, by=by, reason=reason)
-        record.flags_raised = _raise_new_findings(
-            record.course, _report_evaluation(record).findings, report=record
+        rejudged = _rejudge(
+            course, _report_evaluation(record).findings, report=record, by=by, note=note
         )
-    else:  # an adverse event: its visit is judged again with the corrected grade
+    elif isinstance(record, AdverseEvent):  # its visit is judged again with the corrected grade
         _save_with_history(record, by=by, reason=reason)
         visit = _locked(record.visit)
         evaluation = _visit_evaluation(visit)
-        record.flags_raised = _raise_new_findings(visit.course, evaluation.findings, visit=visit)
-        refresh_dose_advice(
-            visit.course,
-            since=visit.recorded_at,
-            by=by,
-            reason=_("Dose advice judged again: adverse event corrected (%s)") % reason,
-        )
+        rejudged = _rejudge(course, evaluation.findings, visit=visit, by=by, note=note)
+        since = visit.recorded_at
+        advice_reason = _("Dose advice updated: adverse event corrected (%s)") % reason
+    else:  # a dose: the advice of the visits from its (old or new) scheduled time on
+        _save_with_history(record, by=by, reason=reason)
+        since = min(before.get("scheduled_at", record.scheduled_at), record.scheduled_at)
+        advice_reason = _("Dose advice updated: dose corrected (%s)") % reason
+    if rejudged is not None:
+        record.flags_raised = rejudged.raised
+        record.flags_withdrawn = rejudged.withdrawn
+        record.flags_resolved = rejudged.resolved
+    if since is not None:
+        refresh_dose_advice(course, since=since, by=by, reason=advice_reason)
     log.info(
-        "record corrected %s id=%s fields=%s flags=%d",
+        "record corrected %s id=%s fields=%s flags raised=%d withdrawn=%d",
         type(record).__name__,
         record.pk,
         ",".join(changed),
         len(record.flags_raised),
+        len(record.flags_withdrawn),
     )
     return record
 
 
 @transaction.atomic
-def mark_entered_in_error(*, record, by, reason: str):
-    """Mark a visit, report or adverse event as entered in error and resolve its flags.
+def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Course:
+    """Correct a course (its edit page), with the reason in its history.
 
-    The record stays (history, exports) but leaves grades, side effects and charts. Its flags
-    are withdrawn (Flag.withdraw), and those open or acknowledged resolved with the reason; for
-    an adverse event, the visit's flags on that term (or a capillary-leak pattern) when the
-    visit no longer shows them without it. The returned record carries `.flags_resolved`.
+    When a field the rules read changes (therapy, baselines, laboratory limits), every current
+    visit and report of the course is judged again as in `correct_record`, and the dose advice
+    of the whole course recomputed. The returned course carries `.changed_fields`,
+    `.flags_raised`, `.flags_withdrawn` and `.flags_resolved`.
+    """
+    reason = _required_reason(reason)
+    course = _locked(course)
+    if course.entered_in_error:
+        raise ValidationError(_("This record was marked entered in error; it is not corrected."))
+    changed = {name: value for name, value in changes.items() if getattr(course, name) != value}
+    course.changed_fields = list(changed)
+    course.flags_raised, course.flags_withdrawn, course.flags_resolved = [], [], []
+    if not changed:
+        return course
+    for name, value in changed.items():
+        setattr(course, name, value)
+    course.full_clean(exclude=_BOOKKEEPING)
+    _save_with_history(course, by=by, reason=reason)
+    if not set(changed) & set(COURSE_RULE_FIELDS):
+        return course
+    note = CORRECTED_NOTE.format(reason=reason)
+    for visit in Visit.objects.current().filter(course=course).order_by("recorded_at"):
+        visit.course = course
+        evaluation = _visit_evaluation(visit)
+        _add(course, _rejudge(course, evaluation.findings, visit=visit, by=by, note=note))
+    for report in SymptomReport.objects.current().filter(course=course).order_by("reported_at"):
+        report.course = course
+        evaluation = _report_evaluation(report)
+        _add(course, _rejudge(course, evaluation.findings, report=report, by=by, note=note))
+    refresh_dose_advice(
+        course, by=by, reason=_("Dose advice updated: course corrected (%s)") % reason
+    )
+    log.info(
+        "course corrected id=%s fields=%s flags raised=%d withdrawn=%d",
+        course.pk,
+        ",".join(changed),
+        len(course.flags_raised),
+        len(course.flags_withdrawn),
+    )
+    return course
+
+
+def _add(target, rejudged: Rejudged):
+    target.flags_raised += rejudged.raised
+    target.flags_withdrawn += rejudged.withdrawn
+    target.flags_resolved += rejudged.resolved
+
+
+@transaction.atomic
+def mark_entered_in_error(*, record, by, reason: str):
+    """Mark a visit, report, adverse event, dose or course as entered in error.
+
+    The record stays (history, exports) but leaves grades, side effects and charts. Flags that
+    no longer hold are withdrawn (Flag.withdraw), those open or acknowledged resolved with the
+    reason: every flag of a visit, report or course; for an adverse event, its visit is judged
+    again without it (`_rejudge`). The dose advice of the visits from the record's time on is
+    recomputed. The returned record carries `.flags_resolved`, `.flags_withdrawn` and
+    `.flags_raised`.
     """
     reason = _required_reason(reason)
     record = _locked(record)
@@ -887,42 +1044,54 @@ def mark_entered_in_error(*, record, by, reason: str):
     record.entered_in_error = True
     record.entered_in_error_reason = reason
     try:
-        record.full_clean()
+        record.full_clean(exclude=_BOOKKEEPING)
     except ValidationError as error:
         if "entered_in_error_reason" in error.error_dict:
             raise ValidationError({"reason": error.error_dict["entered_in_error_reason"]}) from None
         raise
     _save_with_history(record, by=by, reason=reason)
 
-    if isinstance(record, AdverseEvent):
-        evaluation = _visit_evaluation(record.visit)
-        still_found = {f.term for f in evaluation.findings}
-        flags = Flag.objects.filter(visit=record.visit).filter(
-            term__slug__in={record.term.slug, rules.CAPILLARY_LEAK.slug} - still_found
-        )
-    else:
-        flags = record.flags.all()
+    course = _course_of(record)
     note = ENTERED_IN_ERROR_NOTE.format(reason=reason)
-    record.flags_resolved = []
-    # Every flag of the record is withdrawn, even one already resolved: its grade no longer
-    # counts. Those still waiting are resolved with the reason.
-    for flag in flags.filter(withdrawn=False).select_for_update():
-        was_waiting = flag.status != FlagStatus.RESOLVED
-        flag.withdraw(by=by, note=note)
-        if was_waiting:
-            record.flags_resolved.append(flag)
-    if isinstance(record, Visit | AdverseEvent):
-        visit = record if isinstance(record, Visit) else record.visit
+    record.flags_raised = []
+    since = None
+    if isinstance(record, AdverseEvent):
+        visit = _locked(record.visit)
+        evaluation = _visit_evaluation(visit)
+        rejudged = _rejudge(course, evaluation.findings, visit=visit, by=by, note=note)
+        record.flags_raised = rejudged.raised
+        record.flags_withdrawn, record.flags_resolved = rejudged.withdrawn, rejudged.resolved
+        since = visit.recorded_at
+    else:
+        # Every flag of the record is withdrawn, even one already resolved: its grade no
+        # longer counts. Those still waiting are resolved with the reason.
+        if isinstance(record, Course):
+            flags = Flag.objects.filter(course=record)
+        elif isinstance(record, Visit):
+            flags = Flag.objects.filter(visit=record)
+        elif isinstance(record, SymptomReport):
+            flags = Flag.objects.filter(report=record)
+        else:  # a dose raises no flag of its own
+            flags = Flag.objects.none()
+        record.flags_withdrawn, record.flags_resolved = _withdraw(
+            flags.filter(withdrawn=False).select_for_update(), by=by, note=note
+        )
+        if isinstance(record, Visit):
+            since = record.recorded_at
+        elif isinstance(record, DoseAdministration):
+            since = record.scheduled_at
+    if since is not None:
         refresh_dose_advice(
-            visit.course,
-            since=visit.recorded_at,
+            course,
+            since=since,
             by=by,
-            reason=_("Dose advice judged again: a record was entered in error (%s)") % reason,
+            reason=_("Dose advice updated: record entered in error (%s)") % reason,
         )
     log.info(
-        "record entered in error %s id=%s flags resolved=%d",
+        "record entered in error %s id=%s flags withdrawn=%d resolved=%d",
         type(record).__name__,
         record.pk,
+        len(record.flags_withdrawn),
         len(record.flags_resolved),
     )
     return record

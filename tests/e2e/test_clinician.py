@@ -207,3 +207,31 @@ def test_new_course_with_the_regimen_filled_from_the_therapy(page: Page, live_se
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tocilizumab for Lucie Moreau")
     course = Course.objects.get(patient=patient, therapy=tocilizumab)
     assert str(course.baseline_weight_kg) == "59.9"
+
+
+def test_a_corrected_low_blood_pressure_withdraws_its_flag(page: Page, live_server, demo_clinic):
+    from tracker import services
+
+    course = aldesleukin_course()
+    visit = services.record_visit(
+        course=course,
+        by=course.care_team.members.get(username="dr.martin"),
+        measurements={"systolic_bp": 78, "diastolic_bp": 50},
+    )
+    (flag,) = [f for f in visit.flags_raised if f.term.slug == "hypotension"]
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/clinician/records/visit/{visit.pk}/edit/")
+    page.get_by_label("Systolic BP (mmHg)").fill("118")
+    page.get_by_label("Reason for the correction").fill("Cuff too small; 118 on repeat")
+    page.get_by_role("button", name="Save the correction").click()
+
+    expect(page.get_by_text("Correction saved: 1 flag withdrawn.")).to_be_visible()
+    row = page.locator(f"#flag-{flag.pk}")
+    expect(row.locator(".flag-withdrawn")).to_have_text("Withdrawn")
+    expect(row).to_contain_text("Withdrawn because the record was corrected")
+    expect(row).to_contain_text("Cuff too small; 118 on repeat")
+    look(page, "18-visit-corrected")
+
+    page.get_by_role("link", name="Back to the course").click()
+    expect(page.get_by_role("heading", name="Flags to look at")).to_be_visible()
+    expect(page.locator(f"#flag-{flag.pk}")).to_have_count(0)

@@ -163,8 +163,10 @@ class CourseSerializer(StrictTypes, serializers.ModelSerializer):
             "creatinine_uln_mg_dl",
             "platelets_lln_10e9_per_l",
             "created_at",
+            "entered_in_error",
+            "entered_in_error_reason",
         ]
-        read_only_fields = ["id", "created_at"]
+        read_only_fields = ["id", "created_at", "entered_in_error", "entered_in_error_reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -236,6 +238,9 @@ class FlagSerializer(RecordSerializer):
             "resolved_by",
             "resolved_at",
             "resolved_note",
+            # Its finding no longer holds (record corrected or entered in error): kept in
+            # history, resolved, and left out of every summary.
+            "withdrawn",
         ]
         read_only_fields = fields
 

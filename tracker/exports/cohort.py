@@ -51,9 +51,11 @@ def cohort_courses(scope, *, therapy, start_from: datetime.date, start_to: datet
 
     `scope` is the caller's already scoped queryset: `Course.objects.visible_to(user)` gives a
     clinician their care teams' courses and an administrator every course. Oldest first.
+    Courses entered in error (wrong patient or therapy) are left out.
     """
     return (
-        scope.filter(therapy=therapy, start_date__gte=start_from, start_date__lte=start_to)
+        scope.current()
+        .filter(therapy=therapy, start_date__gte=start_from, start_date__lte=start_to)
         .select_related("patient", "therapy")
         .order_by("start_date", "pk")
     )

@@ -21,6 +21,7 @@ from ..models import (
     AdverseEventAction,
     Attribution,
     Course,
+    DoseAdministration,
     DoseStatus,
     MentalStatus,
     SymptomAnswer,
@@ -70,6 +71,8 @@ def now_to_the_minute():
 
 class ReasonMixin(forms.Form):
     """Corrections say why; the reason is stored as the history's change reason."""
+
+    correction_reason_field = "reason"
 
     reason = forms.CharField(
         label=_("Reason for the correction"),
@@ -622,6 +625,67 @@ class AdverseEventCorrectionForm(ReasonMixin, forms.ModelForm):
         widgets = {"onset_date": _date_input()}
 
 
+class DoseCorrectionForm(forms.ModelForm):
+    """A dose recorded with a wrong number, time, status or amount, put right.
+
+    The dose's own "reason" is why it was held: the correction's reason is asked as
+    `correction_reason`."""
+
+    correction_reason_field = "correction_reason"
+
+    reason = forms.CharField(label=_("Reason held"), required=False, max_length=300)
+    correction_reason = forms.CharField(
+        label=_("Reason for the correction"),
+        max_length=300,
+        help_text=_("Kept in the record's history with your name and the time."),
+    )
+
+    class Meta:
+        model = DoseAdministration
+        fields = [
+            "dose_number",
+            "status",
+            "scheduled_at",
+            "administered_at",
+            "dose_amount",
+            "dose_unit",
+            "reason",
+        ]
+        localized_fields = ["dose_amount"]
+        labels = {"status": _("Given or held")}
+        widgets = {
+            "dose_number": _number(),
+            "scheduled_at": _datetime_input(),
+            "administered_at": _datetime_input(),
+            "dose_amount": _number(decimal=True),
+        }
+
+    def clean_dose_number(self):
+        number = self.cleaned_data["dose_number"]
+        if number is not None and number < 1:
+            raise ValidationError(_("Dose numbers start at 1."))
+        taken = (
+            DoseAdministration.objects.current()
+            .filter(course_id=self.instance.course_id, dose_number=number)
+            .exclude(pk=self.instance.pk)
+        )
+        if number is not None and taken.exists():
+            raise ValidationError(_("Dose %(number)s is already recorded.") % {"number": number})
+        return number
+
+    def clean_administered_at(self):
+        return _not_in_the_future(self.cleaned_data.get("administered_at"))
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status == DoseStatus.HELD and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the dose was held."))
+        if status == DoseStatus.HELD and cleaned.get("administered_at"):
+            self.add_error("administered_at", _("A held dose has no time given."))
+        return cleaned
+
+
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(
         label=_("Why was this entered in error?"),
@@ -637,4 +701,5 @@ CORRECTION_FORMS = {
     Visit: VisitCorrectionForm,
     SymptomReport: ReportCorrectionForm,
     AdverseEvent: AdverseEventCorrectionForm,
+    DoseAdministration: DoseCorrectionForm,
 }

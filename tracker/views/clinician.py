@@ -33,6 +33,7 @@ from ..models import (
     AdverseEvent,
     Course,
     CourseStatus,
+    DoseAdministration,
     DoseStatus,
     Flag,
     FlagLevel,
@@ -357,26 +358,45 @@ def course_create(request, pk):
     )
 
 
+def _refused_in_error(request, course):
+    """A course entered in error takes no new record and no correction: the page says so."""
+    if not course.entered_in_error:
+        return None
+    messages.error(
+        request, _("This course was marked entered in error; it takes no new records or changes.")
+    )
+    return redirect("tracker:course-detail", pk=course.pk)
+
+
 @clinician_required
 def course_edit(request, pk):
+    """Correct a course with a reason (kept in its history). A change to what the rules read
+    (therapy, baselines, laboratory limits) judges the course's records again."""
     course = _course_or_404(request, pk)
+    if refused := _refused_in_error(request, course):
+        return refused
     form = forms.CourseEditForm(
         request.POST or None,
         instance=course,
         user=request.user,
         regimen_url=reverse("tracker:therapy-regimen"),
     )
-    # The form writes its values onto the instance while validating: compare with these.
-    before = {name: getattr(course, name) for name in form._meta.fields}
     if request.method == "POST" and form.is_valid():
-        if any(form.cleaned_data[name] != value for name, value in before.items()):
-            course = form.save(commit=False)
-            course._change_reason = form.cleaned_data["reason"]
-            course.save()
-            messages.success(request, _("Course updated."))
+        changes = {name: form.cleaned_data[name] for name in form._meta.fields}
+        try:
+            corrected = services.correct_course(
+                course=course, by=request.user, changes=changes, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
         else:
-            messages.info(request, _("Nothing was changed."))
-        return redirect("tracker:course-detail", pk=course.pk)
+            if not corrected.changed_fields:
+                messages.info(request, _("Nothing was changed."))
+            elif corrected.flags_raised or corrected.flags_withdrawn:
+                messages.success(request, _correction_message(corrected))
+            else:
+                messages.success(request, _("Course updated."))
+            return redirect("tracker:course-detail", pk=course.pk)
     return render(
         request,
         "tracker/clinician/course_form.html",
@@ -437,6 +457,12 @@ def _vitals_rows(summary):
     return sorted(rows, key=lambda row: row.when)
 
 
+def _record_time(record):
+    if isinstance(record, DoseAdministration):
+        return record.scheduled_at
+    return getattr(record, "recorded_at", None) or record.reported_at
+
+
 # The course page lists the latest records of each kind; `?all=1` lists everything (the CSV
 # export has every observation too). The summary tables above them cover the whole course.
 RECENT_ROWS = 20
@@ -463,7 +489,7 @@ def _latest(rows, show_all, newest_last=False):
 @clinician_required
 def course_detail(request, pk):
     """Everything about one course. build_summary's fixed queries, plus the records marked
-    entered in error (two queries) and the navigation count: constant in the rows. The lists
+    entered in error (three queries) and the navigation count: constant in the rows. The lists
     show the latest RECENT_ROWS rows of each kind unless `?all=1`, so the page does not grow
     with the course."""
     course = _course_or_404(request, pk)
@@ -473,8 +499,9 @@ def course_detail(request, pk):
         [
             *Visit.objects.filter(course=course, entered_in_error=True),
             *SymptomReport.objects.filter(course=course, entered_in_error=True),
+            *DoseAdministration.objects.filter(course=course, entered_in_error=True),
         ],
-        key=lambda r: getattr(r, "recorded_at", None) or r.reported_at,
+        key=_record_time,
     )
     records = sorted(
         [*summary.visits, *summary.reports],
@@ -567,7 +594,8 @@ def _adverse_event_terms():
 
 def _next_dose_initial(course):
     """The next dose's number, time (one dosing interval after the last) and amount."""
-    last = course.doses.order_by("-dose_number").first()
+    # Doses entered in error give their number back.
+    last = course.doses.current().order_by("-dose_number").first()
     last_given = (
         course.doses.current().filter(status=DoseStatus.GIVEN).order_by("-dose_number").first()
     )
@@ -589,6 +617,8 @@ def _next_dose_initial(course):
 def visit_create(request, pk):
     """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
     course = _course_or_404(request, pk)
+    if refused := _refused_in_error(request, course):
+        return refused
     data = request.POST if request.method == "POST" else None
     form = forms.VisitForm(
         data,
@@ -612,7 +642,9 @@ def visit_create(request, pk):
         # skipped when left untouched.
         form_kwargs={
             "initial": _next_dose_initial(course),
-            "taken_numbers": frozenset(course.doses.values_list("dose_number", flat=True)),
+            "taken_numbers": frozenset(
+                course.doses.current().values_list("dose_number", flat=True)
+            ),
         },
     )
     if data is not None:
@@ -755,6 +787,8 @@ def dose_advice_override(request, pk):
 def report_create(request, pk):
     """A symptom report taken over the phone, judged by the same rules as the patient's own."""
     course = _course_or_404(request, pk)
+    if refused := _refused_in_error(request, course):
+        return refused
     terms = SideEffectTerm.objects.filter(kind=TermKind.REPORTED).order_by("sort_order", "slug")
     form = forms.ReportOnBehalfForm(
         request.POST or None, terms=terms, initial={"reported_at": forms.now_to_the_minute()}
@@ -831,11 +865,16 @@ RECORD_KINDS = {
     "adverse-event": lambda user: AdverseEvent.objects.visible_to(user).select_related(
         "term", "visit__course__patient", "visit__course__therapy", "visit__course__care_team"
     ),
+    "dose": lambda user: DoseAdministration.objects.visible_to(user).select_related(
+        "course__patient", "course__therapy", "course__care_team"
+    ),
     "course": lambda user: Course.objects.visible_to(user).select_related(
         "patient", "therapy", "care_team"
     ),
 }
-CORRECTABLE_KINDS = ("visit", "report", "adverse-event")
+# A course is corrected on its own edit page (course_edit), and marked entered in error here.
+CORRECTABLE_KINDS = ("visit", "report", "adverse-event", "dose")
+ENTERED_IN_ERROR_KINDS = (*CORRECTABLE_KINDS, "course")
 
 
 def _record_or_404(request, kind, pk, kinds=CORRECTABLE_KINDS):
@@ -853,6 +892,8 @@ def _course_of(record):
 
 
 def record_url(record):
+    if isinstance(record, DoseAdministration):
+        return reverse("tracker:course-detail", kwargs={"pk": record.course_id}) + "#dose-log"
     if isinstance(record, Visit):
         return reverse("tracker:visit-detail", kwargs={"pk": record.pk})
     if isinstance(record, SymptomReport):
@@ -874,6 +915,11 @@ def record_title(record):
             "grade": record.grade,
             "when": _when(record.visit.recorded_at),
         }
+    if isinstance(record, DoseAdministration):
+        return _("Dose %(number)s, scheduled for %(when)s") % {
+            "number": record.dose_number,
+            "when": _when(record.scheduled_at),
+        }
     return _("Course of %(therapy)s") % {"therapy": record.therapy.name}
 
 
@@ -882,14 +928,37 @@ def _when(moment):
 
 
 def _in_error(record):
+    if getattr(record, "entered_in_error", False):
+        return True
     if isinstance(record, AdverseEvent) and record.visit.entered_in_error:
         return True
-    return getattr(record, "entered_in_error", False)
+    # The records of a course entered in error are in error with it.
+    return not isinstance(record, Course) and _course_of(record).entered_in_error
+
+
+def _correction_message(changed):
+    """ "Correction saved: 2 flags withdrawn, 1 flag raised." (or that no flag changed)."""
+    parts = []
+    if changed.flags_withdrawn:
+        count = len(changed.flags_withdrawn)
+        parts.append(
+            ngettext("%(count)d flag withdrawn", "%(count)d flags withdrawn", count)
+            % {"count": count}
+        )
+    if changed.flags_raised:
+        count = len(changed.flags_raised)
+        parts.append(
+            ngettext("%(count)d flag raised", "%(count)d flags raised", count) % {"count": count}
+        )
+    if not parts:
+        return _("Correction saved. No flag changed.")
+    return _("Correction saved: %(changes)s.") % {"changes": ", ".join(parts)}
 
 
 @clinician_required
 def record_correct(request, kind, pk):
-    """Correct a visit, report or adverse event; a reason is required and kept in history."""
+    """Correct a visit, report, adverse event or dose; a reason is required and kept in
+    history. The page then says which flags the rules withdrew and raised."""
     record = _record_or_404(request, kind, pk)
     if _in_error(record):
         messages.error(request, _("This record was marked entered in error; it is not corrected."))
@@ -898,9 +967,10 @@ def record_correct(request, kind, pk):
     form = form_class(request.POST or None, instance=record)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form._meta.fields}
+        reason = form.cleaned_data[form.correction_reason_field]
         try:
             corrected = services.correct_record(
-                record=record, by=request.user, changes=changes, reason=form.cleaned_data["reason"]
+                record=record, by=request.user, changes=changes, reason=reason
             )
         except ValidationError as error:
             _add_service_errors(form, error)
@@ -908,18 +978,7 @@ def record_correct(request, kind, pk):
             if not corrected.changed_fields:
                 messages.info(request, _("Nothing was changed."))
             else:
-                count = len(corrected.flags_raised)
-                messages.success(
-                    request,
-                    ngettext(
-                        "Correction saved. It raised %(count)d new flag.",
-                        "Correction saved. It raised %(count)d new flags.",
-                        count,
-                    )
-                    % {"count": count}
-                    if count
-                    else _("Correction saved. It raised no new flag."),
-                )
+                messages.success(request, _correction_message(corrected))
             return redirect(record_url(corrected))
     return render(
         request,
@@ -937,7 +996,9 @@ def record_correct(request, kind, pk):
 
 @clinician_required
 def record_entered_in_error(request, kind, pk):
-    record = _record_or_404(request, kind, pk)
+    """Mark a visit, report, adverse event, dose or course entered in error, with a reason.
+    The record stays, marked, in history; its flags are withdrawn."""
+    record = _record_or_404(request, kind, pk, kinds=ENTERED_IN_ERROR_KINDS)
     form = forms.EnteredInErrorForm(request.POST or None)
     if _in_error(record):
         messages.info(request, _("This record is already marked entered in error."))

@@ -148,9 +148,10 @@ def _guidance_context(course):
 
 
 def _own_course(request, course_id):
-    """The patient's own course, or 404 (Course.objects.visible_to)."""
+    """The patient's own course, or 404 (Course.objects.visible_to); a course entered in
+    error (e.g. created for the wrong patient) is not theirs to see."""
     return get_object_or_404(
-        Course.objects.visible_to(request.user).select_related("therapy", "care_team"),
+        Course.objects.visible_to(request.user).current().select_related("therapy", "care_team"),
         pk=course_id,
     )
 
@@ -539,7 +540,8 @@ def report_detail(request, report_id):
         .select_related("course__therapy", "course__care_team")
         .prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
-            Prefetch("flags", queryset=Flag.objects.select_related("term")),
+            # A flag withdrawn (its record corrected) no longer says anything about the report.
+            Prefetch("flags", queryset=Flag.objects.filter(withdrawn=False).select_related("term")),
         ),
         pk=report_id,
     )
@@ -609,6 +611,7 @@ def home(request):
     today = timezone.localdate()
     courses = list(
         Course.objects.visible_to(request.user)
+        .current()
         .select_related("therapy", "care_team")
         .annotate(
             last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False)),
@@ -657,7 +660,7 @@ def reports(request):
         .select_related("course__therapy")
         .prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.current().select_related("term")),
-            "flags",
+            Prefetch("flags", queryset=Flag.objects.filter(withdrawn=False)),
         )
         .order_by("-reported_at")
     )
@@ -693,6 +696,7 @@ def treatment(request):
     """My treatment: the therapy, the side effects to expect, and when to call."""
     courses = list(
         Course.objects.visible_to(request.user)
+        .current()
         .select_related("therapy", "care_team")
         .prefetch_related(
             Prefetch(

@@ -24,12 +24,21 @@ def records(clinician, course):
         by=clinician,
         answers=[services.AnswerInput(term=term("nausea"), frequency=1, severity=1)],
     )
+    dose = services.record_dose(
+        course=course,
+        by=clinician,
+        dose_number=1,
+        scheduled_at=visit.recorded_at,
+        status="given",
+        administered_at=visit.recorded_at,
+    )
     return {
         "course": course,
         "patient": course.patient,
         "visit": visit,
         "report": report,
         "event": visit.adverse_events.get(),
+        "dose": dose,
         "flag": make_flag(course),
     }
 
@@ -49,8 +58,14 @@ OBJECT_PAGES = [
     ("tracker:record-correct", lambda r: {"kind": "visit", "pk": r["visit"].pk}),
     ("tracker:record-correct", lambda r: {"kind": "report", "pk": r["report"].pk}),
     ("tracker:record-correct", lambda r: {"kind": "adverse-event", "pk": r["event"].pk}),
+    ("tracker:record-correct", lambda r: {"kind": "dose", "pk": r["dose"].pk}),
     ("tracker:record-entered-in-error", lambda r: {"kind": "visit", "pk": r["visit"].pk}),
+    ("tracker:record-entered-in-error", lambda r: {"kind": "report", "pk": r["report"].pk}),
+    ("tracker:record-entered-in-error", lambda r: {"kind": "adverse-event", "pk": r["event"].pk}),
+    ("tracker:record-entered-in-error", lambda r: {"kind": "dose", "pk": r["dose"].pk}),
+    ("tracker:record-entered-in-error", lambda r: {"kind": "course", "pk": r["course"].pk}),
     ("tracker:record-history", lambda r: {"kind": "visit", "pk": r["visit"].pk}),
+    ("tracker:record-history", lambda r: {"kind": "dose", "pk": r["dose"].pk}),
     ("tracker:record-history", lambda r: {"kind": "course", "pk": r["course"].pk}),
 ]
 LIST_PAGES = [
@@ -121,8 +136,29 @@ def test_a_clinician_opens_the_list_pages(client, records, clinician, name):
 
 def test_an_unknown_record_kind_is_404(client, records, clinician):
     client.force_login(clinician)
+    # A course is corrected on its edit page, not as a record.
     url = reverse("tracker:record-correct", kwargs={"kind": "course", "pk": records["course"].pk})
     assert client.get(url).status_code == 404
+    url = reverse("tracker:record-correct", kwargs={"kind": "doses", "pk": records["dose"].pk})
+    assert client.get(url).status_code == 404
+
+
+def test_a_kind_slug_does_not_reach_another_kinds_record(client, records, clinician):
+    """The pk is looked for among the records of the named kind only."""
+    client.force_login(clinician)
+    url = reverse("tracker:record-correct", kwargs={"kind": "dose", "pk": records["visit"].pk})
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name", ["tracker:record-correct", "tracker:record-entered-in-error"], ids=["correct", "error"]
+)
+def test_a_clinician_of_another_team_cannot_post_to_a_dose(client, records, other_clinician, name):
+    client.force_login(other_clinician)
+    url = reverse(name, kwargs={"kind": "dose", "pk": records["dose"].pk})
+    assert client.post(url, {"reason": "x", "correction_reason": "x"}).status_code == 404
+    records["dose"].refresh_from_db()
+    assert not records["dose"].entered_in_error
 
 
 def test_a_flag_action_is_post_only(client, records, clinician):
