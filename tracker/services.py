@@ -5,6 +5,7 @@ The clinical judgement itself is in `tracker.rules` (pure Python); this module g
 inputs from the database and stores its outputs.
 """
 
+import dataclasses
 import datetime
 import functools
 import logging
@@ -45,7 +46,14 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-REPORT_MEASUREMENTS = ("temperature_c", "systolic_bp", "diastolic_bp", "heart_rate", "weight_kg")
+REPORT_MEASUREMENTS = (
+    "temperature_c",
+    "systolic_bp",
+    "diastolic_bp",
+    "heart_rate",
+    "spo2",
+    "weight_kg",
+)
 VISIT_MEASUREMENTS = (
     "systolic_bp",
     "diastolic_bp",
@@ -213,6 +221,13 @@ def _history_manager(model):
     return model.history
 
 
+def _emergency_signs(profile: rules.TherapyProfile, answers, measurements) -> list[dict]:
+    """The report's emergency signs (rules.emergency_signs) as stored on it, for the answer page
+    and the API."""
+    signs = rules.emergency_signs(therapy=profile, answers=answers, measurements=measurements)
+    return [dataclasses.asdict(sign) | {"with_terms": list(sign.with_terms)} for sign in signs]
+
+
 # --- Actions ------------------------------------------------------------------------------------
 
 
@@ -239,7 +254,8 @@ def submit_report(
     """Store a symptom report, grade its answers and raise its flags, all or nothing.
 
     The inputs are already validated (forms and API serializers use SymptomAnswer.clean and the
-    model field validators); the returned report carries `.flags_raised`.
+    model field validators); the returned report carries `.flags_raised`, and its
+    `emergency_signs` (saved with it) name what should send the patient to the emergency number.
     """
     answers = list(answers)
     measurements = dict(measurements or {})
@@ -261,12 +277,16 @@ def submit_report(
     # The course and the user are loaded objects and the primary key is a new UUID: no
     # look-ups needed for them.
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
+    profile = therapy_profile(course)
+    rule_answers = _rule_answers(answers)
+    rule_measurements = _measurements(measurements, REPORT_MEASUREMENTS)
+    report.emergency_signs = _emergency_signs(profile, rule_answers, rule_measurements)
     _create_with_history(SymptomReport, [report])
 
     evaluation = rules.evaluate_report(
-        therapy=therapy_profile(course),
-        answers=_rule_answers(answers),
-        measurements=_measurements(measurements, REPORT_MEASUREMENTS),
+        therapy=profile,
+        answers=rule_answers,
+        measurements=rule_measurements,
         baseline=baseline(course),
         previous_grades=_previous_answer_grades(course, terms, report.reported_at),
     )
@@ -497,6 +517,18 @@ def _report_evaluation(report: SymptomReport):
     )
 
 
+def _report_emergency_signs(report: SymptomReport) -> list[dict]:
+    """The emergency signs of a report as it stands (its current answers and measurements)."""
+    answers = SymptomAnswer.objects.current().filter(report=report).select_related("term")
+    return _emergency_signs(
+        therapy_profile(report.course),
+        _rule_answers(answers),
+        _measurements(
+            {name: getattr(report, name) for name in REPORT_MEASUREMENTS}, REPORT_MEASUREMENTS
+        ),
+    )
+
+
 def _raise_new_findings(course, findings, *, report=None, visit=None) -> list[Flag]:
     """Flags for the findings not already flagged on this record.
 
@@ -553,6 +585,7 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
         _save_with_history(record, by=by, reason=reason)
         record.flags_raised = _raise_new_findings(record.course, evaluation.findings, visit=record)
     elif isinstance(record, SymptomReport):
+        record.emergency_signs = _report_emergency_signs(record)
         _save_with_history(record, by=by, reason=reason)
         record.flags_raised = _raise_new_findings(
             record.course, _report_evaluation(record).findings, report=record
