@@ -36,7 +36,15 @@ class CareTeamForm(forms.ModelForm):
 
     class Meta:
         model = models.CareTeam
-        fields = "__all__"
+        fields = (
+            "name",
+            "phone",
+            "members",
+            "open_days",
+            "opens_at",
+            "closes_at",
+            "out_of_hours_phone",
+        )
 
 
 @admin.register(models.CareTeam)

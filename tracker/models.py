@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -153,6 +154,26 @@ class CareTeam(models.Model):
     def next_opening(self, at=None):
         """When the team next opens after `at` (now by default), or None if it never does."""
         return schedule.next_opening(self.opening_hours(), timezone.localtime(at))
+
+    @property
+    def opening_hours_in_words(self) -> str:
+        """For example "Monday to Friday, 08:00 to 18:00", in the active language."""
+        days = sorted(self.open_days)
+        names = dict(Weekday.choices)
+        if not days:
+            return gettext("closed every day")
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            day_words = gettext("%(first)s to %(last)s") % {
+                "first": names[days[0]],
+                "last": names[days[-1]],
+            }
+        else:
+            day_words = ", ".join(str(names[day]) for day in days)
+        return gettext("%(days)s, %(opens)s to %(closes)s") % {
+            "days": day_words,
+            "opens": self.opens_at.strftime("%H:%M"),
+            "closes": self.closes_at.strftime("%H:%M"),
+        }
 
     def phone_now(self, at=None):
         """The number a patient should call at `at`: the team's while it is open, the

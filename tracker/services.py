@@ -799,6 +799,8 @@ def _send_reminder(course, due, now, site_url) -> bool:
                     "link": site_url.rstrip("/")
                     + reverse("tracker:patient-report-create", args=[course.pk]),
                     "phone": course.care_team.phone_for_patients,
+                    "out_of_hours_phone": course.care_team.out_of_hours_phone_for_patients,
+                    "care_team": course.care_team,
                 },
                 language=user.preferred_language,
             )
