@@ -195,8 +195,8 @@ def emergency_sentences(signs, terms, therapy) -> list[str]:
                 for slug in sign.get("with_terms", [])
             ]
             text = _(
-                "You have a temperature of %(value)s °C and %(symptoms)s. %(therapy)s can hide "
-                "a serious infection."
+                "You have a temperature of %(value)s °C, and you report: %(symptoms)s. "
+                "%(therapy)s can hide a serious infection."
             ) % {
                 "value": _one_decimal(measured),
                 "symptoms": get_text_list(symptoms, _("and")),
@@ -662,7 +662,7 @@ def _measurement_rows(values):
     if values.get("heart_rate") is not None:
         rows.append((_("Pulse"), _("%(rate)s beats per minute") % {"rate": values["heart_rate"]}))
     if values.get("spo2") is not None:
-        rows.append((_("Oxygen level (SpO₂)"), f"{formats.localize(values['spo2'])}\u00a0%"))
+        rows.append((_("Oxygen level (SpO₂)"), f"{_decimal(values['spo2'])}\u00a0%"))
     weight = values.get("weight_kg")
     if weight is not None:
         pounds = units.kg_to_pounds(weight)
