@@ -4,6 +4,7 @@ import datetime
 import zoneinfo
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from tests import factories
 from tracker.schedule import OpeningHours, is_open, next_opening
@@ -94,8 +95,6 @@ def test_a_closed_team_without_its_own_out_of_hours_number_gives_the_clinics(set
 
 @pytest.mark.django_db
 def test_closing_time_must_come_after_opening_time():
-    from django.core.exceptions import ValidationError
-
     team = factories.CareTeamFactory.build(opens_at=datetime.time(18), closes_at=datetime.time(8))
     with pytest.raises(ValidationError) as error:
         team.full_clean()
@@ -105,8 +104,6 @@ def test_closing_time_must_come_after_opening_time():
 @pytest.mark.django_db
 @pytest.mark.parametrize("days", [[7], [-1], "0,1", [0, "1"]])
 def test_open_days_are_weekdays(days):
-    from django.core.exceptions import ValidationError
-
     team = factories.CareTeamFactory.build(open_days=days)
     with pytest.raises(ValidationError) as error:
         team.full_clean()

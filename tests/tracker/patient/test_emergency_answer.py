@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from therapies.models import Therapy
+from tracker import services
 from tracker.models import Flag, FlagLevel, SymptomReport
 
 from .support import post_measurements, post_symptoms, report, send
@@ -183,8 +184,6 @@ def test_the_emergency_page_out_of_hours_gives_the_out_of_hours_number_second(
 
 
 def test_a_corrected_temperature_takes_the_emergency_away(at, patient_client, course, clinician):
-    from tracker import services
-
     at(WEDNESDAY_MORNING)
     measured(patient_client, course, temperature_0="40.3")
     saved = SymptomReport.objects.get()
@@ -278,3 +277,34 @@ def test_my_reports_do_not_promise_a_review_today(at, patient_client, course):
     page = patient_client.get(reverse("tracker:patient-reports"))
     assert "Review today" not in page.text
     assert "For your care team to review" in page.text
+
+
+# --- Home SpO₂ on the measurement step and in corrections --------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["49", "101", "abc"])
+def test_implausible_spo2_is_refused_at_the_field(patient_client, course, typed):
+    post_symptoms(patient_client, course, action="none")
+    response = post_measurements(patient_client, course, spo2=typed)
+    assert response.status_code == 200
+    assert "spo2" in response.context["form"].errors
+
+
+def test_spo2_is_typed_with_a_comma_in_french(patient_client, course):
+    patient_client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "fr"
+    post_symptoms(patient_client, course, action="none")
+    post_measurements(patient_client, course, spo2="89,5")
+    send(patient_client, course)
+    assert str(SymptomReport.objects.get().spo2) == "89.5"
+
+
+def test_a_report_corrected_to_spo2_below_90_raises_the_urgent_flag(patient, course, clinician):
+    saved = services.submit_report(course=course, by=patient.user, measurements={"spo2": 96})
+    assert saved.flags_raised == [] and saved.emergency_signs == []
+    corrected = services.correct_record(
+        record=saved, by=clinician, changes={"spo2": 86}, reason="Read 96 for 86"
+    )
+    [flag] = corrected.flags_raised
+    assert (flag.level, flag.rule) == (FlagLevel.URGENT, "spo2_below_90")
+    saved.refresh_from_db()
+    assert [s["sign"] for s in saved.emergency_signs] == ["low_oxygen"]
