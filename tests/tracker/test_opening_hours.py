@@ -5,6 +5,7 @@ import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from tests import factories
 from tracker.schedule import OpeningHours, is_open, next_opening
@@ -116,3 +117,31 @@ def test_the_hours_in_words(settings):
     assert team.opening_hours_in_words == "Monday to Friday, 08:00 to 18:00"
     team.open_days = [0, 2]
     assert team.opening_hours_in_words == "Monday, Wednesday, 08:00 to 18:00"
+
+
+@pytest.mark.django_db
+def test_an_administrator_sets_the_hours_and_out_of_hours_number_in_the_admin(
+    client, admin_user, care_team
+):
+    client.force_login(admin_user)
+    url = reverse("admin:tracker_careteam_change", args=[care_team.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "name": care_team.name,
+            "phone": care_team.phone,
+            "members": [m.pk for m in care_team.members.all()],
+            "open_days": ["0", "1", "2", "3", "4", "5"],
+            "opens_at": "09:00",
+            "closes_at": "13:00",
+            "out_of_hours_phone": "+33 1 45 67 00 00",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    care_team.refresh_from_db()
+    assert care_team.open_days == [0, 1, 2, 3, 4, 5]
+    assert (care_team.opens_at, care_team.closes_at) == (datetime.time(9), datetime.time(13))
+    assert care_team.out_of_hours_phone == "+33 1 45 67 00 00"
+    # Saturday 10:00 in Paris is now open.
+    assert care_team.is_open(datetime.datetime.fromisoformat("2026-12-05 09:00+00:00"))
