@@ -786,6 +786,7 @@ def treatment(request):
         course.checked = [t for t in expected if t.kind != TermKind.REPORTED]
         course.call_now = call_now_signs(course.therapy)
         course.phone = course.care_team.phone_for_patients
+        course.out_of_hours_phone = course.care_team.out_of_hours_phone_for_patients
     context = {
         "courses": courses,
         "danger_signs": danger_signs(),

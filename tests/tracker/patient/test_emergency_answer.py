@@ -308,3 +308,9 @@ def test_a_report_corrected_to_spo2_below_90_raises_the_urgent_flag(patient, cou
     assert (flag.level, flag.rule) == (FlagLevel.URGENT, "spo2_below_90")
     saved.refresh_from_db()
     assert [s["sign"] for s in saved.emergency_signs] == ["low_oxygen"]
+
+
+def test_my_treatment_gives_the_teams_hours_and_out_of_hours_number(patient_client, course):
+    page = patient_client.get(reverse("tracker:patient-treatment"))
+    assert "Monday to Friday, 08:00 to 18:00" in page.text
+    assert f'href="tel:{OUT_OF_HOURS}"' in page.text
