@@ -1,7 +1,9 @@
 """The cast every test can ask for: two patients, two clinicians on different care teams, and a
 course for each patient, on the real therapy catalog (loaded once per test database)."""
 
+import datetime
 import os
+import zoneinfo
 
 import pytest
 from django.core.management import call_command
@@ -151,3 +153,21 @@ def _no_content_security_policy_violations(request):
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     yield
     assert not problems, "\n".join(problems)
+
+
+def latest_weekday_morning(now: datetime.datetime, tz_name: str) -> datetime.datetime:
+    """10:00 clinic time on the latest weekday at or before `now`'s day: inside the care teams'
+    default opening hours (Monday-Friday 08:00-18:00)."""
+    local = now.astimezone(zoneinfo.ZoneInfo(tz_name))
+    day = local.date()
+    while day.weekday() >= 5:
+        day -= datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(10), tzinfo=local.tzinfo)
+
+
+@pytest.fixture
+def care_team_open(time_machine, settings):
+    """The clock at 10:00 on a weekday (running on from there), when care teams are open."""
+    destination = latest_weekday_morning(datetime.datetime.now(datetime.UTC), settings.TIME_ZONE)
+    time_machine.move_to(destination, tick=True)
+    return destination

@@ -42,6 +42,7 @@ class CareTeamFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Care team {n}")
     phone = "+33 1 23 45 67 89"
+    out_of_hours_phone = "+33 1 98 76 54 32"  # open Monday-Friday 08:00-18:00 (model defaults)
 
     @factory.post_generation
     def members(self, create, extracted, **kwargs):

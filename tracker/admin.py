@@ -1,6 +1,7 @@
 """Administrators keep user accounts and care teams here. Clinical records can be looked at
 (with their history) but never deleted, and flags change only through their workflow."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -23,11 +24,42 @@ class TrackerUserAdmin(UserAdmin):
     list_filter = ("role", "is_active", "is_staff")
 
 
+class CareTeamForm(forms.ModelForm):
+    open_days = forms.TypedMultipleChoiceField(
+        label=_("open days"),
+        choices=models.Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Outside the opening hours patients get the out-of-hours number."),
+    )
+
+    class Meta:
+        model = models.CareTeam
+        fields = (
+            "name",
+            "phone",
+            "members",
+            "open_days",
+            "opens_at",
+            "closes_at",
+            "out_of_hours_phone",
+        )
+
+
 @admin.register(models.CareTeam)
 class CareTeamAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "phone")
+    form = CareTeamForm
+    list_display = ("name", "phone", "out_of_hours_phone", "opens_at", "closes_at")
     search_fields = ("name",)
     filter_horizontal = ("members",)
+    fieldsets = (
+        (None, {"fields": ("name", "phone", "members")}),
+        (
+            _("Opening hours"),
+            {"fields": ("open_days", "opens_at", "closes_at", "out_of_hours_phone")},
+        ),
+    )
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):

@@ -129,9 +129,14 @@ def build():
     )
     _user("admin", "Site", "Administrator", Role.ADMINISTRATOR, staff=True)
 
-    team = CareTeam.objects.create(name=TEAM_NAME, phone="+33 1 42 00 12 34")
+    # Open Monday to Friday, 08:00-18:00 (the model's defaults); the ward answers out of hours.
+    team = CareTeam.objects.create(
+        name=TEAM_NAME, phone="+33 1 42 00 12 34", out_of_hours_phone="+33 1 42 00 99 00"
+    )
     team.members.add(physician, nurse)
-    derm = CareTeam.objects.create(name="Dermatology clinic", phone="+33 1 42 00 56 78")
+    derm = CareTeam.objects.create(
+        name="Dermatology clinic", phone="+33 1 42 00 56 78", out_of_hours_phone="+33 1 42 00 99 00"
+    )
     derm.members.add(dermatologist)
 
     _aldesleukin(team, physician, nurse, today)

@@ -15,12 +15,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from therapies.models import SideEffectTerm, Therapy
 
-from . import ranges
+from . import ranges, schedule
 
 
 class Role(models.TextChoices):
@@ -72,6 +73,26 @@ class NoDeleteQuerySet(models.QuerySet):
     delete.queryset_only = True
 
 
+class Weekday(models.IntegerChoices):
+    # Python's numbering (datetime.weekday()), which tracker.schedule reads.
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+def weekdays_monday_to_friday():
+    return [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
+
+
+def _validate_open_days(value):
+    if not isinstance(value, list) or any(day not in Weekday.values for day in value):
+        raise ValidationError(_("Choose open days among Monday to Sunday."))
+
+
 class CareTeam(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     phone = models.CharField(
@@ -79,6 +100,23 @@ class CareTeam(models.Model):
         max_length=40,
         blank=True,
         help_text=_("Shown to patients when a report may need hospitalization."),
+    )
+    # When someone reads the patients' reports, in the clinic's time zone (settings.TIME_ZONE).
+    # Outside these hours patients are told when the team will look, and given the
+    # out-of-hours number instead of the team's.
+    open_days = models.JSONField(
+        _("open days"), default=weekdays_monday_to_friday, validators=[_validate_open_days]
+    )
+    opens_at = models.TimeField(_("opens at"), default=datetime.time(8, 0))
+    closes_at = models.TimeField(_("closes at"), default=datetime.time(18, 0))
+    out_of_hours_phone = models.CharField(
+        _("out-of-hours phone number for patients"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Given to patients when the care team is closed, for example the ward or the "
+            "on-call service."
+        ),
     )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -100,6 +138,52 @@ class CareTeam(models.Model):
     @property
     def phone_for_patients(self):
         return self.phone or settings.CLINIC_PHONE
+
+    @property
+    def out_of_hours_phone_for_patients(self):
+        return self.out_of_hours_phone or settings.CLINIC_OUT_OF_HOURS_PHONE
+
+    def clean(self):
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError({"closes_at": _("Closing time comes after opening time.")})
+
+    def opening_hours(self) -> schedule.OpeningHours:
+        return schedule.OpeningHours(
+            open_days=frozenset(self.open_days), opens_at=self.opens_at, closes_at=self.closes_at
+        )
+
+    def is_open(self, at=None) -> bool:
+        """Open at `at` (now by default), read in the clinic's time zone."""
+        return schedule.is_open(self.opening_hours(), timezone.localtime(at))
+
+    def next_opening(self, at=None):
+        """When the team next opens after `at` (now by default), or None if it never does."""
+        return schedule.next_opening(self.opening_hours(), timezone.localtime(at))
+
+    @property
+    def opening_hours_in_words(self) -> str:
+        """For example "Monday to Friday, 08:00 to 18:00", in the active language."""
+        days = sorted(self.open_days)
+        names = dict(Weekday.choices)
+        if not days:
+            return gettext("closed every day")
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            day_words = gettext("%(first)s to %(last)s") % {
+                "first": names[days[0]],
+                "last": names[days[-1]],
+            }
+        else:
+            day_words = ", ".join(str(names[day]) for day in days)
+        return gettext("%(days)s, %(opens)s to %(closes)s") % {
+            "days": day_words,
+            "opens": self.opens_at.strftime("%H:%M"),
+            "closes": self.closes_at.strftime("%H:%M"),
+        }
+
+    def phone_now(self, at=None):
+        """The number a patient should call at `at`: the team's while it is open, the
+        out-of-hours number when it is closed."""
+        return self.phone_for_patients if self.is_open(at) else self.out_of_hours_phone_for_patients
 
 
 class PatientQuerySet(NoDeleteQuerySet):
@@ -613,7 +697,13 @@ class SymptomReport(ClinicalRecord, Vitals):
         choices=RecallPeriod.choices,
         default=RecallPeriod.LAST_7_DAYS,
     )
+    spo2 = models.DecimalField(_("SpO₂ (%)"), **ranges.SPO2.field_kwargs())
     note = models.TextField(_("anything else"), blank=True, max_length=2000)
+    # The emergency signs (tracker.rules.emergency_signs) among the report's answers and
+    # measurements when it was saved or last corrected: the answer page shows them to the patient.
+    emergency_signs = models.JSONField(
+        _("emergency signs"), default=list, blank=True, editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:

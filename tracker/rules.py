@@ -1000,6 +1000,163 @@ def evaluate_visit(
     return _evaluation(signals + measured, measurements, ctx, (), measured_grades)
 
 
+# --- Emergency signs: the patient calls the emergency number first (PRODUCT.md §4) -------------
+# Which of a patient's own answers and measurements send them to emergency services before the
+# care team. The list is PRODUCT.md §4 "Emergency signs", derived from the home red-flag table of
+# domain.md §5.3; each threshold reuses the red-flag constant it comes from.
+
+EMERGENCY_TEMPERATURE_ABOVE_C = FEVER_GRADE_3_ABOVE_C  # NCI CTCAE v5.0 "Fever" grade 3: >40.0 °C
+EMERGENCY_SPO2_BELOW_PCT = SPO2_BELOW_PCT  # Proleukin label 2023, Table 2 withhold: SpO₂ <90 %
+EMERGENCY_SYSTOLIC_BP_BELOW_MMHG = SYSTOLIC_BP_BELOW_MMHG  # Proleukin Table 2; ASTCT: SBP <90
+EMERGENCY_DYSPNEA_COMPOSITE = COMPOSITE_URGENT  # PRO-CTCAE composite 3 (Basch 2021) = severe
+EMERGENCY_IL6_FEVER_C = IL6_BLOCKER_FEVER_C  # CTCAE fever floor 38.0 °C; IL-6 blockers, §5.3
+# IL-6 blocker fever with breathlessness, confusion or dizziness at composite grade >= 2 (Basch
+# 2021 "moderate"; presence items: present): infection the drug may hide (Actemra and Kevzara
+# boxed warnings) with signs of organ involvement (domain.md §5.3, derived).
+EMERGENCY_IL6_COMPANION_COMPOSITE = COMPOSITE_REVIEW
+EMERGENCY_IL6_COMPANION_TERMS = ("shortness_of_breath", "confusion", "dizziness")
+EMERGENCY_SOURCE = "PRODUCT.md §4 emergency signs; domain.md §5.3 home red flags" + DERIVED
+
+HIGH_TEMPERATURE = "high_temperature"
+LOW_OXYGEN = "low_oxygen"
+LOW_BLOOD_PRESSURE = "low_blood_pressure"
+SEVERE_SHORTNESS_OF_BREATH = "severe_shortness_of_breath"
+BLEEDING = "bleeding"
+CONFUSION = "confusion"
+FEVER_ON_IL6_BLOCKER = "fever_on_il6_blocker"
+
+
+@dataclass(frozen=True)
+class EmergencySign:
+    """One reason to call the emergency number. value and threshold as a clinician reads them;
+    measured and limit (numbers, when the sign is a measurement) and with_terms (the symptoms
+    reported with an IL-6 blocker fever) let the page say it in the patient's words."""
+
+    sign: str
+    value: str
+    threshold: str
+    source: str
+    measured: float | None = None
+    limit: float | None = None
+    with_terms: tuple[str, ...] = ()
+
+
+def _answer_grade(answer: Answer) -> int | None:
+    if answer.term.presence:
+        return None
+    return composite_grade(
+        answer.term.attributes, answer.frequency, answer.severity, answer.interference
+    )
+
+
+def _graded_value(answer: Answer, grade: int) -> str:
+    if answer.term.presence:
+        return "present"
+    scores = ", ".join(
+        f"{name} {getattr(answer, name)}"
+        for name in PRO_CTCAE_ATTRIBUTES
+        if name in answer.term.attributes and getattr(answer, name) is not None
+    )
+    return f"composite grade {grade} ({scores})"
+
+
+def _measured_emergency_signs(m: Measurements):
+    if m.temperature_c is not None and m.temperature_c > EMERGENCY_TEMPERATURE_ABOVE_C:
+        yield EmergencySign(
+            HIGH_TEMPERATURE,
+            f"{_num(m.temperature_c, 1)} °C",
+            f"> {EMERGENCY_TEMPERATURE_ABOVE_C} °C",
+            f"{CTCAE} – Fever grade 3; {EMERGENCY_SOURCE}",
+            m.temperature_c,
+            EMERGENCY_TEMPERATURE_ABOVE_C,
+        )
+    if m.spo2 is not None and m.spo2 < EMERGENCY_SPO2_BELOW_PCT:
+        yield EmergencySign(
+            LOW_OXYGEN,
+            f"{_num(m.spo2)} %",
+            f"< {EMERGENCY_SPO2_BELOW_PCT:g} %",
+            f"{PROLEUKIN_TABLE_2}; {EMERGENCY_SOURCE}",
+            m.spo2,
+            EMERGENCY_SPO2_BELOW_PCT,
+        )
+    if m.systolic_bp is not None and m.systolic_bp < EMERGENCY_SYSTOLIC_BP_BELOW_MMHG:
+        yield EmergencySign(
+            LOW_BLOOD_PRESSURE,
+            f"{_num(m.systolic_bp)} mmHg",
+            f"< {EMERGENCY_SYSTOLIC_BP_BELOW_MMHG} mmHg",
+            f"{PROLEUKIN_TABLE_2}; {ASTCT}; {EMERGENCY_SOURCE}",
+            m.systolic_bp,
+            EMERGENCY_SYSTOLIC_BP_BELOW_MMHG,
+        )
+
+
+def _answered_emergency_signs(answers: Sequence[Answer]):
+    for answer in answers:
+        slug = answer.term.slug
+        if slug == "shortness_of_breath":
+            grade = _answer_grade(answer)
+            if grade is not None and grade >= EMERGENCY_DYSPNEA_COMPOSITE:
+                yield EmergencySign(
+                    SEVERE_SHORTNESS_OF_BREATH,
+                    _graded_value(answer, grade),
+                    f"composite grade ≥ {EMERGENCY_DYSPNEA_COMPOSITE}",
+                    f"{BASCH_2021}; {EMERGENCY_SOURCE}",
+                )
+        elif slug == "bleeding" and answer.present:
+            yield EmergencySign(
+                BLEEDING, "present", "present", f"{BLEEDING_SOURCE}; {EMERGENCY_SOURCE}"
+            )
+        elif slug == "confusion" and answer.present:
+            yield EmergencySign(
+                CONFUSION, "present", "present", f"{CONFUSION_SOURCE}; {EMERGENCY_SOURCE}"
+            )
+
+
+def _il6_fever_sign(therapy: TherapyProfile, answers: Sequence[Answer], m: Measurements):
+    if therapy.drug_class != IL6_BLOCKER or m.temperature_c is None:
+        return
+    if m.temperature_c < EMERGENCY_IL6_FEVER_C:
+        return
+    companions = []
+    for answer in answers:
+        if answer.term.slug not in EMERGENCY_IL6_COMPANION_TERMS:
+            continue
+        if answer.term.presence:
+            if answer.present:
+                companions.append((answer, None))
+            continue
+        grade = _answer_grade(answer)
+        if grade is not None and grade >= EMERGENCY_IL6_COMPANION_COMPOSITE:
+            companions.append((answer, grade))
+    if not companions:
+        return
+    shown = ", ".join(f"{a.term.ctcae_term} {_graded_value(a, grade)}" for a, grade in companions)
+    yield EmergencySign(
+        FEVER_ON_IL6_BLOCKER,
+        f"{_num(m.temperature_c, 1)} °C on {therapy.name} with {shown}",
+        f"≥ {EMERGENCY_IL6_FEVER_C} °C on an IL-6 blocker with dyspnea, confusion or dizziness "
+        f"at composite grade ≥ {EMERGENCY_IL6_COMPANION_COMPOSITE} (or present)",
+        f"{IL6_FEVER_SOURCE}; {EMERGENCY_SOURCE}",
+        m.temperature_c,
+        EMERGENCY_IL6_FEVER_C,
+        tuple(a.term.slug for a, _grade in companions),
+    )
+
+
+def emergency_signs(
+    *, therapy: TherapyProfile, answers: Sequence[Answer], measurements: Measurements
+) -> tuple[EmergencySign, ...]:
+    """The emergency signs among a patient's own answers and measurements, measurements first."""
+    return (
+        *_measured_emergency_signs(measurements),
+        *_answered_emergency_signs(answers),
+        *_il6_fever_sign(therapy, answers, measurements),
+    )
+
+
+# --- High-dose IL-2 dose advice (domain.md §4) -------------------------------------------------
+
+
 # --- High-dose IL-2 dose advice (domain.md §4 and §4.6) ------------------------------------------
 #
 # The advice for the next dose is a judgement on the course at a time, not on the form just

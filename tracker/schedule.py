@@ -9,6 +9,7 @@ review), kept in one place so reminders and the "not reported yet" list agree.
 """
 
 import datetime
+from dataclasses import dataclass
 
 DAILY_FOR_FIRST_DAYS = 14  # derived: daily reports in the first two weeks of a course
 DAILY_INTERVAL_DAYS = 1
@@ -45,3 +46,40 @@ def is_overdue(
     return (
         next_report_due(start_date=start_date, last_report_on=last_report_on, today=today) < today
     )
+
+
+# --- Care team opening hours ---------------------------------------------------------------------
+# A care team reads reports during its opening hours; outside them a patient is told when it will
+# look and which number to call. Times are wall-clock times in the clinic's time zone: callers
+# pass a datetime already in that zone (django.utils.timezone.localtime).
+
+WEEK_DAYS = 7
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """open_days: weekday numbers as datetime.weekday() gives them (Monday 0 to Sunday 6)."""
+
+    open_days: frozenset[int]
+    opens_at: datetime.time
+    closes_at: datetime.time
+
+
+def is_open(hours: OpeningHours, at: datetime.datetime) -> bool:
+    """Open from opens_at (included) to closes_at (excluded) on an open day."""
+    return at.weekday() in hours.open_days and hours.opens_at <= at.time() < hours.closes_at
+
+
+def next_opening(hours: OpeningHours, at: datetime.datetime) -> datetime.datetime | None:
+    """The first opening strictly after `at` (the same day's if `at` is before it), in `at`'s time
+    zone; None when the team has no open day."""
+    if not hours.open_days:
+        return None
+    for days_ahead in range(WEEK_DAYS + 1):
+        day = at.date() + datetime.timedelta(days=days_ahead)
+        if day.weekday() not in hours.open_days:
+            continue
+        opening = datetime.datetime.combine(day, hours.opens_at, tzinfo=at.tzinfo)
+        if opening > at:
+            return opening
+    return None

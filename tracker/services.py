@@ -5,6 +5,7 @@ The clinical judgement itself is in `tracker.rules` (pure Python); this module g
 inputs from the database and stores its outputs.
 """
 
+import dataclasses
 import datetime
 import functools
 import logging
@@ -46,7 +47,14 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-REPORT_MEASUREMENTS = ("temperature_c", "systolic_bp", "diastolic_bp", "heart_rate", "weight_kg")
+REPORT_MEASUREMENTS = (
+    "temperature_c",
+    "systolic_bp",
+    "diastolic_bp",
+    "heart_rate",
+    "spo2",
+    "weight_kg",
+)
 VISIT_MEASUREMENTS = (
     "systolic_bp",
     "diastolic_bp",
@@ -286,6 +294,13 @@ def _history_manager(model):
     return model.history
 
 
+def _emergency_signs(profile: rules.TherapyProfile, answers, measurements) -> list[dict]:
+    """The report's emergency signs (rules.emergency_signs) as stored on it, for the answer page
+    and the API."""
+    signs = rules.emergency_signs(therapy=profile, answers=answers, measurements=measurements)
+    return [dataclasses.asdict(sign) | {"with_terms": list(sign.with_terms)} for sign in signs]
+
+
 # --- Actions ------------------------------------------------------------------------------------
 
 
@@ -312,7 +327,8 @@ def submit_report(
     """Store a symptom report, grade its answers and raise its flags, all or nothing.
 
     The inputs are already validated (forms and API serializers use SymptomAnswer.clean and the
-    model field validators); the returned report carries `.flags_raised`.
+    model field validators); the returned report carries `.flags_raised`, and its
+    `emergency_signs` (saved with it) name what should send the patient to the emergency number.
     """
     answers = list(answers)
     measurements = dict(measurements or {})
@@ -334,13 +350,17 @@ def submit_report(
     # The course and the user are loaded objects and the primary key is a new UUID: no
     # look-ups needed for them.
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
+    profile = therapy_profile(course)
+    rule_answers = _rule_answers(answers)
+    rule_measurements = _measurements(measurements, REPORT_MEASUREMENTS)
+    report.emergency_signs = _emergency_signs(profile, rule_answers, rule_measurements)
     _create_with_history(SymptomReport, [report])
 
     course_baseline = baseline(course)
     evaluation = rules.evaluate_report(
-        therapy=therapy_profile(course),
-        answers=_rule_answers(answers),
-        measurements=_measurements(measurements, REPORT_MEASUREMENTS),
+        therapy=profile,
+        answers=rule_answers,
+        measurements=rule_measurements,
         baseline=course_baseline,
         previous_grades=_previous_answer_grades(course, terms, report.reported_at)
         | _previous_measured_grades(
@@ -819,6 +839,18 @@ def _report_evaluation(report: SymptomReport):
     )
 
 
+def _report_emergency_signs(report: SymptomReport) -> list[dict]:
+    """The emergency signs of a report as it stands (its current answers and measurements)."""
+    answers = SymptomAnswer.objects.current().filter(report=report).select_related("term")
+    return _emergency_signs(
+        therapy_profile(report.course),
+        _rule_answers(answers),
+        _measurements(
+            {name: getattr(report, name) for name in REPORT_MEASUREMENTS}, REPORT_MEASUREMENTS
+        ),
+    )
+
+
 @dataclass
 class Rejudged:
     """What judging a record again changed: flags raised, flags withdrawn, and of those
@@ -942,6 +974,7 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
             later, by=by, reason=_("Dose advice updated: visit corrected (%s)") % reason
         )
     elif isinstance(record, SymptomReport):
+        record.emergency_signs = _report_emergency_signs(record)
         _save_with_history(record, by=by, reason=reason)
         rejudged = _rejudge(
             course, _report_evaluation(record).findings, report=record, by=by, note=note
@@ -1237,6 +1270,8 @@ def _send_reminder(course, due, now, site_url) -> bool:
                     "link": site_url.rstrip("/")
                     + reverse("tracker:patient-report-create", args=[course.pk]),
                     "phone": course.care_team.phone_for_patients,
+                    "out_of_hours_phone": course.care_team.out_of_hours_phone_for_patients,
+                    "care_team": course.care_team,
                 },
                 language=user.preferred_language,
             )

@@ -195,6 +195,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # What a patient is told to call. The care team's own number wins when it has one.
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="+33 1 00 00 00 00")
+# Given to patients when their care team is closed and has no out-of-hours number of its own.
+CLINIC_OUT_OF_HOURS_PHONE = env.str("CLINIC_OUT_OF_HOURS_PHONE", default=CLINIC_PHONE)
 EMERGENCY_NUMBER = env.str("EMERGENCY_NUMBER", default="15")
 
 # Laboratory reference limits used when a course has none of its own. They are

@@ -51,8 +51,9 @@ def demo_clinic(live_server):
 
 
 def test_tocilizumab_patient_reports_severe_vomiting_with_fever_and_is_told_to_call_now(
-    page: Page, live_server, demo_clinic
+    page: Page, live_server, care_team_open, demo_clinic
 ):
+    # A weekday morning: the care team is open, so its own number is the one to call.
     page.set_viewport_size(PHONE)
     log_in(page, live_server, "ahmed.benali")
     page.goto(f"{live_server.url}/my/")

@@ -1,5 +1,7 @@
 """The JSON API v1 as an outside system sees it (PRODUCT.md §7)."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -814,3 +816,68 @@ def test_report_with_a_term_that_is_not_text_is_refused(patient, course):
     )
     assert response.status_code == 400
     assert "answers" in response.json()
+
+
+# --- Home SpO₂ and emergency signs (PRODUCT.md §4 and §7) --------------------------------------
+
+
+def test_a_report_takes_home_spo2_and_below_90_is_urgent(patient, course):
+    # Proleukin label 2023, Table 2: SpO₂ <90 % (domain.md §4.7: home SpO₂ is a red flag).
+    response = client_for(patient.user).post(reports_url(course), {"spo2": 89.9}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["spo2"] == 89.9
+    [flag] = body["flags"]
+    assert (flag["term"], flag["level"], flag["rule"]) == ("hypoxia", "urgent", "spo2_below_90")
+    assert [s["sign"] for s in body["emergency_signs"]] == ["low_oxygen"]
+    assert SymptomReport.objects.get().spo2 == Decimal("89.9")
+
+
+def test_home_spo2_of_90_raises_nothing(patient, course):
+    response = client_for(patient.user).post(reports_url(course), {"spo2": 90}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["flags"] == []
+    assert response.json()["emergency_signs"] == []
+
+
+@pytest.mark.parametrize("spo2", [49.9, 100.1, "ninety"])
+def test_implausible_home_spo2_is_refused_at_the_field(patient, course, spo2):
+    # tracker/ranges.py: SpO₂ 50-100 %.
+    response = client_for(patient.user).post(reports_url(course), {"spo2": spo2}, format="json")
+    assert response.status_code == 400
+    assert "spo2" in response.json()
+    assert not SymptomReport.objects.exists()
+
+
+def test_a_report_answers_with_its_emergency_signs(patient, course):
+    response = client_for(patient.user).post(
+        reports_url(course),
+        {
+            "answers": [{"term": "shortness_of_breath", "severity": 4, "interference": 4}],
+            "temperature_c": 40.3,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    signs = {s["sign"]: s for s in response.json()["emergency_signs"]}
+    assert signs.keys() == {"high_temperature", "severe_shortness_of_breath"}
+    assert (signs["high_temperature"]["value"], signs["high_temperature"]["threshold"]) == (
+        "40.3 °C",
+        "> 40.0 °C",
+    )
+    assert "CTCAE v5.0" in signs["high_temperature"]["source"]
+    assert signs["severe_shortness_of_breath"]["value"].startswith("composite grade 3")
+
+
+def test_a_fever_with_dizziness_on_tocilizumab_is_an_emergency_but_not_on_anakinra(
+    patient, course, tocilizumab_course
+):
+    report = {
+        "answers": [{"term": "dizziness", "severity": 2, "interference": 2}],
+        "temperature_c": 38.5,
+    }
+    client = client_for(patient.user)
+    on_tocilizumab = client.post(reports_url(tocilizumab_course), report, format="json").json()
+    on_anakinra = client.post(reports_url(course), report, format="json").json()
+    assert [s["sign"] for s in on_tocilizumab["emergency_signs"]] == ["fever_on_il6_blocker"]
+    assert on_anakinra["emergency_signs"] == []

@@ -362,6 +362,7 @@ class SymptomReportSerializer(RecordSerializer):
             "entered_in_error",
             "answers",
             "flags",
+            "emergency_signs",
         ]
         read_only_fields = fields
 
@@ -380,6 +381,7 @@ class VitalsInputSerializer(StrictTypes, serializers.Serializer):
     systolic_bp = _measurement(ranges.SYSTOLIC_BP, integer=True)
     diastolic_bp = _measurement(ranges.DIASTOLIC_BP, integer=True)
     heart_rate = _measurement(ranges.HEART_RATE, integer=True)
+    spo2 = _measurement(ranges.SPO2)
     weight_kg = _measurement(ranges.WEIGHT_KG)
 
 

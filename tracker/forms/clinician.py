@@ -511,6 +511,7 @@ REPORT_FIELDS = [
     "systolic_bp",
     "diastolic_bp",
     "heart_rate",
+    "spo2",
     "weight_kg",
     "note",
 ]
@@ -534,8 +535,10 @@ class ReportMeasurementsForm(forms.ModelForm):
             "systolic_bp": _number(),
             "diastolic_bp": _number(),
             "heart_rate": _number(),
+            "spo2": _number(decimal=True),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
+        localized_fields = ["spo2"]
 
     def clean_reported_at(self):
         return _not_in_the_future(self.cleaned_data.get("reported_at"))

@@ -222,6 +222,19 @@ class MeasurementsForm(forms.Form):
     heart_rate = _whole_number(
         _("Pulse"), ranges.HEART_RATE, _("Heartbeats per minute. Example: 72")
     )
+    spo2 = forms.DecimalField(
+        label=_("Oxygen level (SpO₂)"),
+        help_text=_("From a finger pulse oximeter, in %. Example: 97"),
+        required=False,
+        max_digits=ranges.SPO2.max_digits,
+        decimal_places=ranges.SPO2.decimal_places,
+        localize=True,
+        validators=ranges.SPO2.validators(),
+        # Text, not type=number: a browser's number input refuses "97,5" in French.
+        widget=forms.TextInput(
+            attrs={"inputmode": "decimal", "autocomplete": "off", "class": "form-control"}
+        ),
+    )
     weight = _optional(WeightField(label=_("Weight")))
 
     def clean(self):
@@ -242,6 +255,7 @@ class MeasurementsForm(forms.Form):
             "systolic_bp": data.get("systolic_bp"),
             "diastolic_bp": data.get("diastolic_bp"),
             "heart_rate": data.get("heart_rate"),
+            "spo2": data.get("spo2"),
             "weight_kg": data.get("weight"),
         }
         return {name: value for name, value in values.items() if value is not None}

@@ -438,7 +438,7 @@ class VitalsRow:
 def _vitals_rows(summary):
     """The vitals chart's data as a table: one row per report or visit with a measurement."""
     baseline = summary.course.baseline_weight_kg
-    names = ("systolic_bp", "diastolic_bp", "heart_rate", "temperature_c", "weight_kg")
+    names = ("systolic_bp", "diastolic_bp", "heart_rate", "temperature_c", "spo2", "weight_kg")
     rows = []
     for kind, records, when in (
         ("report", summary.reports, "reported_at"),
@@ -447,7 +447,7 @@ def _vitals_rows(summary):
         for record in records:
             values = [getattr(record, name, None) for name in names]
             if kind == "visit":
-                values += [record.spo2, record.platelets_10e9_per_l, record.urine_output_ml_8h]
+                values += [record.platelets_10e9_per_l, record.urine_output_ml_8h]
             if all(value is None for value in values):
                 continue
             percent = None

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -136,12 +137,75 @@ def call_now_signs(therapy):
     return signs
 
 
-def _guidance_context(course):
+def _guidance_context(course, now=None):
+    """Whom to call and when the care team looks: outside its opening hours the patient gets
+    the out-of-hours number and the day and time the team opens again."""
+    team = course.care_team
+    now = now or timezone.now()
+    team_open = team.is_open(now)
     return {
-        "phone": course.care_team.phone_for_patients,
+        "phone": team.phone_for_patients if team_open else team.out_of_hours_phone_for_patients,
+        "team_open": team_open,
+        "next_opening": None if team_open else team.next_opening(now),
+        "today": timezone.localdate(now),
         "emergency_number": settings.EMERGENCY_NUMBER,
         "danger_signs": danger_signs(),
     }
+
+
+def _decimal(value) -> str:
+    """A measured number in the patient's language: 40.3 -> "40,3" in French, 88.0 -> "88"."""
+    value = float(value)
+    return formats.number_format(value, 0 if value == int(value) else 1)
+
+
+def _one_decimal(value) -> str:
+    return formats.number_format(float(value), 1)
+
+
+def emergency_sentences(signs, terms, therapy) -> list[str]:
+    """The report's emergency signs (saved with it by services.submit_report) in plain words;
+    terms maps a side effect's slug to its term, for the symptoms named with a fever."""
+    sentences = []
+    for sign in signs:
+        kind, measured, limit = sign["sign"], sign.get("measured"), sign.get("limit")
+        if kind == "high_temperature":
+            text = _("Your temperature of %(value)s °C is above %(limit)s °C.") % {
+                "value": _one_decimal(measured),
+                "limit": _one_decimal(limit),
+            }
+        elif kind == "low_oxygen":
+            text = _("Your oxygen level of %(value)s %% is below %(limit)s %%.") % {
+                "value": _decimal(measured),
+                "limit": _decimal(limit),
+            }
+        elif kind == "low_blood_pressure":
+            text = _(
+                "The top number of your blood pressure, %(value)s mmHg, is below %(limit)s mmHg."
+            ) % {"value": _decimal(measured), "limit": _decimal(limit)}
+        elif kind == "severe_shortness_of_breath":
+            text = _("You are severely short of breath.")
+        elif kind == "bleeding":
+            text = _("You have blood in your stool, vomit, urine or sputum.")
+        elif kind == "confusion":
+            text = _("You have new confusion or trouble staying awake.")
+        elif kind == "fever_on_il6_blocker":
+            symptoms = [
+                str(terms[slug].label).lower() if slug in terms else slug
+                for slug in sign.get("with_terms", [])
+            ]
+            text = _(
+                "You have a temperature of %(value)s °C, and you report: %(symptoms)s. "
+                "%(therapy)s can hide a serious infection."
+            ) % {
+                "value": _one_decimal(measured),
+                "symptoms": get_text_list(symptoms, _("and")),
+                "therapy": therapy.name,
+            }
+        else:
+            text = _("Something you reported can be a sign of a medical emergency.")
+        sentences.append(text)
+    return sentences
 
 
 # --- Scoping --------------------------------------------------------------------------------------
@@ -554,15 +618,25 @@ def report_detail(request, report_id):
         for a in answers
         if a.expected and a.term.slug in SELF_CARE and (a.present or a.composite_grade)
     ]
+    level = _worst(open_flags)
+    just_sent = timezone.now() - report.reported_at < ReportDraft.MAX_AGE
+    # Emergency signs send the patient to the emergency number first, right after sending and
+    # for as long as the report's urgent flags wait for the care team.
+    emergency = []
+    if report.emergency_signs and (just_sent or level == FlagLevel.URGENT):
+        emergency = emergency_sentences(
+            report.emergency_signs, {a.term.slug: a.term for a in answers}, course.therapy
+        )
     context = {
         "report": report,
         "course": course,
-        "level": _worst(open_flags),
+        "level": level,
         "seen": bool(flags) and not open_flags,
+        "emergency": emergency,
         "answers": _answer_rows(answers),
         "measurements": _report_measurements(report),
         "tips": tips,
-        "just_sent": timezone.now() - report.reported_at < ReportDraft.MAX_AGE,
+        "just_sent": just_sent,
         **_guidance_context(course),
     }
     return render(request, "tracker/patient/report_detail.html", context)
@@ -589,6 +663,8 @@ def _measurement_rows(values):
         rows.append((_("Blood pressure"), f"{systolic or '–'}/{diastolic or '–'}\u00a0mmHg"))
     if values.get("heart_rate") is not None:
         rows.append((_("Pulse"), _("%(rate)s beats per minute") % {"rate": values["heart_rate"]}))
+    if values.get("spo2") is not None:
+        rows.append((_("Oxygen level (SpO₂)"), f"{_decimal(values['spo2'])}\u00a0%"))
     weight = values.get("weight_kg")
     if weight is not None:
         pounds = units.kg_to_pounds(weight)
@@ -714,6 +790,7 @@ def treatment(request):
         course.checked = [t for t in expected if t.kind != TermKind.REPORTED]
         course.call_now = call_now_signs(course.therapy)
         course.phone = course.care_team.phone_for_patients
+        course.out_of_hours_phone = course.care_team.out_of_hours_phone_for_patients
     context = {
         "courses": courses,
         "danger_signs": danger_signs(),

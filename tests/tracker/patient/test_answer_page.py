@@ -10,7 +10,8 @@ from tracker.models import FlagLevel, SymptomReport
 
 from .support import post_measurements, post_symptoms, report, send
 
-pytestmark = pytest.mark.django_db
+# Inside the care team's opening hours unless a test says otherwise (test_opening_hours.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("care_team_open")]
 
 
 def answer_page(client, response):

@@ -108,7 +108,7 @@ def test_my_page_has_the_report_button_and_the_due_date(patient_client, course):
 
 
 def test_my_page_shows_the_call_now_panel_while_an_urgent_flag_is_open(
-    patient_client, course, clinician
+    care_team_open, patient_client, course, clinician
 ):
     saved = submit(course, vomiting={"frequency": 4, "severity": 4})
     assert "call your care team now" in patient_client.get(reverse("tracker:patient-home")).text

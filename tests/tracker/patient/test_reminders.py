@@ -148,3 +148,16 @@ def test_the_command_reports_how_many_it_sent(outpatient_course, mailoutbox):
     with time_machine.travel(at(START), tick=False):
         call_command("send_reminders", "--site-url", "https://tracker.example.org", stdout=out)
     assert out.getvalue().strip() == "1 reminder(s) sent."
+
+
+def test_the_reminder_gives_the_out_of_hours_number_with_the_teams_hours(
+    outpatient_course, mailoutbox
+):
+    team = outpatient_course.care_team
+    team.out_of_hours_phone = "+33 1 45 00 00 00"
+    team.save()
+    send(at(START))
+    body = mailoutbox[0].body
+    assert "+33 1 23 45 67 89 (Monday to Friday, 08:00 to 18:00)" in body
+    assert "the out-of-hours number +33 1 45 00 00 00 at other times" in body
+    assert "today" not in body.replace("How are you today?", "")
