@@ -7,25 +7,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0004_flag_withdrawn'),
+        ("tracker", "0004_flag_withdrawn"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccountEvent',
+            name="AccountEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('two_factor_on', 'Two-factor authentication turned on'), ('two_factor_off', 'Two-factor authentication turned off'), ('invitation_sent', 'Invitation sent'), ('birth_date_refused', 'Wrong date of birth on the invitation')], max_length=32, verbose_name='event')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='account_events', to=settings.AUTH_USER_MODEL, verbose_name='account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("two_factor_on", "Two-factor authentication turned on"),
+                            ("two_factor_off", "Two-factor authentication turned off"),
+                            ("invitation_sent", "Invitation sent"),
+                            ("birth_date_refused", "Wrong date of birth on the invitation"),
+                        ],
+                        max_length=32,
+                        verbose_name="event",
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="at")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="account_events",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="account",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'account event',
-                'verbose_name_plural': 'account events',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "account event",
+                "verbose_name_plural": "account events",
+                "ordering": ["-at", "-pk"],
             },
         ),
     ]
