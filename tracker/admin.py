@@ -120,3 +120,22 @@ class FlagAdmin(ReadOnlyClinicalAdmin):
 class DoseAdmin(ReadOnlyClinicalAdmin):
     list_display = ("course", "dose_number", "scheduled_at", "status", "reason")
     list_select_related = ("course__patient", "course__therapy")
+
+
+@admin.register(models.AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    """Read-only: the record of two-factor changes and invitations cannot be edited."""
+
+    list_display = ("at", "user", "kind", "by")
+    list_filter = ("kind",)
+    list_select_related = ("user", "by")
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

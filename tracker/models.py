@@ -58,6 +58,40 @@ class User(AbstractUser):
         return self.is_superuser or self.role == Role.ADMINISTRATOR
 
 
+class AccountEvent(models.Model):
+    """What happened to an account's security, with who and when and never a secret (no code,
+    key, link or password): two-factor authentication turned on or off, an invitation sent, a
+    wrong date of birth given on the invitation's page (their count limits the tries)."""
+
+    class Kind(models.TextChoices):
+        TWO_FACTOR_ON = "two_factor_on", _("Two-factor authentication turned on")
+        TWO_FACTOR_OFF = "two_factor_off", _("Two-factor authentication turned off")
+        INVITATION_SENT = "invitation_sent", _("Invitation sent")
+        BIRTH_DATE_REFUSED = "birth_date_refused", _("Wrong date of birth on the invitation")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="account_events", verbose_name=_("account")
+    )
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+
+    def __str__(self):
+        return f"{self.kind} user={self.user_id}"
+
+
 def _nothing_for(user):
     return user is None or not user.is_authenticated
 

@@ -186,7 +186,20 @@ STORAGES = {
 # with DEBUG serves them from the app directories; the test suite switches to plain storage.
 WHITENOISE_MANIFEST_STRICT = False
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Mail: a server through EMAIL_URL (smtp+tls://user:password@host:587). Without one, e-mails are
+# written to files in var/mail/, readable by the app's user only (tracker/mail.py): never to the
+# console, since they carry one-time sign-in links and patients' names. `check --deploy`
+# refuses both the file and the console backends.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    EMAIL_CONFIG = env.email_url_config(EMAIL_URL)
+else:
+    EMAIL_CONFIG = {
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(BASE_DIR / "var" / "mail"),
+    }
+if EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend":
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "tracker.mail.PrivateFileBackend"
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="tracker@localhost")
 

@@ -4,6 +4,7 @@ Built on the demo clinic (tracker.demo.build()). Screenshots of every portal pag
 test-artifacts/patient-portal-*.png; axe checks each page for serious or critical violations.
 """
 
+import datetime
 import re
 
 import pytest
@@ -153,11 +154,15 @@ def test_a_patient_cannot_open_another_patients_report(page: Page, live_server, 
 
 
 def test_a_clinician_invites_a_patient_who_chooses_a_password_on_a_phone(
-    page: Page, live_server, demo_clinic, browser
+    page: Page, live_server, demo_clinic, browser, mailoutbox
 ):
     team = CareTeam.objects.get(name=demo.TEAM_NAME)
     newcomer = factories.PatientFactory(
-        care_team=team, user=None, given_name="Nora", family_name="Petit"
+        care_team=team,
+        user=None,
+        given_name="Nora",
+        family_name="Petit",
+        birth_date=datetime.date(1971, 3, 8),
     )
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, "dr.martin")
@@ -170,17 +175,32 @@ def test_a_clinician_invites_a_patient_who_chooses_a_password_on_a_phone(
     account.get_by_role("button", name="Invite").click()
     expect(page.get_by_role("heading", name="Invitation sent")).to_be_visible()
     look(page, "14-invitation-sent")
-    link = page.locator("#set-password-link").inner_text().strip()
+    # The link goes to the patient's mailbox only, never on the clinician's page.
+    (email,) = mailoutbox
+    link = re.search(r"https?://\S+/accounts/set-password/\S+/", email.body).group(0)
+    assert link.rsplit("/", 2)[-2] not in page.content()
 
     phone = browser.new_page(viewport=PHONE)
     phone.goto(link)
     expect(phone.get_by_role("heading", name="Choose your password")).to_be_visible()
     look(phone, "15-choose-your-password")
+    phone.get_by_label("Your date of birth").fill("1971-08-03")  # day and month swapped
+    phone.locator("#id_new_password1").fill("Nora's own password 2026")
+    phone.locator("#id_new_password2").fill("Nora's own password 2026")
+    phone.get_by_role("button", name="Save my password").click()
+    expect(phone.locator("#id_birth_date").locator("..")).to_contain_text(
+        "This is not the date of birth your care team has for you. 4 tries left."
+    )
+    phone.get_by_label("Your date of birth").fill("1971-03-08")
     phone.locator("#id_new_password1").fill("Nora's own password 2026")
     phone.locator("#id_new_password2").fill("Nora's own password 2026")
     phone.get_by_role("button", name="Save my password").click()
     expect(phone.get_by_role("heading", name="Password saved")).to_be_visible()
-    phone.get_by_role("link", name="Continue").click()
+    # Not signed in by the link: the patient signs in with the new password.
+    phone.get_by_role("link", name="Sign in").click()
+    phone.get_by_label("Username").fill("nora.petit@example.org")
+    phone.get_by_label("Password").fill("Nora's own password 2026")
+    phone.locator("main").get_by_role("button").click()
     expect(phone.get_by_role("heading", name="Hello, Nora")).to_be_visible()
     phone.goto(link)
     expect(phone.locator("#invalid-link")).to_contain_text("already been used")

@@ -4,6 +4,7 @@ compulsory before any page with patients' data."""
 
 import base64
 import logging
+import re
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.signin import code_step, current_code, password_step
+from tracker.models import AccountEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +215,114 @@ def test_required_patients_and_api_tokens_are_unaffected(client, patient, course
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api.get(f"/api/v1/courses/{course.pk}/").status_code == 200
+
+
+# --- A password reset never replaces the second factor ------------------------------------------
+
+
+NEW_PASSWORD = "a long new password 2026"
+
+
+def reset_password(client, user, mailoutbox, callbacks):
+    """Ask for a reset link, open it and choose a new password, as someone holding the mailbox."""
+    with callbacks(execute=True):
+        client.post(reverse("tracker:password-reset"), {"email": user.email})
+    path = re.search(r"https?://[^/\s\"]+(/accounts/[^\s\"<]+/)", mailoutbox[-1].body).group(1)
+    form_page = client.get(path, follow=True)
+    return client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+
+def test_a_password_reset_does_not_sign_in_an_account_with_a_device(
+    client, clinician, device, course, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = reset_password(client, clinician, mailoutbox, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    clinician.refresh_from_db()
+    assert clinician.check_password(NEW_PASSWORD)
+    assert "_auth_user_id" not in client.session
+    # Pages and the API answer as to anybody who has not signed in.
+    assert client.get("/clinician/")["Location"].startswith(LOGIN)
+    assert client.get(reverse("tracker:course-detail", args=[course.pk])).status_code == 302
+    assert client.get(f"/api/v1/courses/{course.pk}/").status_code == 401
+    # Signing in takes the new password and then the app's code.
+    assert client.post(LOGIN, password_step(clinician.username, NEW_PASSWORD)).status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert (
+        client.post(f"{LOGIN}?next=/clinician/", code_step(current_code(device))).status_code == 302
+    )
+    assert client.get("/clinician/").status_code == 200
+
+
+def test_a_password_reset_does_not_sign_in_a_patient_either(
+    client, patient, mailoutbox, django_capture_on_commit_callbacks
+):
+    reset_password(client, patient.user, mailoutbox, django_capture_on_commit_callbacks)
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("tracker:patient-home")).status_code == 302
+
+
+def test_required_a_password_reset_cannot_enrol_a_second_authenticator(
+    client, clinician, device, required, mailoutbox, django_capture_on_commit_callbacks
+):
+    reset_password(client, clinician, mailoutbox, django_capture_on_commit_callbacks)
+    response = client.post(SETUP, {"setup_view-current_step": "welcome"})
+    assert response.status_code in (302, 403)
+    assert "secret_key" not in (response.context or {})
+    assert TOTPDevice.objects.filter(user=clinician).count() == 1
+
+
+# --- One authenticator per account ----------------------------------------------------------------
+
+
+def test_the_setup_is_refused_on_every_step_when_a_device_exists(client, clinician, device):
+    client.force_login(clinician)
+    assert client.get(SETUP).status_code == 302
+    for data in (
+        {"setup_view-current_step": "welcome"},
+        {"setup_view-current_step": "generator", "generator-token": current_code(device)},
+    ):
+        response = client.post(SETUP, data)
+        assert response.status_code == 403, data
+    assert list(TOTPDevice.objects.filter(user=clinician)) == [device]
+
+
+def test_a_setup_started_before_a_device_existed_cannot_add_a_second_one(client, clinician):
+    """Two tabs: the setup is finished in one, then the other's code is sent."""
+    client.force_login(clinician)
+    page = client.post(SETUP, {"setup_view-current_step": "welcome"})
+    key = page.context["wizard"]["form"].key
+    first = TOTPDevice.objects.create(user=clinician, name="default", confirmed=True)
+    response = client.post(
+        SETUP,
+        {
+            "setup_view-current_step": "generator",
+            "generator-token": current_code(TOTPDevice(user=clinician, key=key)),
+        },
+    )
+    assert response.status_code == 403
+    assert list(TOTPDevice.objects.filter(user=clinician)) == [first]
+
+
+def test_turning_it_on_and_off_is_recorded_without_secrets(client, clinician, caplog):
+    client.force_login(clinician)
+    page = client.post(SETUP, {"setup_view-current_step": "welcome"})
+    unsaved = TOTPDevice(user=clinician, key=page.context["wizard"]["form"].key)
+    with caplog.at_level(logging.INFO, logger="tracker.access"):
+        client.post(
+            SETUP,
+            {"setup_view-current_step": "generator", "generator-token": current_code(unsaved)},
+        )
+        client.post("/accounts/two-factor/disable/", {"understand": "on"})
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    events = AccountEvent.objects.filter(user=clinician).order_by("pk")
+    assert [(e.kind, e.by) for e in events] == [
+        (AccountEvent.Kind.TWO_FACTOR_ON, clinician),
+        (AccountEvent.Kind.TWO_FACTOR_OFF, clinician),
+    ]
+    lines = [r.getMessage() for r in caplog.records if r.name == "tracker.access"]
+    assert f"two-factor enabled user={clinician.pk}" in lines
+    assert f"two-factor disabled user={clinician.pk}" in lines
+    assert unsaved.key not in caplog.text and clinician.username not in caplog.text

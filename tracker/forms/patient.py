@@ -277,9 +277,17 @@ class InviteForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
+    def __init__(self, *args, account=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
-        users = get_user_model().objects
+        if not email:
+            return email
+        users = get_user_model().objects.all()
+        if self.account is not None:
+            users = users.exclude(pk=self.account.pk)
         if (
             users.filter(email__iexact=email).exists()
             or users.filter(username__iexact=email).exists()
@@ -288,6 +296,42 @@ class InviteForm(forms.Form):
                 _("Another account already uses this e-mail address."), code="taken"
             )
         return email
+
+
+class ResendInviteForm(InviteForm):
+    """A new link for an account whose password was never chosen: to the same address, or to
+    a corrected one (which becomes the user name)."""
+
+    email = forms.EmailField(
+        label=_("Patient's e-mail address"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "class": "form-control"}),
+    )
+    preferred_language = None
+
+
+class InvitationPasswordForm(auth_forms.SetPasswordForm):
+    """The invitation's page: the patient confirms their date of birth (which the care team
+    has on record, and the e-mail does not show) before choosing a password, so a link that
+    reached the wrong inbox opens no account."""
+
+    birth_date = forms.DateField(
+        label=_("Your date of birth"),
+        help_text=_("To confirm that this account is yours."),
+        widget=forms.DateInput(
+            format="%Y-%m-%d",
+            attrs={"type": "date", "class": "form-control", "autocomplete": "bday"},
+        ),
+    )
+    field_order = ["birth_date", "new_password1", "new_password2"]
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        record = getattr(self.user, "patient_record", None)
+        if record is None or value != record.birth_date:
+            # The view counts the try and says how many are left.
+            raise ValidationError(_("This is not your date of birth."), code="mismatch")
+        return value
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):

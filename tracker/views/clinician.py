@@ -321,7 +321,12 @@ def patient_detail(request, pk):
     return render(
         request,
         "tracker/clinician/patient_detail.html",
-        {"patient": patient, "courses": courses},
+        {
+            "patient": patient,
+            "courses": courses,
+            # The portal invitation is the patient's own care team's, not a sharing team's.
+            "can_invite": services.may_invite(request.user, patient),
+        },
     )
 
 

@@ -1,8 +1,9 @@
 """Two-factor authentication pages (django-two-factor-auth's views, in the tracker's layout).
 
 Offered to clinicians and administrators (tracker.security); a patient gets 404 here. With
-TWO_FACTOR_REQUIRED on, switching it off is refused. Turning it on or off is logged with the
-user's id only.
+TWO_FACTOR_REQUIRED on, switching it off is refused. An account has at most one authenticator:
+the setup is refused, at every step, once one exists. Turning it on or off is logged with the
+user's id only and recorded (tracker.security, on the device's save and delete).
 """
 
 import logging
@@ -10,10 +11,11 @@ import logging
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,7 +24,7 @@ from django.utils.translation import gettext as _
 from two_factor import views as two_factor_views
 from two_factor.utils import default_device, get_otpauth_url, totp_digits
 
-from ..security import two_factor_available, two_factor_required
+from ..security import has_primary_device, two_factor_available, two_factor_required
 
 log = logging.getLogger("tracker.access")
 
@@ -83,7 +85,19 @@ class ProfileView(AvailableOnlyMixin, two_factor_views.ProfileView):
 
 
 class SetupView(AvailableOnlyMixin, two_factor_views.SetupView):
+    """Turning it on. Refused on every method once the account has an authenticator: a second,
+    silent one would let whoever holds the password (a reset link, a session left open) add
+    their own phone."""
+
     template_name = "two_factor/setup.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if two_factor_available(request.user) and has_primary_device(request.user):
+            if request.method in ("GET", "HEAD"):
+                messages.info(request, _("Two-factor authentication is already on."))
+                return redirect("two_factor:profile")
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, step=None, **kwargs):
         form = super().get_form(step=step, **kwargs)
@@ -109,9 +123,13 @@ class SetupView(AvailableOnlyMixin, two_factor_views.SetupView):
         return context
 
     def done(self, form_list, **kwargs):
-        response = super().done(form_list, **kwargs)
-        log.info("two-factor enabled user=%s", self.request.user.pk)
-        return response
+        # Two setups of one account finishing together (two tabs) wait for each other here,
+        # and the second finds the first's device.
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().filter(pk=self.request.user.pk).first()
+            if has_primary_device(self.request.user):
+                raise PermissionDenied
+            return super().done(form_list, **kwargs)
 
 
 class QRGeneratorView(AvailableOnlyMixin, two_factor_views.QRGeneratorView):
@@ -148,8 +166,3 @@ class DisableView(AvailableOnlyMixin, two_factor_views.DisableView):
             )
             return redirect("two_factor:profile")
         return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        log.info("two-factor disabled user=%s", self.request.user.pk)
-        return response
