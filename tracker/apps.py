@@ -9,3 +9,4 @@ class TrackerConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers system checks)
+        from .api import tokens  # noqa: F401  (revokes API tokens with the password)

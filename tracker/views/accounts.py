@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from tracker import services
 from tracker.forms.patient import InviteForm, PasswordResetForm
 from tracker.models import Patient
+from tracker.throttling import write_rate_limited
 from tracker.views.decorators import clinician_required
 
 
@@ -29,6 +30,7 @@ def _back_url(request):
 
 @clinician_required
 @require_POST
+@write_rate_limited("write")
 def invite_patient(request, patient_id):
     """Open the patient's account (or send a new link) and show the link to hand over."""
     patient = get_object_or_404(

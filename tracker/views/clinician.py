@@ -45,6 +45,7 @@ from ..models import (
     patient_search,
 )
 from ..summary import VITAL_SERIES, build_summary
+from ..throttling import write_rate_limited
 from .decorators import clinician_required
 
 PAGE_SIZE = 25
@@ -188,6 +189,7 @@ def triage_new_urgent(request):
 
 @require_POST
 @clinician_required
+@write_rate_limited("flag")
 def flag_transition(request, pk, action):
     """Acknowledge or resolve a flag with a note: the row is swapped in place (htmx), or the
     page comes back (no JavaScript). Someone else having done it first is said in the row."""
@@ -328,6 +330,7 @@ def patient_detail(request, pk):
 
 
 @clinician_required
+@write_rate_limited("course")
 def course_create(request, pk):
     patient = get_object_or_404(patients_in_scope(request.user), pk=pk)
     my_teams = set(request.user.care_teams.values_list("pk", flat=True))
@@ -358,6 +361,7 @@ def course_create(request, pk):
 
 
 @clinician_required
+@write_rate_limited("course")
 def course_edit(request, pk):
     course = _course_or_404(request, pk)
     form = forms.CourseEditForm(
@@ -580,6 +584,7 @@ def _next_dose_initial(course):
 
 
 @clinician_required
+@write_rate_limited("visit")
 def visit_create(request, pk):
     """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
     course = _course_or_404(request, pk)
@@ -711,6 +716,7 @@ def visit_detail(request, pk):
 
 
 @clinician_required
+@write_rate_limited("report")
 def report_create(request, pk):
     """A symptom report taken over the phone, judged by the same rules as the patient's own."""
     course = _course_or_404(request, pk)
@@ -847,6 +853,7 @@ def _in_error(record):
 
 
 @clinician_required
+@write_rate_limited("write")
 def record_correct(request, kind, pk):
     """Correct a visit, report or adverse event; a reason is required and kept in history."""
     record = _record_or_404(request, kind, pk)
@@ -895,6 +902,7 @@ def record_correct(request, kind, pk):
 
 
 @clinician_required
+@write_rate_limited("write")
 def record_entered_in_error(request, kind, pk):
     record = _record_or_404(request, kind, pk)
     form = forms.EnteredInErrorForm(request.POST or None)
