@@ -37,7 +37,9 @@ def post(url, token, body):
         return error.code, error.read().decode()
 
 
-def test_concurrent_reports_to_one_course_are_all_saved_with_their_flags(live_server):
+def test_concurrent_reports_to_one_course_are_all_saved_with_their_flags(live_server, settings):
+    # 40 reports from one patient at once: more than the hourly limit (test_rate_limits.py).
+    settings.WRITE_RATE_LIMITS = {**settings.WRITE_RATE_LIMITS, "report": "1000/hour"}
     course = factories.CourseFactory(patient=factories.PatientFactory())
     token = issue_token(course.patient.user)[1]
     url = f"{live_server.url}/api/v1/courses/{course.pk}/symptom-reports/"
