@@ -8,5 +8,8 @@ class TrackerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers system checks)
+        from . import (
+            checks,  # noqa: F401  (registers system checks)
+            unwritable,  # noqa: F401  (SQLite's journal mode, set once)
+        )
         from .api import tokens  # noqa: F401  (revokes API tokens with the password)

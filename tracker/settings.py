@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tracker.audit.RefusedAccessLogMiddleware",
+    # A write refused by a read-only or full disk: 503 with a message, not a server error.
+    "tracker.unwritable.UnwritableDatabaseMiddleware",
     # Last, as django-axes asks: it turns a lockout into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -107,7 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # The journal mode (WAL) is kept in the file: set once (tracker/unwritable.py), not
+        # on every connection, where it fails on a read-only disk and takes reads down too.
+        "init_command": "PRAGMA synchronous=NORMAL;",
     }
     # Tests use a file too (not Django's shared in-memory database), so that concurrent
     # writers in the live-server tests meet the same locking as in production.
