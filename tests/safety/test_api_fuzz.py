@@ -35,8 +35,11 @@ def _keep_the_test_transaction():
 
 
 @pytest.fixture
-def world(clinician, course, patient):
-    """A clinician with a token, one of their courses with a report, and its flag."""
+def world(clinician, course, patient, settings):
+    """A clinician with a token, one of their courses with a report, and its flag. Writes are
+    not rate-limited here, so that every generated case reaches the code behind the limit
+    (test_rate_limits.py tests the limit)."""
+    settings.WRITE_RATE_LIMITS = {scope: "1000000/hour" for scope in settings.WRITE_RATE_LIMITS}
     services.submit_report(course=course, by=patient.user, measurements={"temperature_c": 38.4})
     _token, key = issue_token(clinician)
     return {"token": key, "course": course, "flag": course.flags.get()}
