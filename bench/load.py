@@ -22,7 +22,8 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils.module_loading import import_string
-from rest_framework.authtoken.models import Token
+
+from tracker.api.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only
@@ -81,7 +82,7 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
         log(f"  load run: {note}")
         return {"available": False, "note": note}
     session = session_for(cast.clinician)
-    token, _ = Token.objects.get_or_create(user=cast.patient_user)
+    _token, key = issue_token(cast.patient_user)
     port = _free_port()
     base = f"http://{HOST}:{port}"
     gunicorn = [
@@ -117,7 +118,7 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
         wrk_env = {
             **os.environ,
             "BENCH_SESSION": session,
-            "BENCH_TOKEN": token.key,
+            "BENCH_TOKEN": key,
             "BENCH_COURSE": course,
             "BENCH_REPORT_URL": f"/api/v1/courses/{cast.patient_course.pk}/symptom-reports/",
             "BENCH_REPORT_BODY": body,

@@ -27,6 +27,20 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_local_cache(settings):
+    """Each test starts with an empty in-process cache: no chart or write count carried over
+    from another test."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_collectstatic(settings):
     """Serve static files by their plain names in tests.
 

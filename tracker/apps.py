@@ -14,7 +14,9 @@ class TrackerConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers system checks)
             security,
+            unwritable,  # noqa: F401  (SQLite's journal mode, set once)
         )
+        from .api import tokens  # noqa: F401  (revokes API tokens with the password)
 
         post_save.connect(security.record_device_saved, sender=TOTPDevice)
         post_delete.connect(security.record_device_deleted, sender=TOTPDevice)

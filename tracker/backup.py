@@ -2,9 +2,12 @@
 
 SQLite: the online backup API copies a consistent snapshot page by page while writers carry on
 (the WAL keeps them apart). PostgreSQL: pg_dump in its custom format (a consistent snapshot in
-one transaction), restored with pg_restore.
+one transaction), restored with pg_restore. Backups are readable by their owner only and hold
+no sign-in sessions; they still hold patients' records and two-factor secrets: keep them on an
+encrypted volume or encrypt them (README "Backups").
 """
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -27,39 +30,88 @@ def _vendor(alias):
     return connections[alias].vendor
 
 
+# Left out of every backup: sign-in sessions (restoring them would sign people back in, and a
+# stolen backup would hand over live sessions) and the cache (derived, rebuilt on use).
+# Everyone signs in again after a restore.
+LEFT_OUT_TABLES = ("django_session", "tracker_cache")
+
+
+@contextlib.contextmanager
+def _private_files():
+    """Files and directories created inside are readable by their owner only (0600, 0700)."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
 def backup(directory: Path, *, alias: str = "default", now=None) -> Path:
-    """Write a timestamped backup into `directory`; return its path."""
+    """Write a timestamped backup into `directory` (created 0700; the file is 0600, without
+    sessions); return its path."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%SZ")
     vendor = _vendor(alias)
-    if vendor == "sqlite":
-        target = directory / f"tracker-{stamp}.sqlite3"
-        source = sqlite3.connect(_settings(alias)["NAME"])
-        try:
-            destination = sqlite3.connect(target)
-            with destination:
-                source.backup(destination)
-            destination.close()
-        finally:
-            source.close()
-        return target
-    if vendor == "postgresql":
-        target = directory / f"tracker-{stamp}.pgdump"
-        _run(["pg_dump", "--format=custom", f"--file={target}", *_pg_args(alias)], alias)
-        return target
+    with _private_files():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if vendor == "sqlite":
+            target = directory / f"tracker-{stamp}.sqlite3"
+            partial = directory / f".{target.name}.partial"
+            try:
+                _sqlite_backup(_settings(alias)["NAME"], partial)
+                os.chmod(partial, 0o600)
+                partial.replace(target)  # whole, sessions gone, or not there at all
+            finally:
+                partial.unlink(missing_ok=True)
+            return target
+        if vendor == "postgresql":
+            target = directory / f"tracker-{stamp}.pgdump"
+            left_out = [f"--exclude-table-data={table}" for table in LEFT_OUT_TABLES]
+            _run(
+                ["pg_dump", "--format=custom", *left_out, f"--file={target}", *_pg_args(alias)],
+                alias,
+            )
+            os.chmod(target, 0o600)
+            return target
     raise BackupError(f"No backup method for the {vendor} database.")
 
 
+def _sqlite_backup(source_path, target: Path) -> None:
+    source = sqlite3.connect(source_path)
+    try:
+        destination = sqlite3.connect(target)
+        try:
+            with destination:
+                source.backup(destination)
+            tables = {
+                row[0]
+                for row in destination.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            with destination:
+                for table in LEFT_OUT_TABLES:
+                    if table in tables:
+                        destination.execute(f'DELETE FROM "{table}"')  # noqa: S608 (fixed names)
+            # One self-contained file (no write-ahead log beside it), rewritten so that the
+            # deleted rows' pages are not left in it.
+            destination.execute("PRAGMA journal_mode=DELETE")
+            destination.execute("VACUUM")
+        finally:
+            destination.close()
+    finally:
+        source.close()
+
+
 def restore(path: Path, *, alias: str = "default") -> None:
-    """Replace the database's content with the backup's. Stop the app servers first."""
+    """Replace the database's content with the backup's. Stop the app servers first.
+    A file that is not a whole backup is refused before anything is touched."""
     path = Path(path)
     if not path.exists():
         raise BackupError(f"No backup at {path}.")
     vendor = _vendor(alias)
-    connections[alias].close()
     if vendor == "sqlite":
-        source = sqlite3.connect(path)
+        _check_sqlite_backup(path)
+        connections[alias].close()
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             destination = sqlite3.connect(_settings(alias)["NAME"])
             with destination:
@@ -69,6 +121,7 @@ def restore(path: Path, *, alias: str = "default") -> None:
             source.close()
         return
     if vendor == "postgresql":
+        connections[alias].close()
         _run(
             [
                 "pg_restore",
@@ -83,6 +136,31 @@ def restore(path: Path, *, alias: str = "default") -> None:
         )
         return
     raise BackupError(f"No restore method for the {vendor} database.")
+
+
+def _check_sqlite_backup(path: Path) -> None:
+    """Refuse a file that is not a whole SQLite backup of this app (corrupt, truncated, or
+    something else), with a message saying so."""
+    problem = None
+    try:
+        backup_file = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            result = [row[0] for row in backup_file.execute("PRAGMA integrity_check")]
+            if result != ["ok"]:
+                problem = "; ".join(result[:3])
+            elif not backup_file.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'"
+            ).fetchone():
+                problem = "it holds no tracker database"
+        finally:
+            backup_file.close()
+    except sqlite3.DatabaseError as exc:
+        problem = str(exc)
+    if problem:
+        raise BackupError(
+            f"{path} is not a whole backup ({problem}). Nothing was restored; "
+            f"the current data is unchanged. Choose another backup file."
+        )
 
 
 def _pg_args(alias):

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tracker.audit.RefusedAccessLogMiddleware",
+    # A write refused by a read-only or full disk: 503 with a message, not a server error.
+    "tracker.unwritable.UnwritableDatabaseMiddleware",
     # Last, as django-axes asks: it turns a lockout into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -107,7 +109,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # The journal mode (WAL) is kept in the file: set once (tracker/unwritable.py), not
+        # on every connection, where it fails on a read-only disk and takes reads down too.
+        "init_command": "PRAGMA synchronous=NORMAL;",
     }
     # Tests use a file too (not Django's shared in-memory database), so that concurrent
     # writers in the live-server tests meet the same locking as in production.
@@ -116,6 +120,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The cache holds the write rate limits' counts and drawn charts. With several app server
+# processes it must be shared by all of them: by default a table in the database (created by
+# `migrate`); CACHE_URL may name another, e.g. redis://cache.example.org:6379/0.
+CACHES = {
+    "default": env.cache("CACHE_URL")
+    if env.str("CACHE_URL", default="")
+    else {"BACKEND": "tracker.cache.DatabaseCache", "LOCATION": "tracker_cache"}
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "tracker.User"
@@ -223,7 +236,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request gets 401 with "WWW-Authenticate: Token".
-        "rest_framework.authentication.TokenAuthentication",
+        "tracker.api.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -233,6 +246,27 @@ REST_FRAMEWORK = {
     # request whose nested part is silently dropped would save a half report.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "COERCE_DECIMAL_TO_STRING": False,
+    # Writes are limited per user and kind (WRITE_RATE_LIMITS below): 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["tracker.throttling.WriteRateThrottle"],
+}
+# How many writes of each kind one user may make, through the API and the pages together
+# (tracker/throttling.py). 30 symptom reports an hour is far more than anyone reports by
+# hand; past it a patient is told to call their care team.
+WRITE_RATE_LIMITS = {
+    "report": env.str("RATE_LIMIT_REPORTS", default="30/hour"),
+    "visit": env.str("RATE_LIMIT_VISITS", default="60/hour"),
+    "flag": env.str("RATE_LIMIT_FLAGS", default="600/hour"),
+    "course": env.str("RATE_LIMIT_COURSES", default="60/hour"),
+    "write": env.str("RATE_LIMIT_OTHER_WRITES", default="300/hour"),
+}
+# API tokens (django-rest-knox): stored as SHA-512 digests, valid API_TOKEN_TTL_DAYS days,
+# revoked when the password changes or the account is deactivated (tracker/api/tokens.py).
+# Sent as "Authorization: Token <key>" (PRODUCT.md §7).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Interleukin Therapy Tracker API",

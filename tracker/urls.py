@@ -47,3 +47,4 @@ def not_found(request, exception):
 
 
 handler404 = not_found
+handler500 = "tracker.unwritable.server_error"

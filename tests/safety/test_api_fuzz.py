@@ -10,10 +10,10 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tracker import services
+from tracker.api.tokens import issue_token
 from tracker.wsgi import application
 
 MAX_EXAMPLES = 25
@@ -35,11 +35,14 @@ def _keep_the_test_transaction():
 
 
 @pytest.fixture
-def world(clinician, course, patient):
-    """A clinician with a token, one of their courses with a report, and its flag."""
+def world(clinician, course, patient, settings):
+    """A clinician with a token, one of their courses with a report, and its flag. Writes are
+    not rate-limited here, so that every generated case reaches the code behind the limit
+    (test_rate_limits.py tests the limit)."""
+    settings.WRITE_RATE_LIMITS = {scope: "1000000/hour" for scope in settings.WRITE_RATE_LIMITS}
     services.submit_report(course=course, by=patient.user, measurements={"temperature_c": 38.4})
-    token = Token.objects.create(user=clinician)
-    return {"token": token.key, "course": course, "flag": course.flags.get()}
+    _token, key = issue_token(clinician)
+    return {"token": key, "course": course, "flag": course.flags.get()}
 
 
 def _point_at_real_objects(case, world):

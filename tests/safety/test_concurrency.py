@@ -12,9 +12,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from tests import factories
+from tracker.api.tokens import issue_token
 from tracker.models import Flag, FlagStatus, SymptomAnswer, SymptomReport
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,9 +37,11 @@ def post(url, token, body):
         return error.code, error.read().decode()
 
 
-def test_concurrent_reports_to_one_course_are_all_saved_with_their_flags(live_server):
+def test_concurrent_reports_to_one_course_are_all_saved_with_their_flags(live_server, settings):
+    # 40 reports from one patient at once: more than the hourly limit (test_rate_limits.py).
+    settings.WRITE_RATE_LIMITS = {**settings.WRITE_RATE_LIMITS, "report": "1000/hour"}
     course = factories.CourseFactory(patient=factories.PatientFactory())
-    token = Token.objects.create(user=course.patient.user).key
+    token = issue_token(course.patient.user)[1]
     url = f"{live_server.url}/api/v1/courses/{course.pk}/symptom-reports/"
     # Fever 38.2 °C is CTCAE grade 1 and not expected with anakinra: one review flag each,
     # plus an answer row each.
@@ -66,7 +68,7 @@ def test_two_clinicians_acknowledging_at_once_one_wins_the_other_is_told(live_se
     first, second = factories.ClinicianFactory(), factories.ClinicianFactory()
     team = factories.CareTeamFactory(members=[first, second])
     course = factories.CourseFactory(patient=factories.PatientFactory(care_team=team))
-    patient_token = Token.objects.create(user=course.patient.user).key
+    patient_token = issue_token(course.patient.user)[1]
     status, report = post(
         f"{live_server.url}/api/v1/courses/{course.pk}/symptom-reports/",
         patient_token,
@@ -74,7 +76,7 @@ def test_two_clinicians_acknowledging_at_once_one_wins_the_other_is_told(live_se
     )
     assert status == 201
     flag_id = report["flags"][0]["id"]
-    tokens = [Token.objects.create(user=u).key for u in (first, second)]
+    tokens = [issue_token(u)[1] for u in (first, second)]
     barrier = threading.Barrier(2)
 
     def acknowledge(token):

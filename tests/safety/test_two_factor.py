@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.signin import code_step, current_code, password_step
+from tracker.api.tokens import issue_token
 from tracker.models import AccountEvent
 
 pytestmark = pytest.mark.django_db
@@ -211,9 +211,9 @@ def test_not_required_it_can_be_turned_off(client, clinician, device, caplog):
 def test_required_patients_and_api_tokens_are_unaffected(client, patient, course, required):
     assert sign_in_with_password(client, patient.user, next_url="/my/").status_code == 302
     assert client.get(reverse("tracker:patient-home")).status_code == 200
-    token = Token.objects.create(user=course.care_team.members.first())
+    _token, key = issue_token(course.care_team.members.first())
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get(f"/api/v1/courses/{course.pk}/").status_code == 200
 
 

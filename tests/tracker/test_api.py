@@ -57,11 +57,16 @@ def test_token_from_api_token_command_authenticates(clinician, capsys):
     assert client.get("/api/v1/therapies/").status_code == 200
 
 
-def test_api_token_command_prints_the_same_token_twice(clinician, capsys):
+def test_api_token_command_issues_a_new_token_and_the_old_one_stops_working(clinician, capsys):
     call_command("api_token", clinician.username)
     call_command("api_token", clinician.username)
     first, second = capsys.readouterr().out.split()
-    assert first == second
+    assert first != second
+    old, new = APIClient(), APIClient()
+    old.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    new.credentials(HTTP_AUTHORIZATION=f"Token {second}")
+    assert old.get("/api/v1/therapies/").status_code == 401
+    assert new.get("/api/v1/therapies/").status_code == 200
 
 
 def test_schema_is_served_as_openapi_3(client):

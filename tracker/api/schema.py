@@ -38,6 +38,15 @@ def add_error_responses(result, generator, request, public):
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
             if method in ("post", "put", "patch") or has_query:
                 responses.setdefault("400", _json("ValidationError", "Invalid input."))
+            if method in ("post", "put", "patch", "delete"):
+                responses.setdefault(
+                    "429",
+                    _json("Error", "Too many writes of this kind: wait Retry-After seconds."),
+                )
+                responses.setdefault(
+                    "503",
+                    _json("Error", "The records cannot be changed at the moment; nothing saved."),
+                )
             if path.endswith(("/acknowledge/", "/resolve/")):
                 responses.setdefault(
                     "409", _json("Error", "The flag already moved (someone acted first).")

@@ -87,6 +87,7 @@ class CourseViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = s.CourseSerializer
+    write_scope = {"create": "course"}  # tracker/throttling.py
 
     def get_queryset(self):
         return Course.objects.visible_to(self.request.user).select_related(
@@ -145,6 +146,7 @@ class SymptomReportListCreate(_CourseChildView):
 
     serializer_class = s.SymptomReportCreateSerializer
     output_serializer = s.SymptomReportSerializer
+    write_scope = "report"  # tracker/throttling.py
 
     def get_queryset(self):
         return SymptomReport.objects.filter(course=self.course()).prefetch_related(
@@ -181,6 +183,7 @@ class VisitListCreate(_CourseChildView):
 
     serializer_class = s.VisitCreateSerializer
     output_serializer = s.VisitSerializer
+    write_scope = "visit"  # tracker/throttling.py
 
     def get_queryset(self):
         return Visit.objects.filter(course=self.course()).prefetch_related(
@@ -269,6 +272,7 @@ class FlagPagination(LimitOffsetPagination):
 class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.FlagSerializer
     pagination_class = FlagPagination
+    write_scope = {"acknowledge": "flag", "resolve": "flag"}  # tracker/throttling.py
 
     def get_queryset(self):
         return _flags_with_people(Flag.objects.visible_to(self.request.user).by_urgency())

@@ -31,9 +31,12 @@ STYLESHEET = "css/summary-pdf.css"
 # How many rows each listing prints: the latest ones, then a line saying how many more are
 # in the CSV export. WeasyPrint takes about 0.17 s a page; listing every record made 51 pages
 # for a 500-answer course. Tables that summarise the whole course (side effects, dose counts)
-# and every urgent flag are printed in full.
-FLAG_ROWS = 6  # besides every urgent flag
-DOSE_ROWS = 10  # besides every held dose
+# are printed in full; urgent flags and held doses too, up to a ceiling, so that a course of
+# any size (a patient's script once made 2,800 urgent flags) prints in a few pages.
+FLAG_ROWS = 6  # besides the urgent flags
+URGENT_FLAG_ROWS = 40  # the latest urgent flags, at most
+DOSE_ROWS = 10  # besides the held doses
+HELD_DOSE_ROWS = 40  # the latest held doses, at most
 NOTE_ROWS = 5
 GRADE_ROWS = 10
 VITAL_ROWS = 10
@@ -41,10 +44,12 @@ VITAL_ROWS = 10
 
 @dataclass
 class Listing:
-    """The rows a listing prints and how many the course has."""
+    """The rows a listing prints and how many the course has; `cut` when rows of the kind
+    always printed in full (urgent flags, held doses) were left out too."""
 
     rows: list
     total: int
+    cut: bool = False
 
     @property
     def more(self):
@@ -62,20 +67,30 @@ def _latest(rows, count) -> Listing:
     return Listing(rows[-count:] if len(rows) > count else list(rows), len(rows))
 
 
+def _newest(rows, count, when):
+    return {r.pk for r in sorted(rows, key=when)[-count:]} if count else set()
+
+
 def _flags(summary) -> Listing:
-    """Every urgent flag, then the latest FLAG_ROWS others; in the summary's order (most
-    urgent first, newest first within a level)."""
+    """The latest URGENT_FLAG_ROWS urgent flags (every one, in a course of ordinary size),
+    then the latest FLAG_ROWS others; in the summary's order (most urgent first, newest first
+    within a level)."""
+    urgent = [f for f in summary.flags if f.level == FlagLevel.URGENT]
     others = [f for f in summary.flags if f.level != FlagLevel.URGENT]
-    latest = {f.pk for f in sorted(others, key=lambda f: f.created_at)[-FLAG_ROWS:]}
-    rows = [f for f in summary.flags if f.level == FlagLevel.URGENT or f.pk in latest]
-    return Listing(rows, len(summary.flags))
+    keep = _newest(urgent, URGENT_FLAG_ROWS, lambda f: f.created_at) | _newest(
+        others, FLAG_ROWS, lambda f: f.created_at
+    )
+    rows = [f for f in summary.flags if f.pk in keep]
+    return Listing(rows, len(summary.flags), cut=len(urgent) > URGENT_FLAG_ROWS)
 
 
 def _doses(summary) -> Listing:
-    """Every held dose (with its reason) and the latest DOSE_ROWS, by dose number."""
-    latest = {d.pk for d in summary.doses[-DOSE_ROWS:]}
-    rows = [d for d in summary.doses if d.status == "held" or d.pk in latest]
-    return Listing(rows, len(summary.doses))
+    """The held doses (with their reason; the latest HELD_DOSE_ROWS at most) and the latest
+    DOSE_ROWS, by dose number."""
+    held = [d for d in summary.doses if d.status == "held"]
+    keep = {d.pk for d in held[-HELD_DOSE_ROWS:]} | {d.pk for d in summary.doses[-DOSE_ROWS:]}
+    rows = [d for d in summary.doses if d.pk in keep]
+    return Listing(rows, len(summary.doses), cut=len(held) > HELD_DOSE_ROWS)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from tracker.forms.patient import (
     ResendInviteForm,
 )
 from tracker.models import Patient
+from tracker.throttling import write_rate_limited
 from tracker.views.decorators import clinician_required
 
 
@@ -38,6 +39,7 @@ def _back_url(request):
 
 @clinician_required
 @require_POST
+@write_rate_limited("write")
 def invite_patient(request, patient_id):
     """Open the patient's account (or send a new link, maybe to a corrected address). The link
     goes to the patient by e-mail only: whoever opens it first could choose the password."""

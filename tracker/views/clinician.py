@@ -46,6 +46,7 @@ from ..models import (
     patient_search,
 )
 from ..summary import VITAL_SERIES, build_summary
+from ..throttling import write_rate_limited
 from .decorators import clinician_required
 
 PAGE_SIZE = 25
@@ -189,6 +190,7 @@ def triage_new_urgent(request):
 
 @require_POST
 @clinician_required
+@write_rate_limited("flag")
 def flag_transition(request, pk, action):
     """Acknowledge or resolve a flag with a note: the row is swapped in place (htmx), or the
     page comes back (no JavaScript). Someone else having done it first is said in the row."""
@@ -334,6 +336,7 @@ def patient_detail(request, pk):
 
 
 @clinician_required
+@write_rate_limited("course")
 def course_create(request, pk):
     patient = get_object_or_404(patients_in_scope(request.user), pk=pk)
     my_teams = set(request.user.care_teams.values_list("pk", flat=True))
@@ -374,6 +377,7 @@ def _refused_in_error(request, course):
 
 
 @clinician_required
+@write_rate_limited("course")
 def course_edit(request, pk):
     """Correct a course with a reason (kept in its history). A change to what the rules read
     (therapy, baselines, laboratory limits) judges the course's records again."""
@@ -468,26 +472,32 @@ def _record_time(record):
     return getattr(record, "recorded_at", None) or record.reported_at
 
 
-# The course page lists the latest records of each kind; `?all=1` lists everything (the CSV
-# export has every observation too). The summary tables above them cover the whole course.
+# The course page lists the latest records of each kind; `?all=1` lists more of them, up to
+# MAX_ROWS a list whatever the course's size (a patient's script once made 1,400 reports and
+# 2,800 flags in a minute: the page grew to 6.5 MB). The CSV export has every observation; the
+# summary tables above the lists cover the whole course.
 RECENT_ROWS = 20
+MAX_ROWS = 200
 
 
 def _flags_to_show(flags, show_all):
-    """Unresolved flags, most urgent first: every urgent one, then up to RECENT_ROWS in all."""
+    """Unresolved flags, most urgent first: every urgent one, then up to RECENT_ROWS in all;
+    never more than MAX_ROWS (the most urgent, newest first within a level)."""
     if show_all:
-        return flags
-    urgent = [f for f in flags if f.level == FlagLevel.URGENT]
+        return flags[:MAX_ROWS]
+    urgent = [f for f in flags if f.level == FlagLevel.URGENT][:MAX_ROWS]
     others = [f for f in flags if f.level != FlagLevel.URGENT][: max(RECENT_ROWS - len(urgent), 0)]
     keep = {f.pk for f in [*urgent, *others]}
     return [f for f in flags if f.pk in keep]
 
 
 def _latest(rows, show_all, newest_last=False):
-    """The latest RECENT_ROWS of `rows` (ordered oldest first when newest_last)."""
-    if show_all or len(rows) <= RECENT_ROWS:
+    """The latest RECENT_ROWS of `rows` (MAX_ROWS with `show_all`), ordered oldest first when
+    newest_last."""
+    count = MAX_ROWS if show_all else RECENT_ROWS
+    if len(rows) <= count:
         return rows
-    return rows[-RECENT_ROWS:] if newest_last else rows[:RECENT_ROWS]
+    return rows[-count:] if newest_last else rows[:count]
 
 
 @require_safe
@@ -495,19 +505,25 @@ def _latest(rows, show_all, newest_last=False):
 def course_detail(request, pk):
     """Everything about one course. build_summary's fixed queries, plus the records marked
     entered in error (three queries) and the navigation count: constant in the rows. The lists
-    show the latest RECENT_ROWS rows of each kind unless `?all=1`, so the page does not grow
-    with the course."""
+    show the latest RECENT_ROWS rows of each kind, or MAX_ROWS with `?all=1`, so the page does
+    not grow with the course."""
     course = _course_or_404(request, pk)
     show_all = request.GET.get("all") == "1"
     summary = build_summary(course)
     in_error = sorted(
         [
-            *Visit.objects.filter(course=course, entered_in_error=True),
-            *SymptomReport.objects.filter(course=course, entered_in_error=True),
-            *DoseAdministration.objects.filter(course=course, entered_in_error=True),
+            *Visit.objects.filter(course=course, entered_in_error=True).order_by("-recorded_at")[
+                :MAX_ROWS
+            ],
+            *SymptomReport.objects.filter(course=course, entered_in_error=True).order_by(
+                "-reported_at"
+            )[:MAX_ROWS],
+            *DoseAdministration.objects.filter(course=course, entered_in_error=True).order_by(
+                "-scheduled_at"
+            )[:MAX_ROWS],
         ],
         key=_record_time,
-    )
+    )[-MAX_ROWS:]
     records = sorted(
         [*summary.visits, *summary.reports],
         key=lambda r: getattr(r, "recorded_at", None) or r.reported_at,
@@ -565,8 +581,10 @@ def course_detail(request, pk):
             "in_error": in_error,
             "show_all": show_all,
             "recent_rows": RECENT_ROWS,
+            "max_rows": MAX_ROWS,
             "counts": counts,
             "more": any(c["shown"] < c["total"] for c in counts.values()),
+            "capped": show_all and any(c["shown"] < c["total"] for c in counts.values()),
         },
     )
 
@@ -619,6 +637,7 @@ def _next_dose_initial(course):
 
 
 @clinician_required
+@write_rate_limited("visit")
 def visit_create(request, pk):
     """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
     course = _course_or_404(request, pk)
@@ -789,6 +808,7 @@ def dose_advice_override(request, pk):
 
 
 @clinician_required
+@write_rate_limited("report")
 def report_create(request, pk):
     """A symptom report taken over the phone, judged by the same rules as the patient's own."""
     course = _course_or_404(request, pk)
@@ -961,6 +981,7 @@ def _correction_message(changed):
 
 
 @clinician_required
+@write_rate_limited("write")
 def record_correct(request, kind, pk):
     """Correct a visit, report, adverse event or dose; a reason is required and kept in
     history. The page then says which flags the rules withdrew and raised."""
@@ -1000,6 +1021,7 @@ def record_correct(request, kind, pk):
 
 
 @clinician_required
+@write_rate_limited("write")
 def record_entered_in_error(request, kind, pk):
     """Mark a visit, report, adverse event, dose or course entered in error, with a reason.
     The record stays, marked, in history; its flags are withdrawn."""

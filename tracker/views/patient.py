@@ -48,6 +48,7 @@ from tracker.models import (
     SymptomAnswer,
     SymptomReport,
 )
+from tracker.throttling import write_rate_limited
 from tracker.views.decorators import patient_required
 
 STEPS = ("symptoms", "questions", "measurements", "review")
@@ -520,6 +521,7 @@ def _answer_rows(answers):
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
+@write_rate_limited("report")
 def report_review(request, course_id):
     """Step 4: everything at a glance, then "Send" records the report and raises its flags."""
     course = _own_course(request, course_id)
