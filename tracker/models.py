@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from therapies.models import SideEffectTerm, Therapy
 
-from . import ranges
+from . import ranges, validators
 
 
 class Role(models.TextChoices):
@@ -283,8 +283,15 @@ class Course(models.Model):
         raise ValidationError(_("Courses are not deleted; stop or complete them instead."))
 
     def clean(self):
+        errors = {}
+        try:
+            validators.course_start(self.start_date)
+        except ValidationError as error:
+            errors["start_date"] = error.messages
         if self.end_date and self.start_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": _("The end date is before the start date.")})
+            errors["end_date"] = [_("The end date is before the start date.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 class ClinicalRecordQuerySet(NoDeleteQuerySet):

@@ -1,16 +1,14 @@
 """Serializers of the JSON API v1 (PRODUCT.md §7). The field names are a contract."""
 
 import copy
-import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
 
-from .. import ranges, services
+from .. import ranges, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -423,6 +421,9 @@ class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
     )
     onset_date = serializers.DateField(required=False, allow_null=True, default=None)
 
+    def validate_onset_date(self, value):
+        return validators.date_not_in_the_future(value)
+
     def validate_ctcae_term(self, value):
         term = (
             SideEffectTerm.objects.filter(ctcae_term__iexact=value.strip()).first()
@@ -482,11 +483,6 @@ class VisitSerializer(RecordSerializer):
         read_only_fields = fields
 
 
-# A visit may be logged after the fact, and a baseline visit may precede the first dose.
-VISIT_CLOCK_SKEW = datetime.timedelta(minutes=5)
-VISIT_BEFORE_COURSE = datetime.timedelta(days=365)
-
-
 class VisitCreateSerializer(VitalsInputSerializer):
     recorded_at = serializers.DateTimeField(required=False)
     spo2 = _measurement(ranges.SPO2)
@@ -497,14 +493,9 @@ class VisitCreateSerializer(VitalsInputSerializer):
     adverse_events = AdverseEventInputSerializer(many=True, required=False, default=list)
 
     def validate_recorded_at(self, value):
-        course = self.context["course"]
-        if value > timezone.now() + VISIT_CLOCK_SKEW:
-            raise serializers.ValidationError(_("A visit cannot be in the future."))
-        if value.date() < course.start_date - VISIT_BEFORE_COURSE:
-            raise serializers.ValidationError(
-                _("This is more than a year before the course started; check the date.")
-            )
-        return value
+        # The visit form's checks (tracker/validators.py): not in the future, at most a year
+        # before the course started.
+        return validators.record_time(value, self.context["course"])
 
     def validate_adverse_events(self, events):
         _refuse_repeats(

@@ -584,7 +584,7 @@ def visit_create(request, pk):
     """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
     course = _course_or_404(request, pk)
     data = request.POST if request.method == "POST" else None
-    form = forms.VisitForm(data, initial={"recorded_at": forms.now_to_the_minute()})
+    form = forms.VisitForm(data, course=course, initial={"recorded_at": forms.now_to_the_minute()})
     # Keyboard first: the cursor starts in the first measurement (the time is filled in).
     form.fields["temperature_c"].widget.widgets[0].attrs["autofocus"] = True
     ae_formset = forms.AdverseEventFormSet(
@@ -603,6 +603,7 @@ def visit_create(request, pk):
         form_kwargs={
             "initial": _next_dose_initial(course),
             "taken_numbers": frozenset(course.doses.values_list("dose_number", flat=True)),
+            "course": course,
         },
     )
     if data is not None:
@@ -716,7 +717,10 @@ def report_create(request, pk):
     course = _course_or_404(request, pk)
     terms = SideEffectTerm.objects.filter(kind=TermKind.REPORTED).order_by("sort_order", "slug")
     form = forms.ReportOnBehalfForm(
-        request.POST or None, terms=terms, initial={"reported_at": forms.now_to_the_minute()}
+        request.POST or None,
+        terms=terms,
+        course=course,
+        initial={"reported_at": forms.now_to_the_minute()},
     )
     if request.method == "POST" and form.is_valid():
         try:
