@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
@@ -57,7 +58,7 @@ def not_accepted(request, exception):
     if request.path.startswith("/api/"):
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse(too_big_answer(), status=413)
-        return JsonResponse({"detail": "Bad request."}, status=400)
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
     return bad_request(request, exception)
 
 

@@ -18,8 +18,9 @@ CLOCK_SKEW = datetime.timedelta(minutes=5)
 BEFORE_COURSE = datetime.timedelta(days=365)
 # The first interleukin therapy was approved in 1992 (aldesleukin, FDA): no course starts before.
 EARLIEST_COURSE_START = datetime.date(1992, 1, 1)
-# A course is planned at most a year ahead.
+# A course is planned at most a year ahead, and so is a dose.
 COURSE_START_AHEAD = datetime.timedelta(days=365)
+SCHEDULED_AHEAD = datetime.timedelta(days=365)
 
 
 def representable(value):
@@ -67,6 +68,17 @@ def record_time(value, course):
     """When a visit or report happened: not in the future, at most a year before the course."""
     not_in_the_future(value)
     return not_long_before_course(value, course)
+
+
+def dose_schedule(value, course):
+    """When a dose was scheduled: at most a year before the course started, at most a year
+    from now (the next dose's time is computed from it)."""
+    not_long_before_course(value, course)
+    if value is not None and value > timezone.now() + SCHEDULED_AHEAD:
+        raise ValidationError(
+            _("This is more than a year from now; check the date."), code="too_late"
+        )
+    return value
 
 
 def course_start(value):

@@ -365,7 +365,7 @@ class DoseForm(forms.Form):
         return number
 
     def clean_scheduled_at(self):
-        return validators.not_long_before_course(self.cleaned_data.get("scheduled_at"), self.course)
+        return validators.dose_schedule(self.cleaned_data.get("scheduled_at"), self.course)
 
     def clean_administered_at(self):
         return validators.record_time(self.cleaned_data.get("administered_at"), self.course)
