@@ -291,3 +291,20 @@ def test_year_one_course_start_is_refused_on_the_page_and_in_the_api(pages, api,
     )
     assert response.status_code == 400
     assert response.json()["start_date"]
+
+
+def test_nul_in_a_report_step_field_name_or_value_is_dropped_from_the_draft(
+    client, patient, course
+):
+    from tracker.models import ReportDraft
+
+    client.force_login(patient.user)
+    response = client.post(
+        reverse("tracker:patient-report-measurements", args=[course.pk]),
+        {f"temperature{NUL}_0": f"38{NUL}.5", "temperature_1": "C", "action": "autosave"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 204
+    kept = ReportDraft.objects.get().data["measurements"]
+    assert kept["temperature_0"] == ["38.5"]
+    assert NUL not in repr(kept)

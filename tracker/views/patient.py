@@ -185,7 +185,7 @@ def _without_nul(value):
     if isinstance(value, str):
         return value.replace("\x00", "")
     if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
