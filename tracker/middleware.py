@@ -1,5 +1,11 @@
 """Request middleware of the tracker.
 
+InputGuardMiddleware: an address (path or query) holding a NUL character is refused with 400
+before any view or database sees it.
+
+NoStoreMiddleware: no browser or proxy cache keeps a page or API answer (they carry patients'
+data).
+
 PreferredLanguageMiddleware: each user's language, remembered on the account
 (User.preferred_language).
 
@@ -13,14 +19,60 @@ Needs to come after AuthenticationMiddleware.
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from two_factor.utils import default_device
 
 from .security import two_factor_required
+
+
+def _has_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for key, values in request.GET.lists()
+    )
+
+
+class InputGuardMiddleware:
+    """No person types a NUL character, and PostgreSQL text cannot hold one (the query would
+    fail with a server error): a path or query parameter holding one answers 400 with a message
+    (JSON for the API). Form fields and API fields refuse NUL in posted text themselves.
+
+    Goes first, before anything reads the address into a query.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _has_nul(request):
+            message = _("The address contains a character that is not allowed (NUL).")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Every page and API answer says `Cache-Control: no-store, private` (with no-cache,
+    must-revalidate, max-age=0 and an Expires in the past): patients' data must not stay in a
+    shared computer's browser cache, nor in a proxy's. Static files (served by WhiteNoise before
+    this) keep their long cache.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response
 
 
 class PreferredLanguageMiddleware:

@@ -21,7 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from therapies.models import SideEffectTerm, Therapy
 
-from . import ranges, schedule
+from . import ranges, schedule, validators
 
 
 class Role(models.TextChoices):
@@ -418,10 +418,17 @@ class Course(models.Model):
         raise ValidationError(_("Courses are not deleted; stop or complete them instead."))
 
     def clean(self):
+        errors = {}
+        try:
+            validators.course_start(self.start_date)
+        except ValidationError as error:
+            errors["start_date"] = error.messages
         if self.end_date and self.start_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": _("The end date is before the start date.")})
+            errors["end_date"] = [_("The end date is before the start date.")]
         if self.entered_in_error and not self.entered_in_error_reason.strip():
-            raise ValidationError({"entered_in_error_reason": _("Say why.")})
+            errors["entered_in_error_reason"] = [_("Say why.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 class ClinicalRecordQuerySet(NoDeleteQuerySet):

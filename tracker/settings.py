@@ -55,8 +55,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, whose static files keep their long cache: no page or API answer is
+    # kept in a browser's or proxy's cache (they carry patients' data).
+    "tracker.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A NUL in the path or query answers 400 (in the visitor's language) before anything
+    # queries the database with it.
+    "tracker.middleware.InputGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -244,7 +250,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only: form encodings cannot carry the nested answers and adverse events, and a
     # request whose nested part is silently dropped would save a half report.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.JSONParser"],
+    # A body too large answers 413 in JSON, not Django's HTML page.
+    "EXCEPTION_HANDLER": "tracker.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
     # Writes are limited per user and kind (WRITE_RATE_LIMITS below): 429 with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": ["tracker.throttling.WriteRateThrottle"],

@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import include, path
-from django.views.defaults import page_not_found
+from django.utils.translation import gettext as _
+from django.views.defaults import bad_request, page_not_found
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from .api.exceptions import too_big_answer
 from .views import security
 
 two_factor_urlpatterns = [
@@ -48,3 +51,16 @@ def not_found(request, exception):
 
 handler404 = not_found
 handler500 = "tracker.unwritable.server_error"
+
+
+def not_accepted(request, exception):
+    """API clients get JSON for a request refused before the API's views ran (a body too
+    large: 413); people get the page."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(too_big_answer(), status=413)
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
+    return bad_request(request, exception)
+
+
+handler400 = not_accepted

@@ -10,10 +10,12 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tracker import services
 from tracker.api.tokens import issue_token
+from tracker.models import Course, Flag, SymptomReport, Visit
 from tracker.wsgi import application
 
 MAX_EXAMPLES = 25
@@ -83,3 +85,96 @@ def test_fuzzing_covers_every_operation():
     assert "POST /api/v1/courses/{course_pk}/symptom-reports/" in operations
     assert "POST /api/v1/courses/{course_pk}/visits/" in operations
     assert "POST /api/v1/flags/{id}/acknowledge/" in operations
+
+
+# --- Hostile inputs found by hand: each answers 400 (never 500) and saves nothing ----------------
+
+NUL = "\x00"
+HOSTILE_BODIES = {
+    "nested lists": "[" * 100_000 + "]" * 100_000,
+    "nested objects": '{"a":' * 50_000 + "1" + "}" * 50_000,
+    "NUL in text": {
+        "note": NUL,
+        "notes": f"a{NUL}b",
+        "indication": NUL,
+        "patient": NUL,
+        "therapy": NUL,
+        "answers": [{"term": NUL}],
+    },
+    "year-1 time": {"recorded_at": "0001-01-01T00:00:00+05:00", "heart_rate": 80, "note": "x"},
+}
+# A year-1 time goes to the operations with a time field; the others would ignore the field.
+TIME_FIELDS = {"POST /api/v1/courses/{course_pk}/visits/"}
+
+
+def _post_operations():
+    return sorted(
+        f"{op.method.upper()} {op.path}"
+        for op in (r.ok() for r in schema.get_all_operations())
+        if op.method.upper() == "POST"
+    )
+
+
+def _filled(path, world):
+    return (
+        path.replace("{course_pk}", str(world["course"].pk))
+        .replace("{id}", str(world["flag"].pk))
+        .replace("{slug}", "anakinra")
+    )
+
+
+def _records():
+    return (
+        Course.objects.count(),
+        SymptomReport.objects.count(),
+        Visit.objects.count(),
+        list(Flag.objects.values_list("status", flat=True)),
+    )
+
+
+HOSTILE_CASES = [
+    (operation, body)
+    for operation in _post_operations()
+    for body in HOSTILE_BODIES
+    if body != "year-1 time" or operation in TIME_FIELDS
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"), HOSTILE_CASES, ids=[f"{o}-{b}" for o, b in HOSTILE_CASES]
+)
+@pytest.mark.django_db
+def test_hostile_bodies_on_every_post_operation_answer_400(world, operation, body):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world['token']}")
+    path = _filled(operation.split(" ", 1)[1], world)
+    before = _records()
+    content = HOSTILE_BODIES[body]
+    if isinstance(content, str):
+        response = client.post(path, content, content_type="application/json")
+    else:
+        response = client.post(path, content, format="json")
+    assert response.status_code == 400, (operation, body, response.content[:300])
+    assert response["Content-Type"] == "application/json"
+    assert _records() == before
+
+
+HOSTILE_ADDRESSES = [
+    "/api/v1/therapies/%00/",
+    "/api/v1/courses/%00/",
+    "/api/v1/courses/{course}/?x=%00",
+    "/api/v1/flags/?status=%00",
+    "/api/v1/flags/?level=urgent%00",
+    "/api/v1/flags/{flag}/%00/",
+]
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
+@pytest.mark.django_db
+def test_nul_in_any_api_address_answers_400(world, address):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {world['token']}")
+    url = address.format(course=world["course"].pk, flag=world["flag"].pk)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]

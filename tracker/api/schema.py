@@ -36,7 +36,8 @@ def add_error_responses(result, generator, request, public):
             if "{" in path:
                 responses.setdefault("404", _json("Error", "Not found or not in your scope."))
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
-            if method in ("post", "put", "patch") or has_query:
+            # A path or query holding a NUL character is refused too (400, with a detail).
+            if method in ("post", "put", "patch") or has_query or "{" in path:
                 responses.setdefault("400", _json("ValidationError", "Invalid input."))
             if method in ("post", "put", "patch", "delete"):
                 responses.setdefault(
@@ -47,6 +48,8 @@ def add_error_responses(result, generator, request, public):
                     "503",
                     _json("Error", "The records cannot be changed at the moment; nothing saved."),
                 )
+            if method in ("post", "put", "patch"):
+                responses.setdefault("413", _json("Error", "The request body is too large."))
             if path.endswith(("/acknowledge/", "/resolve/")):
                 responses.setdefault(
                     "409", _json("Error", "The flag already moved (someone acted first).")

@@ -1,18 +1,16 @@
 """Serializers of the JSON API v1 (PRODUCT.md §7). The field names are a contract."""
 
 import copy
-import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
 
-from .. import ranges, services
+from .. import ranges, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -436,6 +434,9 @@ class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
     )
     onset_date = serializers.DateField(required=False, allow_null=True, default=None)
 
+    def validate_onset_date(self, value):
+        return validators.date_not_in_the_future(value)
+
     def validate_ctcae_term(self, value):
         term = (
             SideEffectTerm.objects.filter(ctcae_term__iexact=value.strip()).first()
@@ -526,11 +527,6 @@ class VisitSerializer(RecordSerializer):
         read_only_fields = fields
 
 
-# A visit may be logged after the fact, and a baseline visit may precede the first dose.
-VISIT_CLOCK_SKEW = datetime.timedelta(minutes=5)
-VISIT_BEFORE_COURSE = datetime.timedelta(days=365)
-
-
 class VisitCreateSerializer(VitalsInputSerializer):
     recorded_at = serializers.DateTimeField(required=False)
     spo2 = _measurement(ranges.SPO2)
@@ -555,14 +551,9 @@ class VisitCreateSerializer(VitalsInputSerializer):
     adverse_events = AdverseEventInputSerializer(many=True, required=False, default=list)
 
     def validate_recorded_at(self, value):
-        course = self.context["course"]
-        if value > timezone.now() + VISIT_CLOCK_SKEW:
-            raise serializers.ValidationError(_("A visit cannot be in the future."))
-        if value.date() < course.start_date - VISIT_BEFORE_COURSE:
-            raise serializers.ValidationError(
-                _("This is more than a year before the course started; check the date.")
-            )
-        return value
+        # The visit form's checks (tracker/validators.py): not in the future, at most a year
+        # before the course started.
+        return validators.record_time(value, self.context["course"])
 
     def validate_adverse_events(self, events):
         _refuse_repeats(
@@ -644,10 +635,6 @@ class DoseSerializer(RecordSerializer):
         return getattr(dose, "dose_advice", None)
 
 
-# A dose is recorded as given or held when its time comes; a few days' slack for the schedule.
-DOSE_SCHEDULED_AHEAD = datetime.timedelta(days=7)
-
-
 class DoseCreateSerializer(StrictTypes, serializers.Serializer):
     dose_number = serializers.IntegerField(
         required=False, min_value=1, max_value=1000, help_text="Default: the next number."
@@ -661,26 +648,12 @@ class DoseCreateSerializer(StrictTypes, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
     def validate_scheduled_for(self, value):
-        course = self.context["course"]
-        if value.date() < course.start_date - VISIT_BEFORE_COURSE:
-            raise serializers.ValidationError(
-                _("This is more than a year before the course started; check the date.")
-            )
-        if value > timezone.now() + DOSE_SCHEDULED_AHEAD:
-            raise serializers.ValidationError(_("A given or held dose is not weeks ahead."))
-        return value
+        return validators.dose_schedule(value, self.context["course"])
 
     def validate_given_at(self, value):
-        if value is not None and value > timezone.now() + VISIT_CLOCK_SKEW:
-            raise serializers.ValidationError(_("This time is in the future."))
-        return value
+        return validators.not_in_the_future(value)
 
     def validate(self, attrs):
-        given_at = attrs.get("given_at")
-        if given_at is not None and given_at < attrs["scheduled_for"] - DOSE_SCHEDULED_AHEAD:
-            raise serializers.ValidationError(
-                {"given_at": _("This is long before the dose was scheduled; check the date.")}
-            )
         if attrs["status"] == DoseStatus.HELD and not attrs["reason"].strip():
             raise serializers.ValidationError({"reason": _("Say why the dose was held.")})
         if attrs["status"] == DoseStatus.HELD and attrs.get("given_at"):

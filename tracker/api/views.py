@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404  # malformed ids answer 404, not 500
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from .. import services
 from ..exports import responses as export_responses
 from ..models import (
     Course,
+    CourseStatus,
     DoseAdministration,
     Flag,
     FlagLevel,
@@ -166,6 +167,19 @@ class SymptomReportListCreate(_CourseChildView):
     def check_may_create(self, user, course):
         if not (user.is_clinician or (user.is_patient and course.patient.user_id == user.pk)):
             raise PermissionDenied(_("Only the patient or their clinicians can report symptoms."))
+        if user.is_patient and course.status != CourseStatus.ACTIVE:
+            # As the patient's own pages: a course that is not running takes no reports from
+            # the patient (their clinicians may still record one, as on their page).
+            raise ValidationError(
+                {
+                    "non_field_errors": [
+                        _(
+                            "This treatment is not running now, so it takes no reports. Call "
+                            "your care team if you need to."
+                        )
+                    ]
+                }
+            )
 
     @extend_schema(responses=s.SymptomReportSerializer(many=True))
     def get(self, request, *args, **kwargs):

@@ -16,6 +16,8 @@ BOM, neutralising cells a spreadsheet would run as a formula.
 import csv
 import datetime
 import io
+import math
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -488,21 +490,66 @@ def observation_table(gathered, *, pseudonymised: bool = False):
 BOM = "\ufeff"  # so that spreadsheet programs read the file as UTF-8 (accents, ×10⁹/L)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_STARTS)
+_FORMULA_SIGNS = frozenset("=+-@")
+# Characters a spreadsheet skips before reading a formula: spaces, line breaks and invisible
+# ones (zero-width space and joiners, the byte-order mark, the word joiner, and any other
+# Unicode "format" character).
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+# Text that spreadsheets and data tools (R, pandas) read as a non-finite number, whatever the
+# case, with or without a sign.
+_NON_FINITE = frozenset({"nan", "inf", "infinity"})
 
 
 def _is_number(text: str) -> bool:
+    """A finite number ("-2.5"); "-inf", "+Infinity" and "nan" are not."""
     try:
-        float(text)
+        number = float(text)
     except ValueError:
         return False
-    return text.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+    return math.isfinite(number)
+
+
+def _skipped(char: str) -> bool:
+    return char.isspace() or char in _INVISIBLE or unicodedata.category(char) == "Cf"
+
+
+def _past_blanks(text: str) -> str:
+    """`text` without its leading spaces, line breaks and invisible characters."""
+    for index, char in enumerate(text):
+        if not _skipped(char):
+            return text[index:]
+    return ""
+
+
+def _spells_non_finite(text: str) -> bool:
+    """ "nan", " Infinity", "inf\u200b"... (a sign is checked by the caller)."""
+    word = _past_blanks(_past_blanks(text)[::-1])[::-1]
+    return len(word) <= len("infinity") and word.lower() in _NON_FINITE
+
+
+def _runs(text: str) -> bool:
+    """Whether a spreadsheet (or R, pandas) would read this text as something other than text:
+    a formula, or a non-finite number."""
+    first = text[:1]
+    if first in ("\t", "\r"):
+        return True
+    if first in _FORMULA_SIGNS:
+        return not _is_number(text)
+    if first.isalnum():  # most text: starts with a letter or a digit
+        return first in "nNiI" and _spells_non_finite(text)
+    rest = _past_blanks(text)
+    if rest[:1] in _FORMULA_SIGNS:
+        return not _is_number(rest)
+    return _spells_non_finite(rest)
 
 
 def cell(value) -> str:
     """A value as CSV text; text a spreadsheet would run as a formula gets a leading quote.
 
     Numbers stay numbers (a weight change of -2.5 is data, not a formula); any other text
-    starting with = + - @, a tab or a carriage return is neutralised (OWASP "CSV injection").
+    starting with = + - @ (also after spaces, line breaks or invisible characters), a tab or a
+    carriage return is neutralised (OWASP "CSV injection"), and so is text spelling a
+    non-finite number ("nan", "Infinity", "-inf"), which data tools would read as a number.
     """
     if type(value) is str:  # most cells: checked first (a million per large export)
         text = value
@@ -516,7 +563,7 @@ def cell(value) -> str:
         return str(value)
     else:
         text = str(value)
-    if text[:1] in _FORMULA_FIRST and not _is_number(text):
+    if text and _runs(text):
         return "'" + text
     return text
 

@@ -6,8 +6,6 @@ French); the views hand the cleaned values to tracker/services.py. Model forms a
 their field validation only (ranges and decimals at the field); nothing here saves.
 """
 
-import datetime
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -15,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
 
-from .. import ctcae_definitions
+from .. import ctcae_definitions, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -90,11 +88,16 @@ class DoseAdviceOverrideForm(forms.Form):
     )
 
 
-def _not_in_the_future(value):
-    # A few minutes' grace for clocks that disagree; beyond that it is a typing mistake.
-    if value and value > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError(_("This time is in the future."))
-    return value
+class CourseRecordForm(forms.ModelForm):
+    """A form of a course's record (a visit, a report): its time is checked against the course
+    (tracker/validators.py, the same checks as the API's). The course is the record's own when
+    correcting one, or given when recording a new one."""
+
+    def __init__(self, *args, course=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if course is None and self.instance.course_id:
+            course = self.instance.course
+        self.course = course
 
 
 class FlagNoteForm(forms.Form):
@@ -213,7 +216,7 @@ DOSE_ASSESSMENT_FIELDS = [
 _NOT_ASSESSED = ("", _("Not assessed"))
 
 
-class VisitForm(forms.ModelForm):
+class VisitForm(CourseRecordForm):
     temperature_c = optional(TemperatureField(label=_("Temperature")))
     weight_kg = optional(WeightField(label=_("Weight")))
     mental_status = forms.ChoiceField(
@@ -266,7 +269,7 @@ class VisitForm(forms.ModelForm):
                 del self.fields[name]
 
     def clean_recorded_at(self):
-        return _not_in_the_future(self.cleaned_data.get("recorded_at"))
+        return validators.record_time(self.cleaned_data.get("recorded_at"), self.course)
 
     def measurements(self):
         return {name: self.cleaned_data.get(name) for name in VISIT_MEASUREMENTS}
@@ -338,10 +341,7 @@ class AdverseEventForm(forms.Form):
         return cleaned
 
     def clean_onset_date(self):
-        onset = self.cleaned_data.get("onset_date")
-        if onset and onset > timezone.localdate():
-            raise ValidationError(_("This date is in the future."))
-        return onset
+        return validators.date_not_in_the_future(self.cleaned_data.get("onset_date"))
 
     @property
     def chosen_term(self):
@@ -411,9 +411,10 @@ class DoseForm(forms.Form):
     # an untouched row look edited and refuse the visit.
     PREFILLED = ("dose_number", "scheduled_at", "dose_amount", "dose_unit")
 
-    def __init__(self, *args, taken_numbers=frozenset(), **kwargs):
+    def __init__(self, *args, taken_numbers=frozenset(), course=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.taken_numbers = taken_numbers
+        self.course = course
         for name in self.PREFILLED:
             self.fields[name].show_hidden_initial = True
 
@@ -423,8 +424,11 @@ class DoseForm(forms.Form):
             raise ValidationError(_("Dose %(number)s is already recorded.") % {"number": number})
         return number
 
+    def clean_scheduled_at(self):
+        return validators.dose_schedule(self.cleaned_data.get("scheduled_at"), self.course)
+
     def clean_administered_at(self):
-        return _not_in_the_future(self.cleaned_data.get("administered_at"))
+        return validators.record_time(self.cleaned_data.get("administered_at"), self.course)
 
     def clean(self):
         cleaned = super().clean()
@@ -518,7 +522,7 @@ REPORT_FIELDS = [
 REPORT_MEASUREMENTS = REPORT_FIELDS[2:-1]
 
 
-class ReportMeasurementsForm(forms.ModelForm):
+class ReportMeasurementsForm(CourseRecordForm):
     temperature_c = optional(TemperatureField(label=_("Temperature")))
     weight_kg = optional(WeightField(label=_("Weight")))
 
@@ -541,7 +545,7 @@ class ReportMeasurementsForm(forms.ModelForm):
         localized_fields = ["spo2"]
 
     def clean_reported_at(self):
-        return _not_in_the_future(self.cleaned_data.get("reported_at"))
+        return validators.record_time(self.cleaned_data.get("reported_at"), self.course)
 
     def measurements(self):
         return {name: self.cleaned_data.get(name) for name in REPORT_MEASUREMENTS}
@@ -627,6 +631,9 @@ class AdverseEventCorrectionForm(ReasonMixin, forms.ModelForm):
         fields = ["grade", "attribution", "action", "onset_date"]
         widgets = {"onset_date": _date_input()}
 
+    def clean_onset_date(self):
+        return validators.date_not_in_the_future(self.cleaned_data.get("onset_date"))
+
 
 class DoseCorrectionForm(forms.ModelForm):
     """A dose recorded with a wrong number, time, status or amount, put right.
@@ -677,7 +684,7 @@ class DoseCorrectionForm(forms.ModelForm):
         return number
 
     def clean_administered_at(self):
-        return _not_in_the_future(self.cleaned_data.get("administered_at"))
+        return validators.not_in_the_future(self.cleaned_data.get("administered_at"))
 
     def clean(self):
         cleaned = super().clean()

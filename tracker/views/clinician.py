@@ -646,6 +646,7 @@ def visit_create(request, pk):
     data = request.POST if request.method == "POST" else None
     form = forms.VisitForm(
         data,
+        course=course,
         initial={"recorded_at": forms.now_to_the_minute()},
         dose_assessment=course.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
     )
@@ -669,6 +670,7 @@ def visit_create(request, pk):
             "taken_numbers": frozenset(
                 course.doses.current().values_list("dose_number", flat=True)
             ),
+            "course": course,
         },
     )
     if data is not None:
@@ -816,7 +818,10 @@ def report_create(request, pk):
         return refused
     terms = SideEffectTerm.objects.filter(kind=TermKind.REPORTED).order_by("sort_order", "slug")
     form = forms.ReportOnBehalfForm(
-        request.POST or None, terms=terms, initial={"reported_at": forms.now_to_the_minute()}
+        request.POST or None,
+        terms=terms,
+        course=course,
+        initial={"reported_at": forms.now_to_the_minute()},
     )
     if request.method == "POST" and form.is_valid():
         try:

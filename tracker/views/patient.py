@@ -3,10 +3,12 @@
 Mobile first and plain HTML: every step is an ordinary form that works without JavaScript.
 What the patient types is kept on the server at each step (ReportDraft), so a validation error,
 a closed browser or an expired session loses nothing; a step posted after the session expired
-is kept in the new session and put back after signing in. Nothing clinical is recorded until
-the patient presses "Send" on the review step.
+is kept in a signed cookie of that page (nothing is written to the database for a visitor who
+is not signed in) and put back after signing in. Nothing clinical is recorded until the patient
+presses "Send" on the review step.
 """
 
+import datetime
 from functools import wraps
 
 from csp.decorators import csp_update
@@ -14,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q
@@ -22,7 +25,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
-from django.utils.dateparse import parse_datetime
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -58,9 +60,12 @@ STEP_URLS = {
     "measurements": "tracker:patient-report-measurements",
     "review": "tracker:patient-report-review",
 }
-# A step posted after the session expired waits here (in the new, anonymous session) until the
-# patient signs in again; Django's login keeps session data when nobody was signed in.
-SIGNED_OUT_POST = "tracker:patient:signed-out-post"
+# A step posted after the session expired waits in a signed cookie of that page (the browser
+# sends it back to that page only) until the patient signs in again, for an hour at most.
+SIGNED_OUT_COOKIE = "report_step_signed_out"
+SIGNED_OUT_SALT = "tracker.patient.signed-out-post"
+SIGNED_OUT_MAX_AGE = datetime.timedelta(hours=1)
+MAX_COOKIE_BYTES = 3_500  # browsers keep 4 KB per cookie, name and attributes included
 NOT_KEPT = {"csrfmiddlewaretoken", "action"}
 AUTOSAVE = "autosave"  # the "action" of htmx's background saves while a step is filled in
 MAX_KEPT_BYTES = 20_000  # a report step is a few hundred bytes; never store a flood
@@ -246,7 +251,7 @@ def _without_nul(value):
     if isinstance(value, str):
         return value.replace("\x00", "")
     if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_without_nul(item) for item in value]
     return value
@@ -258,39 +263,67 @@ def _save_draft(user, course, data: dict) -> None:
     )
 
 
+def _keep_signed_out_post(request, response):
+    """Keep the posted fields in a signed, compressed cookie of this page (when they fit)."""
+    size = int(request.META.get("CONTENT_LENGTH") or 0)
+    if request.method != "POST" or size > MAX_KEPT_BYTES:
+        return
+    value = signing.dumps(
+        {"path": request.path, "data": _without_nul(_raw(request.POST))},
+        salt=SIGNED_OUT_SALT,
+        compress=True,
+    )
+    if len(value) > MAX_COOKIE_BYTES:
+        return
+    response.set_cookie(
+        SIGNED_OUT_COOKIE,
+        value,
+        max_age=int(SIGNED_OUT_MAX_AGE.total_seconds()),
+        path=request.path,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
 def keeps_post_when_signed_out(view):
     """Sign-in first, without losing a step the patient posted after the session expired.
 
-    The posted fields are kept in the (new, anonymous) session under the page's path; after
-    signing in, the page puts them back (`_take_signed_out_post`). Django's CSRF check has
-    already run, so only the patient's own browser can leave data here.
+    Nothing is written to the database for a visitor who is not signed in: the posted fields
+    are kept in a signed cookie of the page; after signing in, the page puts them back
+    (`_take_signed_out_post`) and the cookie is removed. Django's CSRF check has already run,
+    so only the patient's own browser can leave data here.
     """
 
     @login_not_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            size = int(request.META.get("CONTENT_LENGTH") or 0)
-            if request.method == "POST" and size <= MAX_KEPT_BYTES:
-                request.session[SIGNED_OUT_POST] = {
-                    "path": request.path,
-                    "data": _raw(request.POST),
-                    "at": timezone.now().isoformat(),
-                }
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
+            response = redirect_to_login(request.get_full_path())
+            _keep_signed_out_post(request, response)
+            return response
+        response = view(request, *args, **kwargs)
+        if SIGNED_OUT_COOKIE in request.COOKIES:
+            response.delete_cookie(SIGNED_OUT_COOKIE, path=request.path, samesite="Lax")
+        return response
 
     return wrapper
 
 
 def _take_signed_out_post(request):
     """The fields posted to this page while signed out, once (None if there are none)."""
-    kept = request.session.get(SIGNED_OUT_POST)
-    if not kept or kept.get("path") != request.path:
+    if getattr(request, "_signed_out_post_taken", False):
         return None
-    del request.session[SIGNED_OUT_POST]
-    at = parse_datetime(kept.get("at") or "")
-    if at is None or timezone.now() - at > ReportDraft.MAX_AGE:
+    request._signed_out_post_taken = True  # the wrapper removes the cookie from the answer
+    try:
+        kept = signing.loads(
+            request.COOKIES.get(SIGNED_OUT_COOKIE, ""),
+            salt=SIGNED_OUT_SALT,
+            max_age=SIGNED_OUT_MAX_AGE,
+        )
+    except signing.BadSignature:  # none, tampered with, or too old
+        return None
+    if not isinstance(kept, dict) or kept.get("path") != request.path:
         return None
     messages.info(
         request,

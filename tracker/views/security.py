@@ -23,10 +23,46 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from two_factor import views as two_factor_views
 from two_factor.utils import default_device, get_otpauth_url, totp_digits
+from two_factor.views import utils as two_factor_utils
 
 from ..security import has_primary_device, two_factor_available, two_factor_required
 
 log = logging.getLogger("tracker.access")
+
+
+class LoginStorage(two_factor_utils.LoginStorage):
+    """The sign-in steps' state, kept in the session only once it holds something: a visitor
+    who opens the sign-in page (or mistypes a password) stores no session row. Until then the
+    state lives in memory for the one request; after a password is accepted (the code step
+    next) it is saved in the session as the library does it."""
+
+    def __init__(self, *args, **kwargs):
+        self._unsaved = None
+        super().__init__(*args, **kwargs)
+
+    def _get_data(self):
+        if self.prefix in self.request.session:
+            return super()._get_data()
+        if self._unsaved is None:
+            self.init_data()
+        return self._unsaved
+
+    def _set_data(self, value):
+        if self.prefix in self.request.session:
+            super()._set_data(value)
+        else:
+            self._unsaved = value
+
+    data = property(_get_data, _set_data)
+
+    def update_response(self, response):
+        super().update_response(response)
+        unsaved = self._unsaved
+        holds_something = unsaved is not None and any(
+            value for key, value in unsaved.items() if key != self.step_key
+        )
+        if holds_something and self.prefix not in self.request.session:
+            self.request.session[self.prefix] = unsaved
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -38,6 +74,7 @@ class LoginView(two_factor_views.LoginView):
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    storage_name = "tracker.views.security.LoginStorage"
 
     def get_prefix(self, request, *args, **kwargs):
         return "login_view"  # the step field's name stays the same whatever the class is called

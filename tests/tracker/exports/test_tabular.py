@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.urls import reverse
 
 from tracker import services
 from tracker.exports import tabular
@@ -215,3 +216,75 @@ def test_docs_codebook_lists_every_column():
     docs = (Path(__file__).resolve().parents[3] / "docs" / "exports.md").read_text()
     for column in tabular.COLUMNS:
         assert f"| `{column.name}` |" in docs
+
+
+# --- Formula injection past blanks and invisible characters, and non-finite spellings -----------
+
+# (typed text, as written in the CSV). A spreadsheet skips leading spaces, line breaks and
+# invisible characters before a formula; R and pandas read "nan"/"inf" spellings as numbers
+# (OWASP "CSV injection").
+INJECTIONS = [
+    (" =1+2", "' =1+2"),
+    ("  @SUM(A1)", "'  @SUM(A1)"),
+    ('\n=HYPERLINK("http://evil.example")', '\'\n=HYPERLINK("http://evil.example")'),
+    ("\r\n+cmd", "'\r\n+cmd"),
+    ("\t5", "'\t5"),
+    ("\u200b=1+2", "'\u200b=1+2"),
+    ("\u200c-cmd|' /C calc'!A0", "'\u200c-cmd|' /C calc'!A0"),
+    ("\u200d@SUM(A1)", "'\u200d@SUM(A1)"),
+    ("\ufeff=1+2", "'\ufeff=1+2"),
+    ("\u2060+1+1", "'\u2060+1+1"),
+    (" \u200b \u2060=1", "' \u200b \u2060=1"),
+    ("nan", "'nan"),
+    ("NaN", "'NaN"),
+    ("inf", "'inf"),
+    ("-inf", "'-inf"),
+    ("+inf", "'+inf"),
+    ("Infinity", "'Infinity"),
+    ("-Infinity", "'-Infinity"),
+    (" nan ", "' nan "),
+    ("\u200bInf", "'\u200bInf"),
+    # Ordinary text and numbers stay as they are.
+    ("nancy", "nancy"),
+    ("Infinite patience", "Infinite patience"),
+    ("no = sign first", "no = sign first"),
+    (" 38.5", " 38.5"),
+    ("-2.5", "-2.5"),
+    ("(=1)", "(=1)"),
+]
+
+
+@pytest.mark.parametrize(("value", "written"), INJECTIONS, ids=[repr(v) for v, _ in INJECTIONS])
+def test_cell_neutralises_formulas_past_blanks_and_non_finite_spellings(value, written):
+    assert tabular.cell(value) == written
+
+
+DOWNLOADS = {
+    "course": lambda course: reverse("tracker:export-course-csv", args=[course.pk]),
+    "cohort": lambda course: (
+        reverse("tracker:export-cohort")
+        + f"?therapy={course.therapy.slug}"
+        + f"&start_from={course.start_date}&start_to={course.start_date}"
+    ),
+}
+
+
+def _download(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("download", DOWNLOADS)
+def test_injected_notes_are_neutralised_in_the_course_and_cohort_csv(
+    client, clinician, il2_course, patient, download
+):
+    typed = [value for value, written in INJECTIONS if written != value]
+    for day, value in enumerate(typed):
+        add_report(il2_course, patient.user, day=day % 5, hour=day % 20 + 1, note=value)
+    client.force_login(clinician)
+    notes = [r["comment"] for r in _download(client, DOWNLOADS[download](il2_course))]
+    notes = [n for n in notes if n]
+    expected = {value: written for value, written in INJECTIONS}
+    assert sorted(notes) == sorted(expected[value] for value in typed)
