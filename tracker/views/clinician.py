@@ -675,8 +675,11 @@ def visit_create(request, pk):
     )
     if data is not None:
         valid = all([form.is_valid(), ae_formset.is_valid(), dose_formset.is_valid()])
-        if valid and not form.has_measurements() and not ae_formset.events():
-            form.add_error(None, _("Enter at least one measurement or adverse event."))
+        # The same rule as the API's: a measurement, an assessment, an adverse event or a note
+        # (a note-only visit is recorded; its dose advice says what was not assessed).
+        nothing = not form.has_measurements() and not ae_formset.events()
+        if valid and nothing and not form.cleaned_data["notes"].strip():
+            form.add_error(None, _("Give at least one measurement, adverse event or note."))
             valid = False
         if valid:
             try:

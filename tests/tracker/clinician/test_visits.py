@@ -163,7 +163,7 @@ def test_an_empty_visit_is_refused(client, clinician, il2_course):
     client.force_login(clinician)
     response = post_visit(client, il2_course)
     context = response.context
-    assert "Enter at least one measurement or adverse event." in response.text, [
+    assert "Give at least one measurement, adverse event or note." in response.text, [
         context[name].errors for name in ("form", "ae_formset", "dose_formset") if name in context
     ]
     assert not Visit.objects.exists()
