@@ -41,7 +41,6 @@ def _messages():
         ),
         "no_symptoms": _("No symptoms in the last 7 days."),
         "no_measurements": _("None today."),
-        "send_offline": _("Keep my report to send"),
     }
 
 
