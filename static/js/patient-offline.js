@@ -301,7 +301,7 @@
     var team = callButton(
       format(M.care_team_call, { number: course.phone }),
       course.phone,
-      found.emergency ? "btn-outline-danger call-care-team" : "btn-danger call-care-team"
+      found.emergency ? "btn-outline-dark call-care-team" : "btn-danger call-care-team"
     );
     if (found.emergency) {
       panel.appendChild(emergency);
