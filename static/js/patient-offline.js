@@ -146,6 +146,10 @@
     });
   }
 
+  function colon() {
+    return document.documentElement.lang === "fr" ? " : " : ": ";
+  }
+
   function text(element) {
     return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
   }
@@ -160,10 +164,6 @@
       form.querySelectorAll("input[name=symptoms]:checked").forEach(function (input) {
         lines.push(text(input.closest("label")));
       });
-      var note = form.querySelector("textarea");
-      if (note && note.value.trim()) {
-        lines.push(note.value.trim());
-      }
     } else if (step === "questions") {
       form.querySelectorAll("section.symptom-questions").forEach(function (section) {
         if (!visible(section)) {
@@ -176,16 +176,18 @@
             answers.push(text(chosen.closest("label")));
           }
         });
-        lines.push(text(section.querySelector("h2")) + ": " + answers.join(", "));
+        lines.push(text(section.querySelector("h2")) + colon() + answers.join(", "));
       });
     } else if (step === "measurements") {
       form.querySelectorAll("input").forEach(function (input) {
         if (input.type === "hidden" || !input.value.trim()) {
           return;
         }
-        var label = input.labels && input.labels.length ? text(input.labels[0]) : input.name;
+        var group = input.closest("div[id^=div_]");
+        var label = input.labels && input.labels.length ? input.labels[0] : null;
+        label = text(label || (group && group.querySelector("label")) || null) || input.name;
         var unit = input.parentElement.querySelector("select");
-        var shown = label.replace(/\*$/, "").trim() + ": " + input.value.trim();
+        var shown = label.replace(/\*$/, "").trim() + colon() + input.value.trim();
         if (unit) {
           shown += " " + text(unit.options[unit.selectedIndex]);
         }
@@ -276,13 +278,23 @@
     return anchor;
   }
 
-  function showGuidance(report) {
-    guidance.textContent = "";
-    if (navigator.onLine || !report) {
+  var guidanceGiven = "";
+
+  // Near what the patient just answered (near: a field), so that it is seen at once on a
+  // phone; a new alert only when what it says changes.
+  function showGuidance(report, near) {
+    var found = navigator.onLine || !report ? {} : assess(report);
+    var said = found.emergency ? "emergency" : found.urgent ? "urgent" : "";
+    var group = near && near.closest("div[id^=div_], fieldset:not(.question), section");
+    if (group && said) {
+      group.parentNode.insertBefore(guidance, group.nextSibling);
+    }
+    if (said === guidanceGiven) {
       return;
     }
-    var found = assess(report);
-    if (!found.emergency && !found.urgent) {
+    guidanceGiven = said;
+    guidance.textContent = "";
+    if (!said) {
       return;
     }
     var course = courseOf(courseId) || {};
@@ -359,9 +371,7 @@
       report.none = action === "none";
       if (report.none) {
         report.steps.symptoms.symptoms = [];
-        report.summary.symptoms = report.summary.symptoms.filter(function (line) {
-          return line === (report.steps.symptoms.note || [""])[0].trim();
-        });
+        report.summary.symptoms = [];
       }
     }
     if (step === "questions") {
@@ -417,7 +427,14 @@
   }
 
   function showKeptReview(report) {
-    var symptoms = (report.summary.symptoms || []).concat(report.summary.questions || []);
+    // Each symptom with its answers when it was asked about, else its name; then the note.
+    var symptoms = chosenSymptoms(report).length && report.summary.questions
+      ? report.summary.questions.slice()
+      : (report.summary.symptoms || []).slice();
+    var note = ((report.steps.symptoms || {}).note || [""])[0].trim();
+    if (note) {
+      symptoms.push(note);
+    }
     fillSection("review-symptoms", symptoms, M.no_symptoms);
     fillSection("review-measurements", report.summary.measurements, M.no_measurements);
   }
@@ -469,7 +486,7 @@
       var button = event.target.closest("button[type=submit]");
       lastAction = button ? button.value || null : null;
     });
-    form.addEventListener("change", function () {
+    form.addEventListener("change", function (event) {
       if (navigator.onLine || step === "review") {
         return;
       }
@@ -481,13 +498,13 @@
           draft.attributes[slug] = asked[slug];
         });
       }
-      showGuidance(draft);
+      showGuidance(draft, event.target);
     });
-    form.addEventListener("input", function () {
+    form.addEventListener("input", function (event) {
       if (!navigator.onLine && step === "measurements") {
         var draft = load(courseId) || fresh();
         draft.steps.measurements = fieldsOf(form);
-        showGuidance(draft);
+        showGuidance(draft, event.target);
       }
     });
     form.addEventListener("submit", function (event) {
