@@ -185,7 +185,10 @@
         }
         var group = input.closest("div[id^=div_]");
         var label = input.labels && input.labels.length ? input.labels[0] : null;
-        label = text(label || (group && group.querySelector("label")) || null) || input.name;
+        label =
+          text(label || (group && group.querySelector("label, legend")) || null) ||
+          input.getAttribute("aria-label") ||
+          input.name;
         var unit = input.parentElement.querySelector("select");
         var shown = label.replace(/\*$/, "").trim() + colon() + input.value.trim();
         if (unit) {

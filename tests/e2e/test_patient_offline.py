@@ -90,7 +90,10 @@ def test_a_report_filled_in_offline_is_sent_once_when_back_online(
     page.locator("#id_temperature_0").fill("37,2" if language == "fr" else "37.2")
     next_step(page)
     expect(page).to_have_url(re.compile(r"/report/review/$"))
-    expect(page.locator("section[aria-labelledby=review-measurements]")).to_contain_text("37")
+    kept = page.locator("section[aria-labelledby=review-measurements] li")
+    expect(kept).to_have_text(
+        "Température : 37,2 °C" if language == "fr" else "Temperature: 37.2 °C"
+    )
 
     send(page)
     banner = page.get_by_role("status").filter(has_text=QUEUED[language])
