@@ -44,7 +44,13 @@
         return config.courses[i];
       }
     }
-    return null;
+    // A course this page does not show: its step addresses, without its phone numbers.
+    var any = config.any_course;
+    var urls = {};
+    Object.keys(any.urls).forEach(function (name) {
+      urls[name] = any.urls[name].replace(any.id, id);
+    });
+    return { id: id, urls: urls };
   }
 
   // --- What the phone keeps ---------------------------------------------------------------
