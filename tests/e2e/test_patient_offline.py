@@ -148,3 +148,33 @@ def test_urgent_guidance_is_given_offline_at_once(page: Page, live_server, demo_
     expect(call).to_be_visible()
     assert_accessible(page)
     assert not SymptomReport.objects.filter(course=course, temperature_c__gt=40).exists()
+
+
+def test_a_kept_report_is_never_called_sent_when_the_server_did_not_take_it(
+    page: Page, live_server, demo_clinic
+):
+    """Back online but signed out meanwhile (the session ended): the report stays on the
+    phone, the banner asks to sign in, and nothing is recorded; after signing in it is sent."""
+    course = open_report_then_go_offline(page, live_server, "en")
+    before = SymptomReport.objects.filter(course=course).count()
+    page.locator("main button[name=action][value=none]").click()
+    page.locator("#id_temperature_0").fill("37.4")
+    next_step(page)
+    send(page)
+    expect(page.get_by_role("status").filter(has_text=QUEUED["en"])).to_be_visible()
+
+    page.context.clear_cookies()
+    page.context.set_offline(False)
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Your report is not sent yet: sign in to send it.")
+    expect(page.get_by_text(SENT["en"])).to_have_count(0)
+    assert SymptomReport.objects.filter(course=course).count() == before
+
+    status.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username").fill("ahmed.benali")
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.locator("main").get_by_role("button").click()
+    expect(page.get_by_role("status").filter(has_text=SENT["en"])).to_be_visible(timeout=20_000)
+    reports = SymptomReport.objects.filter(course=course)
+    assert reports.count() == before + 1
+    assert float(reports.order_by("-reported_at").first().temperature_c) == 37.4
