@@ -745,11 +745,21 @@ class SymptomReport(ClinicalRecord, Vitals):
     emergency_signs = models.JSONField(
         _("emergency signs"), default=list, blank=True, editable=False
     )
+    # The key a phone sends with a report filled in while offline (or an API client's
+    # Idempotency-Key): the same key again answers this report instead of recording a second.
+    client_id = models.UUIDField(_("sending key"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-reported_at"]
         indexes = [models.Index(fields=["course", "reported_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="one_report_per_sending_key",
+            )
+        ]
         verbose_name = _("symptom report")
         verbose_name_plural = _("symptom reports")
 

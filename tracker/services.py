@@ -8,6 +8,7 @@ inputs from the database and stores its outputs.
 import dataclasses
 import datetime
 import functools
+import itertools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -324,8 +325,12 @@ def submit_report(
     note: str = "",
     reported_at=None,
     recall_period: str = SymptomReport._meta.get_field("recall_period").default,
+    client_id=None,
 ) -> SymptomReport:
     """Store a symptom report, grade its answers and raise its flags, all or nothing.
+
+    `client_id` is the report's sending key (see submit_report_once): saved with it, unique
+    per course.
 
     The inputs are already validated (forms and API serializers use SymptomAnswer.clean and the
     model field validators); the returned report carries `.flags_raised`, and its
@@ -346,6 +351,7 @@ def submit_report(
         reported_at=reported_at or timezone.now(),
         recall_period=recall_period,
         note=note,
+        client_id=client_id,
         **{name: measurements.get(name) for name in REPORT_MEASUREMENTS},
     )
     # The course and the user are loaded objects and the primary key is a new UUID: no
@@ -391,6 +397,70 @@ def submit_report(
     report.answers_saved = sorted(saved_answers, key=lambda answer: answer.term.sort_order)
     report.flags_raised = _save_flags(course, evaluation.findings, report=report, known_terms=terms)
     return report
+
+
+def report_sent_with(course, client_id):
+    """The course's report sent with this sending key, or None."""
+    return SymptomReport.objects.filter(course=course, client_id=client_id).first()
+
+
+def submit_report_once(*, course: Course, client_id=None, **report) -> tuple[SymptomReport, bool]:
+    """(report, created): submit_report, unless a report of this course was already sent with
+    this sending key (a phone sending again a report filled in offline after a lost answer, an
+    API client retrying): then that report, and nothing new is recorded.
+
+    Two sendings at the same moment: the unique constraint on (course, client_id) refuses the
+    second INSERT, which then answers the first one's report.
+    """
+    if client_id is None:
+        return submit_report(course=course, **report), True
+    if existing := report_sent_with(course, client_id):
+        return existing, False
+    try:
+        with transaction.atomic():
+            return submit_report(course=course, client_id=client_id, **report), True
+    except IntegrityError:
+        existing = report_sent_with(course, client_id)
+        if existing is None:  # another constraint: not a repeat
+            raise
+        return existing, False
+
+
+def offline_guidance_thresholds() -> dict:
+    """The thresholds a phone uses to give urgent guidance at once for answers it cannot send
+    yet (the report pages work offline): the emergency signs of tracker.rules.emergency_signs
+    among home measurements, and the PRO-CTCAE composite grade that needs the care team now
+    (rules.COMPOSITE_URGENT). `urgent_scores` lists, for each set of PRO-CTCAE attributes a
+    symptom asks, the scores (joined with ",", in the order asked) whose composite grade
+    (rules.composite_grade) reaches it, so the phone needs no copy of the grading table.
+    """
+    attribute_sets = [
+        combo
+        for size in (1, 2, 3)
+        for combo in itertools.combinations(rules.PRO_CTCAE_ATTRIBUTES, size)
+    ]
+    urgent_scores = {}
+    for attributes in attribute_sets:
+        urgent_scores[",".join(attributes)] = [
+            ",".join(map(str, scores))
+            for scores in itertools.product(range(5), repeat=len(attributes))
+            if (
+                rules.composite_grade(attributes, **dict(zip(attributes, scores, strict=True))) or 0
+            )
+            >= rules.COMPOSITE_URGENT
+        ]
+    return {
+        "emergency": {
+            "temperature_above_c": rules.EMERGENCY_TEMPERATURE_ABOVE_C,
+            "spo2_below_pct": rules.EMERGENCY_SPO2_BELOW_PCT,
+            "systolic_bp_below_mmhg": rules.EMERGENCY_SYSTOLIC_BP_BELOW_MMHG,
+            "composite_grade": rules.EMERGENCY_DYSPNEA_COMPOSITE,
+            "composite_terms": ["shortness_of_breath"],
+            "present_terms": ["bleeding", "confusion"],
+        },
+        "urgent": {"composite_grade": rules.COMPOSITE_URGENT},
+        "urgent_scores": urgent_scores,
+    }
 
 
 @dataclass(frozen=True)

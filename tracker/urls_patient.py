@@ -5,10 +5,12 @@ Patient-facing URLs carry UUIDs, never sequential ids.
 
 from django.urls import path
 
-from .views import patient
+from .views import offline, patient
 
 urlpatterns = [
     path("", patient.home, name="patient-home"),
+    path("manifest.webmanifest", offline.manifest, name="patient-manifest"),
+    path("service-worker.js", offline.service_worker, name="patient-service-worker"),
     path("reports/", patient.reports, name="patient-reports"),
     path("reports/<uuid:report_id>/", patient.report_detail, name="patient-report-detail"),
     path("treatment/", patient.treatment, name="patient-treatment"),

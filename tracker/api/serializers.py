@@ -409,15 +409,19 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
             raise serializers.ValidationError(_("Give at least one answer or one measurement."))
         return attrs
 
-    def save(self, *, course, by):
+    def save(self, *, course, by, client_id=None):
+        """The report, recorded once per sending key: `.created` is False when the key was
+        already used on this course (that report is answered again)."""
         data = self.validated_data
-        return services.submit_report(
+        report, report.created = services.submit_report_once(
             course=course,
+            client_id=client_id,
             by=by,
             answers=[services.AnswerInput(**a) for a in data["answers"]],
             measurements={n: data.get(n) for n in services.REPORT_MEASUREMENTS},
             note=data.get("note", ""),
         )
+        return report
 
 
 # --- Visits ----------------------------------------------------------------------------------

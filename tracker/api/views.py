@@ -4,6 +4,8 @@ Scoping is the pages' scoping: objects outside the user's scope answer 404; obje
 that the user's role may not change answer 403.
 """
 
+import uuid
+
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.utils.translation import get_language
@@ -155,6 +157,30 @@ class SymptomReportListCreate(_CourseChildView):
             Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
         )
 
+    def create(self, request, *args, **kwargs):
+        """A client sending the same report again (a lost answer, a phone back online) gives
+        the same Idempotency-Key (a UUID): the report recorded the first time is answered
+        (200), and no second one is recorded."""
+        key = request.headers.get("Idempotency-Key")
+        client_id = None
+        if key is not None:
+            try:
+                client_id = uuid.UUID(key.strip())
+            except ValueError:
+                raise ValidationError(
+                    {"Idempotency-Key": [_("The Idempotency-Key must be a UUID.")]}
+                ) from None
+        course = self.course()
+        self.check_may_create(request.user, course)
+        if client_id and (sent := services.report_sent_with(course, client_id)):
+            return Response(self.output_serializer(self.get_queryset().get(pk=sent.pk)).data)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = serializer.save(course=course, by=request.user, client_id=client_id)
+        if not report.created:
+            return Response(self.output_serializer(self.get_queryset().get(pk=report.pk)).data)
+        return Response(self.output_serializer(self.as_stored(report)).data, status=201)
+
     def as_stored(self, report):
         # The answers and flags just saved, as the list's prefetch would give them (same
         # order), instead of reading back what this request wrote.
@@ -186,7 +212,21 @@ class SymptomReportListCreate(_CourseChildView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request=s.SymptomReportCreateSerializer, responses={201: s.SymptomReportSerializer}
+        request=s.SymptomReportCreateSerializer,
+        responses={201: s.SymptomReportSerializer, 200: s.SymptomReportSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.UUID,
+                OpenApiParameter.HEADER,
+                required=False,
+                description=(
+                    "A UUID chosen by the client for this report. Sent again with the same "
+                    "key, the report recorded the first time is answered (200) and no second "
+                    "one is recorded."
+                ),
+            )
+        ],
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

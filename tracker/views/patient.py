@@ -51,6 +51,7 @@ from tracker.models import (
     SymptomReport,
 )
 from tracker.throttling import write_rate_limited
+from tracker.views import offline
 from tracker.views.decorators import patient_required
 
 STEPS = ("symptoms", "questions", "measurements", "review")
@@ -494,6 +495,8 @@ def report_questions(request, course_id):
     course = _own_course(request, course_id)
     if stopped := _running(request, course):
         return stopped
+    if offline_copy := offline.questions_copy(request, course, _reported_terms(course)):
+        return offline_copy
     report, form, moved = _run_step(
         request,
         course,
@@ -560,6 +563,8 @@ def report_review(request, course_id):
     course = _own_course(request, course_id)
     if stopped := _running(request, course):
         return stopped
+    if offline_copy := offline.review_copy(request, course):
+        return offline_copy
     kept = _take_signed_out_post(request)
     if request.method == "POST":
         return _send_report(request, course)
@@ -583,6 +588,12 @@ def report_review(request, course_id):
 
 
 def _send_report(request, course):
+    client_id = offline.sending_key(request)
+    if client_id and (sent := services.report_sent_with(course, client_id)):
+        # Sent again by a phone that never got the answer: the same report, not a second (the
+        # draft the phone's steps just rewrote is that report's).
+        ReportDraft.objects.filter(user=request.user, course=course).delete()
+        return redirect("tracker:patient-report-detail", sent.pk)
     try:
         with transaction.atomic():
             # Locked, so that a double tap on "Send" records one report, not two.
@@ -598,8 +609,9 @@ def _send_report(request, course):
             problem, forms = _Report(course, draft.data).check()
             if problem:
                 return redirect(_step_url(problem, course))
-            saved = services.submit_report(
+            saved, _created = services.submit_report_once(
                 course=course,
+                client_id=client_id,
                 by=request.user,
                 answers=forms["questions"].answers,
                 measurements=forms["measurements"].measurements(),
