@@ -65,6 +65,10 @@ MATRIX = {
     "tracker:course-detail": ("get", "course", CLINICIAN_OBJECT),
     "tracker:course-edit": ("get", "course", CLINICIAN_OBJECT),
     "tracker:dose-advice-override": ("post", "course", PHYSICIAN_ACTION),
+    # The installable portal's manifest and service worker hold no patient data; a browser
+    # fetches them without the session.
+    "tracker:patient-manifest": ("get", None, PUBLIC),
+    "tracker:patient-service-worker": ("get", None, PUBLIC),
     "tracker:course-chart-timeline": ("get", "course", CLINICIAN_OBJECT),
     "tracker:course-chart-vitals": ("get", "course", CLINICIAN_OBJECT),
     "tracker:visit-create": ("get", "course", CLINICIAN_OBJECT),
