@@ -27,7 +27,6 @@ from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
