@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
 from tracker import rules, schedule, services, units
-from tracker.charts import SVG_RESPONSE_CSP, course_chart
+from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
     PRESENCE_CHOICES,
@@ -784,7 +784,7 @@ def reports(request):
 def grade_chart(request, course_id):
     """The grade timeline of one of my courses, as SVG for an <img>."""
     course = _own_course(request, course_id)
-    svg = course_chart("timeline", course)
+    svg = course_chart(PATIENT_TIMELINE, course)
     if svg is None:
         raise Http404
     response = HttpResponse(svg, content_type="image/svg+xml")
