@@ -450,12 +450,20 @@ def report_symptoms(request, course_id):
     if moved:
         return moved
     expected = {t.slug for t in report.expected}
+    # The rest of the vocabulary is behind "Something else?", searchable in both languages.
+    words = {t.slug: f"{t.label_en} {t.label_fr}" for t in report.other}
+    other = [(c, words[c.data["value"]]) for c in form["symptoms"] if c.data["value"] not in expected]
     context = _step_context(
         course,
         "symptoms",
         form=form,
         expected_choices=[c for c in form["symptoms"] if c.data["value"] in expected],
-        other_choices=[c for c in form["symptoms"] if c.data["value"] not in expected],
+        other_choices=other,
+        # Open when something in it was chosen or typed, or when nothing is expected.
+        other_open=not expected
+        or any(c.data["selected"] for c, _words in other)
+        or bool(form["note"].value())
+        or bool(form.errors),
     )
     return render(request, "tracker/patient/report_symptoms.html", context)
 
