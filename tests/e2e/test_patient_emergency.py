@@ -77,7 +77,15 @@ def report_temperature(page: Page, typed: str) -> None:
     send(page)
 
 
+def open_something_else(page: Page) -> None:
+    """The symptoms not expected with the treatment are behind "Something else?"."""
+    details = page.locator("#something-else")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+
+
 def report_very_severe_shortness_of_breath(page: Page) -> None:
+    open_something_else(page)
     page.locator("input[name=symptoms][value=shortness_of_breath]").check()
     next_step(page)
     page.locator("input[name='shortness_of_breath-severity'][value='4']").check()
