@@ -33,6 +33,7 @@ def look(page: Page, name: str) -> None:
 
 def open_menu(page: Page) -> None:
     """On a phone the header is one line: open its menu to reach the language and log out."""
+    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
     if page.locator("#menu-button").is_visible():
         page.locator("#menu-button").click()
         expect(page.locator("#language-select")).to_be_visible()

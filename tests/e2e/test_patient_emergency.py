@@ -32,6 +32,7 @@ def demo_clinic(live_server, care_team_open):
 
 def open_menu(page: Page) -> None:
     """On a phone the header is one line: open its menu to reach the language and log out."""
+    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
     if page.locator("#menu-button").is_visible():
         page.locator("#menu-button").click()
         expect(page.locator("#language-select")).to_be_visible()
