@@ -44,7 +44,9 @@ def log_in(page: Page, live_server, username: str) -> None:
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.locator("main").get_by_role("button").click()
     # On a phone the log-out button is in the collapsed menu: there, but not on screen.
-    expect(page.get_by_role("button", name=re.compile("Log out|Se déconnecter"))).to_have_count(1)
+    expect(
+        page.get_by_role("button", name=re.compile("Log out|Se déconnecter"), include_hidden=True)
+    ).to_have_count(1)
 
 
 def choose_language(page: Page, language: str) -> None:
