@@ -5,26 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('therapies', '0002_redflags_fever_risk_and_ctcae_grades'),
+        ("therapies", "0002_redflags_fever_risk_and_ctcae_grades"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SelfCareAdvice',
+            name="SelfCareAdvice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text_en', models.TextField(verbose_name='advice (English)')),
-                ('text_fr', models.TextField(verbose_name='advice (French)')),
-                ('source', models.CharField(max_length=400, verbose_name='source')),
-                ('url', models.URLField(max_length=400, verbose_name='source address')),
-                ('term', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='self_care', to='therapies.sideeffectterm', verbose_name='term')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text_en", models.TextField(verbose_name="advice (English)")),
+                ("text_fr", models.TextField(verbose_name="advice (French)")),
+                ("source", models.CharField(max_length=400, verbose_name="source")),
+                ("url", models.URLField(max_length=400, verbose_name="source address")),
+                (
+                    "term",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="self_care",
+                        to="therapies.sideeffectterm",
+                        verbose_name="term",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'self-care advice',
-                'verbose_name_plural': 'self-care advice',
-                'ordering': ['term__sort_order', 'term__slug'],
+                "verbose_name": "self-care advice",
+                "verbose_name_plural": "self-care advice",
+                "ordering": ["term__sort_order", "term__slug"],
             },
         ),
     ]

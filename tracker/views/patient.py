@@ -452,7 +452,9 @@ def report_symptoms(request, course_id):
     expected = {t.slug for t in report.expected}
     # The rest of the vocabulary is behind "Something else?", searchable in both languages.
     words = {t.slug: f"{t.label_en} {t.label_fr}" for t in report.other}
-    other = [(c, words[c.data["value"]]) for c in form["symptoms"] if c.data["value"] not in expected]
+    other = [
+        (c, words[c.data["value"]]) for c in form["symptoms"] if c.data["value"] not in expected
+    ]
     context = _step_context(
         course,
         "symptoms",
