@@ -158,3 +158,25 @@ def test_a_bad_self_care_file_is_refused_with_every_problem():
     with pytest.raises(CatalogError) as error:
         parse_self_care(data, {"nausea", "vomiting"})
     assert "3 problem(s)" in str(error.value)
+
+
+def test_loading_the_catalog_again_leaves_the_advice_unchanged():
+    from therapies.catalog import describe, load_catalog
+
+    data = json.loads((DEFAULT_PATH.parent / SELF_CARE_FILE).read_text(encoding="utf-8"))
+    summary = load_catalog()
+    assert summary["self_care"] == {"created": 0, "updated": 0, "unchanged": len(data["advice"])}
+    assert f"Self-care advice: {len(data['advice'])}" in describe(summary)
+
+
+def test_edited_advice_is_updated_in_place(tmp_path):
+    from therapies.catalog import load_catalog
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(DEFAULT_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    data = json.loads((DEFAULT_PATH.parent / SELF_CARE_FILE).read_text(encoding="utf-8"))
+    data["advice"]["nausea"]["en"] = "Eat small meals."
+    (tmp_path / SELF_CARE_FILE).write_text(json.dumps(data), encoding="utf-8")
+    summary = load_catalog(catalog)
+    assert summary["self_care"]["updated"] == 1
+    assert SelfCareAdvice.objects.get(term__slug="nausea").text_en == "Eat small meals."
