@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ExpectedSideEffect, SideEffectTerm, Therapy
+from .models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, Therapy
 
 
 class ExpectedSideEffectInline(admin.TabularInline):
@@ -114,3 +114,10 @@ class SideEffectTermAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The slug is the API's word (PRODUCT.md §6); renaming it would break clients and rules.
         return ["slug"] if obj else []
+
+
+@admin.register(SelfCareAdvice)
+class SelfCareAdviceAdmin(admin.ModelAdmin):
+    list_display = ["term", "source"]
+    search_fields = ["term__slug", "term__label_en", "term__label_fr", "source"]
+    autocomplete_fields = ["term"]

@@ -22,6 +22,7 @@ from .models import (
     DrugClass,
     ExpectedSideEffect,
     FrequencyBand,
+    SelfCareAdvice,
     Setting,
     SideEffectTerm,
     TermKind,
@@ -29,6 +30,9 @@ from .models import (
 )
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "catalog.json"
+# Self-care advice for the patient's answer page lives beside the catalog, in its own file.
+SELF_CARE_FILE = "self_care.json"
+SELF_CARE_KEYS = {"en", "fr", "source", "url"}
 
 
 class CatalogError(ValueError):
@@ -140,8 +144,15 @@ def load_catalog(path=None) -> dict:
     """
     path = Path(path) if path else DEFAULT_PATH
     catalog = parse_catalog(read_catalog_file(path))
+    self_care_path = path.parent / SELF_CARE_FILE
+    advice = (
+        parse_self_care(read_catalog_file(self_care_path), set(catalog["terms"]))
+        if self_care_path.exists()
+        else {}
+    )
     with transaction.atomic():
         summary = _save(catalog)
+        summary["self_care"] = _save_self_care(advice)
     summary["path"] = str(path)
     summary["version"] = catalog["version"]
     return summary
@@ -192,6 +203,51 @@ def parse_catalog(data: dict) -> dict:
             + "\n  - ".join(errors)
         )
     return {"version": version, "terms": terms, "therapies": therapies}
+
+
+def parse_self_care(data: dict, term_slugs: set) -> dict:
+    """{slug: SelfCareAdvice values} from self_care.json, every problem listed at once."""
+    errors = []
+    advice = data.get("advice")
+    if not isinstance(advice, dict):
+        raise CatalogError(f"{SELF_CARE_FILE}: 'advice' must be an object of term slug → advice.")
+    parsed = {}
+    for slug, item in advice.items():
+        where = f"{SELF_CARE_FILE}: advice '{slug}'"
+        if slug not in term_slugs:
+            errors.append(f"{where}: no such term in the catalog.")
+            continue
+        if not isinstance(item, dict) or set(item) != SELF_CARE_KEYS:
+            errors.append(f"{where}: needs exactly {', '.join(sorted(SELF_CARE_KEYS))}.")
+            continue
+        if not all(isinstance(item[key], str) and item[key].strip() for key in SELF_CARE_KEYS):
+            errors.append(f"{where}: every value must be a non-empty string.")
+            continue
+        if not item["url"].startswith("https://"):
+            errors.append(f"{where}: the source address must start with https://.")
+            continue
+        parsed[slug] = {
+            "text_en": item["en"].strip(),
+            "text_fr": item["fr"].strip(),
+            "source": item["source"].strip(),
+            "url": item["url"].strip(),
+        }
+    if errors:
+        raise CatalogError(
+            f"The self-care file has {len(errors)} problem(s); nothing was saved:\n  - "
+            + "\n  - ".join(errors)
+        )
+    return parsed
+
+
+def _save_self_care(advice: dict) -> dict:
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    existing = {a.term.slug: a for a in SelfCareAdvice.objects.select_related("term")}
+    terms = SideEffectTerm.objects.in_bulk(list(advice), field_name="slug")
+    for slug, values in advice.items():
+        identity = {} if slug in existing else {"term": terms[slug]}
+        _upsert(existing.get(slug), SelfCareAdvice, identity, values, counts, f"advice '{slug}'")
+    return counts
 
 
 def _parse_terms(raw, errors) -> dict:
@@ -555,6 +611,12 @@ def describe(summary: dict) -> str:
         lines.append(
             f"  {label}: {total} ({counts['created']} created, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged)"
+        )
+    if "self_care" in summary:
+        counts = summary["self_care"]
+        lines.append(
+            f"  Self-care advice: {sum(counts.values())} ({counts['created']} created, "
+            f"{counts['updated']} updated, {counts['unchanged']} unchanged)"
         )
     return "\n".join(lines)
 

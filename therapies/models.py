@@ -243,3 +243,31 @@ class ExpectedSideEffect(models.Model):
 
     def __str__(self):
         return f"{self.therapy} – {self.term}"
+
+
+class SelfCareAdvice(models.Model):
+    """Short self-care advice for a side effect at a low grade, from a cited patient-education
+    page (therapies/data/self_care.json). Never about medicines or doses."""
+
+    term = models.OneToOneField(
+        SideEffectTerm, on_delete=models.CASCADE, related_name="self_care", verbose_name=_("term")
+    )
+    text_en = models.TextField(_("advice (English)"))
+    text_fr = models.TextField(_("advice (French)"))
+    source = models.CharField(_("source"), max_length=400)
+    url = models.URLField(_("source address"), max_length=400)
+
+    class Meta:
+        ordering = ["term__sort_order", "term__slug"]
+        verbose_name = _("self-care advice")
+        verbose_name_plural = _("self-care advice")
+
+    def __str__(self):
+        return str(self.term)
+
+    @property
+    def text(self):
+        """The advice in the active language."""
+        if (get_language() or "en").startswith("fr"):
+            return self.text_fr or self.text_en
+        return self.text_en

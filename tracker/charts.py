@@ -115,6 +115,11 @@ def course_version(course) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+# The patient's own chart names each side effect in the words they ticked (label_en/label_fr),
+# not by its CTCAE term ("Dyspnea", "Arthralgia").
+PATIENT_TIMELINE = "patient-timeline"
+
+
 def _key(kind, course, version):
     digest = hashlib.sha256(
         repr((kind, _CODE, get_language(), settings.TIME_ZONE, str(course.pk), version)).encode()
@@ -123,8 +128,11 @@ def _key(kind, course, version):
 
 
 def _draw(kind, summary, image_format="svg"):
-    figure = _grade_timeline_figure if kind == "timeline" else _vitals_figure
-    fig = figure(summary)
+    if kind == PATIENT_TIMELINE:
+        fig = _grade_timeline_figure(summary, patient_words=True)
+    else:
+        figure = _grade_timeline_figure if kind == "timeline" else _vitals_figure
+        fig = figure(summary)
     if fig is None:
         return None
     return _svg(fig) if image_format == "svg" else _png(fig)
@@ -145,7 +153,8 @@ def _summary_for(course):
 
 
 def course_chart(kind, course) -> str | None:
-    """The course's chart `kind` ("timeline" or "vitals") as SVG, None when it has no data.
+    """The course's chart `kind` ("timeline", PATIENT_TIMELINE or "vitals") as SVG, None when
+    it has no data.
 
     A cached chart costs one query (the course's version); the summary is gathered and the
     chart drawn only when the course changed since it was last drawn.
@@ -223,7 +232,7 @@ def _day(summary, when) -> float:
     return summary.day_of_course(when) + (local - midnight).total_seconds() / 86400
 
 
-def _grade_timeline_figure(summary) -> Figure | None:
+def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
     points = summary.grade_points
     # Flags with no grade of their own: patterns (possible capillary leak) and red flags such
     # as a low blood pressure, drawn as "!" on their term's row.
@@ -302,7 +311,8 @@ def _grade_timeline_figure(summary) -> Figure | None:
                 zorder=3,
             )
             mark.set_gid(f"dose-{dose.status}")
-    ax.set_yticks([0, *rows.values()], [_("Doses"), *(t.ctcae_term for t in reversed(terms))])
+    names = [t.label if patient_words else t.ctcae_term for t in reversed(terms)]
+    ax.set_yticks([0, *rows.values()], [_("Doses"), *names])
     ax.set_ylim(-0.7, len(terms) + 0.7)
     ax.set_xlabel(_("Day of course (0 = start)"))
     ax.grid(axis="x", color="#eeeeee")

@@ -85,7 +85,7 @@ class SymptomsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     note = forms.CharField(
-        label=_("Something else? Tell us in your own words"),
+        label=_("Not in the list? Tell us in your own words"),
         required=False,
         max_length=SymptomReport._meta.get_field("note").max_length,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),

@@ -27,12 +27,11 @@ from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from therapies.models import ExpectedSideEffect, SideEffectTerm, TermKind
+from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
 from tracker import rules, schedule, services, units
-from tracker.charts import SVG_RESPONSE_CSP, course_chart
+from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
     PRESENCE_CHOICES,
@@ -71,34 +70,9 @@ NOT_KEPT = {"csrfmiddlewaretoken", "action"}
 AUTOSAVE = "autosave"  # the "action" of htmx's background saves while a step is filled in
 MAX_KEPT_BYTES = 20_000  # a report step is a few hundred bytes; never store a flood
 
-# Short, general self-care advice for common expected side effects: never about doses.
-SELF_CARE = {
-    "injection_site_reaction": gettext_lazy(
-        "A cool, damp cloth on the spot for a few minutes can ease it. Use a different spot "
-        "for each injection."
-    ),
-    "nausea": gettext_lazy(
-        "Eat small meals often and sip drinks through the day. Plain, cool food is often easier."
-    ),
-    "vomiting": gettext_lazy(
-        "Sip small amounts of water often. If you cannot keep any drink down, call your care team."
-    ),
-    "diarrhea": gettext_lazy("Drink plenty to replace the fluid you lose."),
-    "chills": gettext_lazy(
-        "Keep warm with a blanket, drink fluids and take your temperature. Report a high "
-        "temperature."
-    ),
-    "fatigue": gettext_lazy(
-        "Rest when you need to, and keep up light activity, such as a short walk, if you can."
-    ),
-    "headache": gettext_lazy("Rest in a quiet, dim room and drink water."),
-    "itching": gettext_lazy(
-        "Keep your skin moisturised and wash with lukewarm rather than hot water."
-    ),
-    "rash": gettext_lazy("Use a mild soap and a fragrance-free cream, and avoid strong sun."),
-    "joint_aches": gettext_lazy("Gentle movement and warmth can ease aching joints."),
-    "muscle_aches": gettext_lazy("Gentle movement and warmth can ease aching muscles."),
-}
+# Self-care advice is shown for an expected side effect at a low grade only (PRO-CTCAE composite
+# grade 1, or "yes" to a yes/no item that raised no flag): anything worse is for the care team.
+SELF_CARE_MAX_GRADE = 1
 
 
 def _number(value) -> str:
@@ -477,12 +451,22 @@ def report_symptoms(request, course_id):
     if moved:
         return moved
     expected = {t.slug for t in report.expected}
+    # The rest of the vocabulary is behind "Something else?", searchable in both languages.
+    words = {t.slug: f"{t.label_en} {t.label_fr}" for t in report.other}
+    other = [
+        (c, words[c.data["value"]]) for c in form["symptoms"] if c.data["value"] not in expected
+    ]
     context = _step_context(
         course,
         "symptoms",
         form=form,
         expected_choices=[c for c in form["symptoms"] if c.data["value"] in expected],
-        other_choices=[c for c in form["symptoms"] if c.data["value"] not in expected],
+        other_choices=other,
+        # Open when something in it was chosen or typed, or when nothing is expected.
+        other_open=not expected
+        or any(c.data["selected"] for c, _words in other)
+        or bool(form["note"].value())
+        or bool(form.errors),
     )
     return render(request, "tracker/patient/report_symptoms.html", context)
 
@@ -638,6 +622,27 @@ def report_discard(request, course_id):
 # --- The answer -----------------------------------------------------------------------------------
 
 
+def self_care_tips(answers, flags):
+    """[(term, SelfCareAdvice)]: the catalog's cited advice for each expected side effect just
+    reported at a low grade; none for a yes/no item that is a red flag (its flag is urgent)."""
+    flagged = {f.term_id for f in flags if f.level == FlagLevel.URGENT}
+    low = [
+        a
+        for a in answers
+        if a.expected
+        and (
+            (a.present and a.term_id not in flagged)
+            if a.term.is_presence
+            else (a.composite_grade is not None and 0 < a.composite_grade <= SELF_CARE_MAX_GRADE)
+        )
+    ]
+    advice = {
+        a.term_id: a
+        for a in SelfCareAdvice.objects.filter(term_id__in=[answer.term_id for answer in low])
+    }
+    return [(a.term, advice[a.term_id]) for a in low if a.term_id in advice]
+
+
 def _worst(flags):
     return max((f.level for f in flags), key=rules.LEVEL_ORDER.__getitem__, default=None)
 
@@ -660,11 +665,7 @@ def report_detail(request, report_id):
     flags = list(report.flags.all())
     open_flags = [f for f in flags if f.status == FlagStatus.OPEN]
     answers = list(report.answers.all())
-    tips = [
-        (a.term, SELF_CARE[a.term.slug])
-        for a in answers
-        if a.expected and a.term.slug in SELF_CARE and (a.present or a.composite_grade)
-    ]
+    tips = self_care_tips(answers, flags)
     level = _worst(open_flags)
     just_sent = timezone.now() - report.reported_at < ReportDraft.MAX_AGE
     # Emergency signs send the patient to the emergency number first, right after sending and
@@ -805,7 +806,7 @@ def reports(request):
 def grade_chart(request, course_id):
     """The grade timeline of one of my courses, as SVG for an <img>."""
     course = _own_course(request, course_id)
-    svg = course_chart("timeline", course)
+    svg = course_chart(PATIENT_TIMELINE, course)
     if svg is None:
         raise Http404
     response = HttpResponse(svg, content_type="image/svg+xml")

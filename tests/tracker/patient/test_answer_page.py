@@ -85,7 +85,7 @@ def test_an_expected_mild_symptom_is_recorded_with_self_care_advice(patient_clie
     )
     assert page.context["level"] == FlagLevel.INFO
     assert "Recorded: this is expected with your treatment" in page.text
-    assert "Use a different spot for each injection." in page.text
+    assert "Use a different place for each injection" in page.text  # self_care.json
 
 
 def test_no_symptoms_is_recorded_without_alarm(patient_client, course):

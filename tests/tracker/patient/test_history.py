@@ -115,3 +115,47 @@ def test_my_page_shows_the_call_now_panel_while_an_urgent_flag_is_open(
     for flag in Flag.objects.filter(report=saved):
         flag.resolve(by=clinician)
     assert "call your care team now" not in patient_client.get(reverse("tracker:patient-home")).text
+
+
+def _chart(client, course, **headers):
+    response = client.get(reverse("tracker:patient-grade-chart", args=[course.pk]), **headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_my_chart_names_the_side_effects_in_the_words_i_ticked(patient_client, course):
+    submit(
+        course,
+        joint_aches={"frequency": 2, "severity": 2, "interference": 1},
+        shortness_of_breath={"severity": 2, "interference": 1},
+    )
+    svg = _chart(patient_client, course)
+    assert "Aching joints" in svg and "Shortness of breath" in svg
+    assert "Arthralgia" not in svg and "Dyspnea" not in svg
+
+
+def test_my_chart_in_french_uses_the_french_words(patient_client, course, patient):
+    patient.user.preferred_language = "fr"
+    patient.user.save()
+    submit(course, joint_aches={"frequency": 2, "severity": 2, "interference": 1})
+    svg = _chart(patient_client, course, HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Douleurs articulaires" in svg and "Arthralgia" not in svg
+
+
+def test_the_clinicians_chart_keeps_the_ctcae_terms(client, clinician, course):
+    submit(course, joint_aches={"frequency": 2, "severity": 2, "interference": 1})
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-chart-timeline", args=[course.pk]))
+    svg = response.content.decode()
+    assert "Arthralgia" in svg and "Aching joints" not in svg
+
+
+def test_my_reports_open_on_the_newest_report(patient_client, course):
+    submit(course, days_ago=3, nausea={"frequency": 1, "severity": 1})
+    submit(course, days_ago=0, diarrhea={"frequency": 3})
+    text = patient_client.get(REPORTS).text
+    latest = text[text.index('id="latest-report"') : text.index("</section>")]
+    assert "Loose or watery stools" in latest and "Nausea" not in latest
+    # The newest report comes before the chart and the list of all reports.
+    assert text.index('id="latest-report"') < text.index("grade-chart")
+    assert text.index('id="latest-report"') < text.index('id="my-reports"')

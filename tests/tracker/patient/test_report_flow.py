@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def test_the_courses_expected_side_effects_are_offered_first(patient_client, course):
     response = patient_client.get(step_url("symptoms", course))
     expected = [c.data["value"] for c in response.context["expected_choices"]]
-    other = [c.data["value"] for c in response.context["other_choices"]]
+    other = [c.data["value"] for c, _words in response.context["other_choices"]]
     # Anakinra's reportable expected side effects (therapy catalog), in vocabulary order.
     assert expected == [
         "nausea",
@@ -286,3 +286,42 @@ def test_a_refusal_by_the_model_saves_nothing_and_keeps_the_draft(patient_client
     assert response["Location"] == step_url("review", course)
     assert not SymptomReport.objects.exists()
     assert ReportDraft.objects.exists()
+
+
+# --- "Something else?" and "Nothing new today" ---------------------------------------------------
+
+
+def test_the_other_symptoms_wait_behind_something_else_with_both_wordings(patient_client, course):
+    response = patient_client.get(step_url("symptoms", course))
+    assert response.context["other_open"] is False
+    words = dict((c.data["value"], w) for c, w in response.context["other_choices"])
+    # Searched in both languages (the page's script folds accents and capitals).
+    assert words["dizziness"] == "Dizziness Étourdissements"
+    assert 'data-search="Dizziness Étourdissements"' in response.text
+    assert '<details class="mb-3 something-else" id="something-else">' in response.text
+
+
+def test_something_else_stays_open_when_one_of_its_symptoms_was_ticked(patient_client, course):
+    post_symptoms(patient_client, course, "vomiting", action="autosave")
+    response = patient_client.get(step_url("symptoms", course))
+    assert response.context["other_open"] is True
+    assert 'id="something-else" open' in response.text
+
+
+def test_an_expected_symptom_alone_keeps_something_else_closed(patient_client, course):
+    post_symptoms(patient_client, course, "nausea", action="autosave")
+    assert patient_client.get(step_url("symptoms", course)).context["other_open"] is False
+
+
+def test_nothing_new_today_from_my_page_goes_to_the_measurements_then_sends(patient_client, course):
+    home = patient_client.get(reverse("tracker:patient-home"))
+    assert f'action="{step_url("symptoms", course)}"' in home.text
+    assert "Nothing new today" in home.text
+    # The home page's button posts only the token and action=none.
+    response = patient_client.post(step_url("symptoms", course), {"action": "none"})
+    assert response["Location"] == step_url("measurements", course)
+    response = post_measurements(patient_client, course)
+    assert response["Location"] == step_url("review", course)
+    send(patient_client, course)
+    saved = SymptomReport.objects.get()
+    assert saved.answers.count() == 0 and saved.note == ""
