@@ -5,12 +5,14 @@ Patient-facing URLs carry UUIDs, never sequential ids.
 
 from django.urls import path
 
-from .views import patient
+from .views import patient, photos
 
 urlpatterns = [
     path("", patient.home, name="patient-home"),
     path("reports/", patient.reports, name="patient-reports"),
     path("reports/<uuid:report_id>/", patient.report_detail, name="patient-report-detail"),
+    path("reports/<uuid:report_id>/photos/", photos.report_photos, name="patient-report-photos"),
+    path("photos/<uuid:photo_id>/", photos.patient_photo, name="patient-photo"),
     path("treatment/", patient.treatment, name="patient-treatment"),
     path("courses/<uuid:course_id>/chart.svg", patient.grade_chart, name="patient-grade-chart"),
     path("courses/<uuid:course_id>/report/", patient.report_symptoms, name="patient-report-create"),
