@@ -89,6 +89,7 @@ MATRIX = {
     "tracker:patient-report-detail": ("get", "report-id", PATIENT_OBJECT),
     "tracker:patient-report-photos": ("get", "report-id", PATIENT_OBJECT),
     "tracker:patient-photo": ("get", "photo-id", PATIENT_OBJECT),
+    "tracker:patient-photo-remove": ("post", "photo-id", (LOGIN, 302, 404, 403, 403, 403)),
     "tracker:patient-grade-chart": ("get", "course-id", PATIENT_OBJECT),
     "tracker:patient-report-create": ("get", "course-id", PATIENT_OBJECT),
     "tracker:patient-report-questions": ("get", "course-id", (LOGIN, 302, 404, 403, 403, 403)),

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from tracker import photos, services
 from tracker.forms.photos import PhotoForm
@@ -87,6 +87,25 @@ def report_photos(request, report_id):
         },
         status=status,
     )
+
+
+@patient_required
+@require_POST
+@write_rate_limited("write")
+def remove_photo(request, photo_id):
+    """The patient takes back a photo sent by mistake: it leaves their pages, their care team's
+    and the PDF. It is marked entered in error (kept with its history), not deleted."""
+    photo = get_object_or_404(
+        ReportPhoto.objects.visible_to(request.user)
+        .current()
+        .filter(report__course__entered_in_error=False),
+        pk=photo_id,
+    )
+    services.mark_photo_entered_in_error(
+        photo=photo, by=request.user, reason=_("Removed by the patient")
+    )
+    messages.success(request, _("The photo is removed from your report."))
+    return redirect("tracker:patient-report-photos", photo.report_id)
 
 
 def _photo_response(photo: ReportPhoto):

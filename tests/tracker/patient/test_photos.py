@@ -361,3 +361,27 @@ def test_the_photos_directory_is_private_from_the_start(photos_dir, report, pati
         photo=photos.clean_photo(upload("r.png", png())),
     )
     assert stat.S_IMODE(os.stat(photos_dir).st_mode) == 0o700
+
+
+def test_the_patient_takes_back_a_photo_sent_by_mistake(client, patient, clinician, photo, report):
+    client.force_login(patient.user)
+    page = client.get(reverse("tracker:patient-report-photos", args=[report.pk])).content.decode()
+    remove = reverse("tracker:patient-photo-remove", args=[photo.pk])
+    assert f'action="{remove}"' in page
+    assert client.post(remove).status_code == 302
+    photo.refresh_from_db()
+    assert photo.entered_in_error and photo.entered_in_error_reason == "Removed by the patient"
+    assert photo.history.latest().history_user == patient.user
+    assert client.get(reverse("tracker:patient-photo", args=[photo.pk])).status_code == 404
+    assert client.post(remove).status_code == 404  # already taken back
+    client.force_login(clinician)
+    page = client.get(reverse("tracker:course-detail", args=[report.course.pk])).content.decode()
+    assert reverse("tracker:photo", args=[photo.pk]) not in page
+
+
+def test_another_patient_cannot_take_back_the_photo(client, other_patient, photo):
+    client.force_login(other_patient.user)
+    remove = reverse("tracker:patient-photo-remove", args=[photo.pk])
+    assert client.post(remove).status_code == 404
+    photo.refresh_from_db()
+    assert not photo.entered_in_error
