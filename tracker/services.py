@@ -1165,7 +1165,13 @@ def add_report_photo(*, report: SymptomReport, by, subject: str, photo: photos.C
             uploaded_by=by,
         )
         record.full_clean(exclude=["file"])
-        record.file.save("photo.jpg", ContentFile(photo.content), save=False)
+        try:
+            record.file.save("photo.jpg", ContentFile(photo.content), save=False)
+        except Exception:  # a full disk, a bucket out of reach: nothing is kept, say so
+            log.exception("photo not stored report=%s", report.pk)
+            raise ValidationError(
+                {"photo": _("The photo could not be kept just now. Try again in a few minutes.")}
+            ) from None
         stored = record.file.name
         try:
             record._history_user = by

@@ -385,3 +385,19 @@ def test_another_patient_cannot_take_back_the_photo(client, other_patient, photo
     assert client.post(remove).status_code == 404
     photo.refresh_from_db()
     assert not photo.entered_in_error
+
+
+def test_storage_out_of_reach_is_said_at_the_field_and_nothing_is_saved(
+    client, patient, report, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(photos.PhotoStorage, "save", refuse)
+    client.force_login(patient.user)
+    response = send(client, report, png(), name="p.png")
+    assert response.status_code == 400
+    assert response.context["form"].errors["photo"] == [
+        "The photo could not be kept just now. Try again in a few minutes."
+    ]
+    assert ReportPhoto.objects.count() == 0
