@@ -53,6 +53,25 @@ def _static_files_without_collectstatic(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def photos_dir(settings, tmp_path):
+    """Each test keeps the patients' photos in its own private directory, never in var/."""
+    location = tmp_path / "photos"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "photos": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(location),
+                "base_url": None,
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        },
+    }
+    return location
+
+
 @pytest.fixture
 def clinician(db):
     return factories.ClinicianFactory(username="alice")

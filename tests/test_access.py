@@ -6,12 +6,17 @@ patient's data), a role that may not use a page answers 403, a visitor who is no
 is sent to the login page (pages) or gets 401 (API).
 """
 
+import io
+
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 from rest_framework.test import APIClient
 
 from tracker import services
 from tracker.models import Flag
+from tracker.photos import clean_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +80,7 @@ MATRIX = {
     "tracker:report-create": ("get", "course", CLINICIAN_OBJECT),
     "tracker:visit-detail": ("get", "visit", CLINICIAN_OBJECT),
     "tracker:report-detail": ("get", "report", CLINICIAN_OBJECT),
+    "tracker:photo": ("get", "photo", CLINICIAN_OBJECT),
     "tracker:record-correct": ("get", "visit-record", CLINICIAN_OBJECT),
     "tracker:record-entered-in-error": ("get", "visit-record", CLINICIAN_OBJECT),
     "tracker:record-history": ("get", "visit-record", CLINICIAN_OBJECT),
@@ -85,6 +91,9 @@ MATRIX = {
     "tracker:patient-reports": ("get", None, PATIENT_PAGE),
     "tracker:patient-treatment": ("get", None, PATIENT_PAGE),
     "tracker:patient-report-detail": ("get", "report-id", PATIENT_OBJECT),
+    "tracker:patient-report-photos": ("get", "report-id", PATIENT_OBJECT),
+    "tracker:patient-photo": ("get", "photo-id", PATIENT_OBJECT),
+    "tracker:patient-photo-remove": ("post", "photo-id", (LOGIN, 302, 404, 403, 403, 403)),
     "tracker:patient-grade-chart": ("get", "course-id", PATIENT_OBJECT),
     "tracker:patient-report-create": ("get", "course-id", PATIENT_OBJECT),
     "tracker:patient-report-questions": ("get", "course-id", (LOGIN, 302, 404, 403, 403, 403)),
@@ -186,6 +195,12 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
         status="given",
         administered_at=visit.recorded_at,
     )
+    photo = services.add_report_photo(
+        report=report,
+        by=patient.user,
+        subject="rash",
+        photo=clean_photo(ContentFile(_png_bytes(), name="rash.png")),
+    )
     return {
         "users": {
             "anonymous": None,
@@ -201,7 +216,14 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
         "visit": visit,
         "dose": dose,
         "flag": Flag.objects.filter(report=report).first(),
+        "photo": photo,
     }
+
+
+def _png_bytes():
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(out, format="PNG")
+    return out.getvalue()
 
 
 def _kwargs(kind, world):
@@ -218,6 +240,8 @@ def _kwargs(kind, world):
         "visit": {"pk": world["visit"].pk},
         "visit-record": {"kind": "visit", "pk": world["visit"].pk},
         "flag": {"pk": world["flag"].pk},
+        "photo": {"pk": world["photo"].pk},
+        "photo-id": {"photo_id": world["photo"].pk},
         "therapy": {"slug": course.therapy.slug},
         "token": {"uidb64": "MQ", "token": "set-password"},
     }[kind]

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -765,6 +765,79 @@ class SymptomReport(ClinicalRecord, Vitals):
 
     def __str__(self):
         return f"{_('Report')} {timezone.localtime(self.reported_at):%Y-%m-%d %H:%M}"
+
+
+class ReportPhotoQuerySet(ClinicalRecordQuerySet):
+    def visible_to(self, user):
+        return self.filter(report__course__in=Course.objects.visible_to(user))
+
+    def current(self):
+        return self.filter(entered_in_error=False, report__entered_in_error=False)
+
+
+class PhotoSubject(models.TextChoices):
+    RASH = "rash", _("A rash or skin change")
+    INJECTION_SITE = "injection_site", _("The injection site")
+    SWELLING = "swelling", _("A swelling")
+    OTHER = "other", _("Something else")
+
+
+def _photo_path(photo, filename):
+    # A name that says nothing about the patient; the original file name is not kept.
+    return f"reports/{photo.report_id}/{photo.id}.jpg"
+
+
+def _photo_storage():
+    from .photos import get_photo_storage
+
+    return get_photo_storage()
+
+
+class ReportPhoto(ClinicalRecord):
+    """A photo the patient added to a report, re-encoded without its metadata (tracker/photos.py)
+    and kept in the private photo storage. Marked entered in error, never deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(SymptomReport, on_delete=models.PROTECT, related_name="photos")
+    subject = models.CharField(
+        _("what the photo shows"), max_length=20, choices=PhotoSubject.choices
+    )
+    file = models.FileField(
+        _("photo"), storage=_photo_storage, upload_to=_photo_path, max_length=200, editable=False
+    )
+    content_type = models.CharField(_("content type"), max_length=40, editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), editable=False)
+    width = models.PositiveIntegerField(_("width (px)"), editable=False)
+    height = models.PositiveIntegerField(_("height (px)"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    objects = ReportPhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["report", "uploaded_at"]
+        verbose_name = _("report photo")
+        verbose_name_plural = _("report photos")
+
+    def __str__(self):
+        return f"{self.get_subject_display()} {timezone.localtime(self.uploaded_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def alt_text(self):
+        return gettext("Photo sent by the patient: %(subject)s, %(when)s") % {
+            "subject": self.get_subject_display().lower(),
+            "when": formats.date_format(
+                timezone.localtime(self.uploaded_at), "SHORT_DATETIME_FORMAT"
+            ),
+        }
+
+    @property
+    def download_name(self):
+        """A safe file name for the browser: letters, digits and dashes only."""
+        return f"photo-{timezone.localtime(self.uploaded_at):%Y%m%d-%H%M}-{self.subject}.jpg"
 
 
 def _score_field(label):

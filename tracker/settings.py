@@ -197,9 +197,42 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Patients' photos (tracker/photos.py): private, outside the web root, never served by URL of
+# the storage. Local files under PHOTOS_DIR (default var/photos/, git-ignored; directories 0700,
+# files 0600) unless PHOTOS_S3_BUCKET names an S3-compatible bucket (django-storages): private
+# ACL, credentials from the environment (see README, "Photos").
+PHOTOS_DIR = env.path("PHOTOS_DIR", default=BASE_DIR / "var" / "photos")
+PHOTOS_S3_BUCKET = env.str("PHOTOS_S3_BUCKET", default="")
+if PHOTOS_S3_BUCKET:
+    PHOTOS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": PHOTOS_S3_BUCKET,
+            "location": env.str("PHOTOS_S3_PREFIX", default="photos"),
+            "endpoint_url": env.str("PHOTOS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("PHOTOS_S3_REGION", default="") or None,
+            "access_key": env.str("PHOTOS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("PHOTOS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "no-store, private"},
+        },
+    }
+else:
+    PHOTOS_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(PHOTOS_DIR),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "photos": PHOTOS_STORAGE,
 }
 # Production serves hashed, compressed files after `collectstatic` (whitenoise). `runserver`
 # with DEBUG serves them from the app directories; the test suite switches to plain storage.

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from .views import clinician as views
+from .views import photos
 
 urlpatterns = [
     path("", views.triage, name="triage"),
@@ -46,6 +47,7 @@ urlpatterns = [
     path("courses/<uuid:pk>/reports/new/", views.report_create, name="report-create"),
     path("visits/<uuid:pk>/", views.visit_detail, name="visit-detail"),
     path("reports/<uuid:pk>/", views.report_detail, name="report-detail"),
+    path("photos/<uuid:pk>/", photos.clinician_photo, name="photo"),
     path("records/<slug:kind>/<uuid:pk>/edit/", views.record_correct, name="record-correct"),
     path(
         "records/<slug:kind>/<uuid:pk>/entered-in-error/",

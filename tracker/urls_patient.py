@@ -5,7 +5,7 @@ Patient-facing URLs carry UUIDs, never sequential ids.
 
 from django.urls import path
 
-from .views import offline, patient
+from .views import offline, patient, photos
 
 urlpatterns = [
     path("", patient.home, name="patient-home"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("service-worker.js", offline.service_worker, name="patient-service-worker"),
     path("reports/", patient.reports, name="patient-reports"),
     path("reports/<uuid:report_id>/", patient.report_detail, name="patient-report-detail"),
+    path("reports/<uuid:report_id>/photos/", photos.report_photos, name="patient-report-photos"),
+    path("photos/<uuid:photo_id>/", photos.patient_photo, name="patient-photo"),
+    path("photos/<uuid:photo_id>/remove/", photos.remove_photo, name="patient-photo-remove"),
     path("treatment/", patient.treatment, name="patient-treatment"),
     path("courses/<uuid:course_id>/chart.svg", patient.grade_chart, name="patient-grade-chart"),
     path("courses/<uuid:course_id>/report/", patient.report_symptoms, name="patient-report-create"),

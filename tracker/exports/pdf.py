@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from .. import charts, rules
-from ..models import FlagLevel
+from ..models import FlagLevel, ReportPhoto
 from .codes import MEASUREMENTS
 from .fetcher import StaticOnlyURLFetcher, static_file_url
 
@@ -40,6 +40,7 @@ HELD_DOSE_ROWS = 40  # the latest held doses, at most
 NOTE_ROWS = 5
 GRADE_ROWS = 10
 VITAL_ROWS = 10
+PHOTO_ROWS = 10  # photos are listed (what, when), never embedded
 
 
 @dataclass
@@ -136,9 +137,16 @@ def _notes(summary):
 
 
 def document_context(summary, *, printed_by, printed_at=None) -> dict:
-    """Everything the print template shows. One query: the care team's members."""
+    """Everything the print template shows. Two queries: the care team's members and the
+    photos the patient sent (listed, not printed: they are seen on the course page)."""
     course = summary.course
     members = list(course.care_team.members.order_by("last_name", "first_name"))
+    photos = list(
+        ReportPhoto.objects.filter(report__course=course)
+        .current()
+        .select_related("report")
+        .order_by("uploaded_at")
+    )
     return {
         "summary": summary,
         "course": course,
@@ -155,6 +163,7 @@ def document_context(summary, *, printed_by, printed_at=None) -> dict:
         "notes": _latest(_notes(summary), NOTE_ROWS),
         "flags": _flags(summary),
         "doses": _doses(summary),
+        "photos": _latest(photos, PHOTO_ROWS),
         "open_urgent": sum(1 for f in summary.open_flags if f.level == FlagLevel.URGENT),
         "open_review": sum(1 for f in summary.open_flags if f.level == FlagLevel.REVIEW),
         "open_info": sum(1 for f in summary.open_flags if f.level == FlagLevel.INFO),

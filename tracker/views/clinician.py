@@ -40,6 +40,7 @@ from ..models import (
     FlagStatus,
     FlagTransitionError,
     Patient,
+    ReportPhoto,
     SymptomAnswer,
     SymptomReport,
     Visit,
@@ -579,6 +580,13 @@ def course_detail(request, pk):
             "doses": lists["doses"][1],
             "records": lists["records"][1],
             "in_error": in_error,
+            # The latest photos the patient sent with their reports (bounded like the lists).
+            "photos": list(
+                ReportPhoto.objects.filter(report__course=course)
+                .current()
+                .select_related("report")
+                .order_by("-uploaded_at")[:RECENT_ROWS]
+            ),
             "show_all": show_all,
             "recent_rows": RECENT_ROWS,
             "max_rows": MAX_ROWS,
@@ -873,6 +881,7 @@ def report_detail(request, pk):
     flags = list(_record_flags(report.flags.all()))
     for flag in flags:
         flag.course = report.course
+    photos = list(ReportPhoto.objects.filter(report=report))
     return render(
         request,
         "tracker/clinician/report_detail.html",
@@ -880,6 +889,8 @@ def report_detail(request, pk):
             "report": report,
             "course": report.course,
             "answers": SymptomAnswer.objects.filter(report=report).select_related("term"),
+            "photos": [p for p in photos if not p.entered_in_error],
+            "photos_in_error": [p for p in photos if p.entered_in_error],
             "flags": flags,
             "just_saved": request.GET.get("saved") == "1",
         },

@@ -46,6 +46,7 @@ from tracker.models import (
     FlagLevel,
     FlagStatus,
     ReportDraft,
+    ReportPhoto,
     SymptomAnswer,
     SymptomReport,
 )
@@ -685,6 +686,7 @@ def report_detail(request, report_id):
         "measurements": _report_measurements(report),
         "tips": tips,
         "just_sent": just_sent,
+        "photos": ReportPhoto.objects.filter(report=report).current(),
         **_guidance_context(course),
     }
     return render(request, "tracker/patient/report_detail.html", context)

@@ -240,8 +240,9 @@ def test_course_page_query_count_does_not_grow_with_rows(
     # 1 session, 2 user, 3 the course with patient, therapy and care team (scoped fetch);
     # build_summary: 4 the course again, 5 expected terms, 6 doses, 7 reports, 8 their answers,
     # 9 visits, 10 their adverse events, 11 flags, 12 dose advice overrides (high-dose IL-2);
-    # 13 visits, 14 reports and 15 doses entered in error; 16 the navigation count.
-    with django_assert_num_queries(16):
+    # 13 visits, 14 reports and 15 doses entered in error; 16 the latest photos; 17 the
+    # navigation count.
+    with django_assert_num_queries(17):
         response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
     assert len(response.context["records"]) == rows + 1
 

@@ -225,16 +225,16 @@ def test_download_queries_do_not_grow_with_observations(
 
 
 @pytest.mark.parametrize("count", [2, 5])
-def test_summary_and_its_three_formats_take_ten_queries(
+def test_summary_and_its_three_formats_take_eleven_queries(
     clinician, patient, count, django_assert_num_queries
 ):
     course = course_with_records(patient, clinician, count)
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         # build_summary: 1 course, 2 expected side effects, 3 doses, 4 reports, 5 their
         # answers, 6 visits, 7 their adverse events, 8 flags, 9 dose advice overrides (a
-        # high-dose IL-2 course); the PDF: 10 the care team's members. Rendering, CSV and
-        # FHIR: none.
+        # high-dose IL-2 course); the PDF: 10 the care team's members, 11 the photos' list.
+        # Rendering, CSV and FHIR: none.
         summary = build_summary(course)
         context = pdf.document_context(summary, printed_by=clinician)
         pdf.render_pdf(context, language="en")
