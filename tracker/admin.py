@@ -33,6 +33,12 @@ class CareTeamForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Outside the opening hours patients get the out-of-hours number."),
     )
+    escalation_webhook_url = forms.URLField(
+        label=_("escalation webhook URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=models.CareTeam._meta.get_field("escalation_webhook_url").help_text,
+    )
 
     class Meta:
         model = models.CareTeam
