@@ -203,7 +203,10 @@ class CareTeam(models.Model):
                 validate_email(address)
             except ValidationError:
                 raise ValidationError(
-                    {"on_call_emails": _("“%(value)s” is not an e-mail address.") % {"value": address}}
+                    {
+                        "on_call_emails": _("“%(value)s” is not an e-mail address.")
+                        % {"value": address}
+                    }
                 ) from None
 
     def opening_hours(self) -> schedule.OpeningHours:
@@ -981,9 +984,7 @@ class Flag(models.Model):
     resolved_note_shared = models.BooleanField(
         _("resolution note shared with the patient"), default=False
     )
-    outcome = models.CharField(
-        _("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True
-    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True)
     # Its finding no longer holds: its record (or the adverse event it was raised for) was
     # entered in error, or corrected so that the rules no longer find the same thing. The flag
     # stays, with its history, but no longer counts in grades, side effects, charts and

@@ -43,6 +43,7 @@ from .models import (
     FlagLevel,
     FlagOutcome,
     FlagStatus,
+    FlagTransitionError,
     Patient,
     ReminderLog,
     ReportSource,
@@ -710,11 +711,10 @@ def _transition(flag: Flag, action: str, *, by, note: str, **options) -> Flag:
     # sees the first one's change and is told (FlagTransitionError) instead of overwriting it.
     with transaction.atomic():
         locked = Flag.objects.select_for_update().get(pk=flag.pk)
-        if action == "resolve" and locked.level == FlagLevel.URGENT:
-            if not options.get("outcome"):
-                raise FlagTransitionError(
-                    _("Choose the outcome of this urgent flag before resolving it.")
-                )
+        if action == "resolve" and locked.level == FlagLevel.URGENT and not options["outcome"]:
+            raise FlagTransitionError(
+                _("Choose the outcome of this urgent flag before resolving it.")
+            )
         getattr(locked, action)(by=by, note=note, **options)
     log.info("flag %s id=%s by=%s", locked.status, locked.pk, by.pk)
     return locked
