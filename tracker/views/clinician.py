@@ -335,6 +335,610 @@ def flag_resolve(request, pk):
         ),
         pk=pk,
     )
+    form = forms.FlagResolveForm(request.POST or None, flag=flag)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.resolve_flag(
+                    flag=flag,
+                    by=request.user,
+                    note=form.cleaned_data["note"].strip(),
+                    outcome=form.cleaned_data["outcome"],
+                    shared=form.shared,
+                )
+            except FlagTransitionError as exc:
+                if request.htmx:
+                    return _flag_row_answer(request, flag, error=str(exc), done=None)
+                form.add_error(None, str(exc))
+            else:
+                return _flag_row_answer(request, flag, error=None, done=_("Flag resolved."))
+        elif request.htmx:
+            error = " ".join(message for errors in form.errors.values() for message in errors)
+            return _flag_row_answer(request, flag, error=error, done=None)
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    _with_clock([flag])
+    return render(
+        request,
+        "tracker/clinician/flag_resolve.html",
+        {
+            "flag": flag,
+            "form": form,
+            "next": _next_url(request, reverse("tracker:triage")),
+        },
+    )
+
+
+@require_POST
+@clinician_required
+@write_rate_limited("flag")
+def flags_acknowledge_together(request):
+    """Acknowledge "expected, logged" flags together with one note: those ticked, or all of
+    one patient's. Only open info flags of the clinician's patients are touched."""
+    form = forms.FlagsTogetherForm(request.POST)
+    back = redirect(_next_url(request, reverse("tracker:triage")))
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return back
+    flags = Flag.objects.visible_to(request.user).open().filter(level=FlagLevel.INFO)
+    if form.cleaned_data["patient"]:
+        flags = flags.filter(course__patient_id=form.cleaned_data["patient"])
+    else:
+        flags = flags.filter(pk__in=form.flag_ids)
+    done = services.acknowledge_flags(
+        flags=list(flags),
+        by=request.user,
+        note=form.cleaned_data["note"].strip(),
+        shared=form.shared,
+    )
+    if done:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d expected flag acknowledged.",
+                "%(count)d expected flags acknowledged.",
+                len(done),
+            )
+            % {"count": len(done)},
+        )
+    else:
+        messages.error(request, _("These flags were already acknowledged; nothing changed."))
+    return back
+
+
+# --- Not reported yet ---------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueCourse:
+    course: Course
+    last_report_at: datetime.datetime | None
+    due: datetime.date
+    days_late: int
+
+
+@require_safe
+@clinician_required
+def not_reported(request):
+    """Active outpatient courses whose next report is overdue (tracker/schedule.py).
+
+    One query: each course with the time of its latest report that is not entered in error.
+    """
+    today = timezone.localdate()
+    courses = (
+        Course.objects.visible_to(request.user)
+        .active()
+        .filter(therapy__setting=Setting.OUTPATIENT)
+        .select_related("patient", "therapy", "care_team")
+        .annotate(
+            last_report_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False))
+        )
+    )
+    overdue = []
+    for course in courses:
+        last = course.last_report_at
+        last_day = timezone.localtime(last).date() if last else None
+        if schedule.is_overdue(start_date=course.start_date, last_report_on=last_day, today=today):
+            due = schedule.next_report_due(
+                start_date=course.start_date, last_report_on=last_day, today=today
+            )
+            overdue.append(OverdueCourse(course, last, due, (today - due).days))
+    overdue.sort(key=lambda row: (-row.days_late, row.course.patient.family_name))
+    return render(
+        request, "tracker/clinician/not_reported.html", {"overdue": overdue, "today": today}
+    )
+
+
+# --- Patients -----------------------------------------------------------------------------------
+
+
+@require_safe
+@clinician_required
+def patient_list(request):
+    """Patients in scope, searched by name or MRN (every word must match one of them).
+
+    Queries: the page of patients, their count, and their visible courses with therapies.
+    """
+    query = request.GET.get("q", "").strip()
+    patients = (
+        patients_in_scope(request.user).select_related("care_team").filter(patient_search(query))
+    )
+    patients = patients.prefetch_related(
+        Prefetch(
+            "courses",
+            queryset=Course.objects.visible_to(request.user)
+            .select_related("therapy")
+            .order_by("-start_date"),
+        )
+    ).order_by("family_name", "given_name", "mrn")
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tracker/clinician/patient_list.html",
+        {"page": page, "patients": page.object_list, "query": query},
+    )
+
+
+def _open_flags(level):
+    return Count("flags", filter=Q(flags__status=FlagStatus.OPEN, flags__level=level))
+
+
+@require_safe
+@clinician_required
+def patient_detail(request, pk):
+    patient = get_object_or_404(
+        patients_in_scope(request.user).select_related("care_team", "user"), pk=pk
+    )
+    courses = (
+        Course.objects.visible_to(request.user)
+        .filter(patient=patient)
+        .select_related("therapy", "care_team")
+        .annotate(
+            open_urgent=_open_flags(FlagLevel.URGENT),
+            open_review=_open_flags(FlagLevel.REVIEW),
+            open_info=_open_flags(FlagLevel.INFO),
+        )
+        .order_by("-start_date")
+    )
+    return render(
+        request,
+        "tracker/clinician/patient_detail.html",
+        {
+            "patient": patient,
+            "courses": courses,
+            # The portal invitation is the patient's own care team's, not a sharing team's.
+            "can_invite": services.may_invite(request.user, patient),
+        },
+    )
+
+
+# --- Courses ------------------------------------------------------------------------------------
+
+
+@clinician_required
+@write_rate_limited("course")
+def course_create(request, pk):
+    patient = get_object_or_404(patients_in_scope(request.user), pk=pk)
+    my_teams = set(request.user.care_teams.values_list("pk", flat=True))
+    initial = {
+        "start_date": timezone.localdate(),
+        "status": CourseStatus.ACTIVE,
+        "care_team": patient.care_team_id if patient.care_team_id in my_teams else None,
+    }
+    form = forms.CourseForm(
+        request.POST or None,
+        user=request.user,
+        regimen_url=reverse("tracker:therapy-regimen"),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        course = form.save(commit=False)
+        course.patient = patient
+        course.created_by = request.user
+        course._change_reason = _("Course created")
+        course.save()
+        messages.success(request, _("Course created."))
+        return redirect("tracker:course-detail", pk=course.pk)
+    return render(
+        request,
+        "tracker/clinician/course_form.html",
+        {"form": form, "patient": patient, "course": None},
+    )
+
+
+def _refused_in_error(request, course):
+    """A course entered in error takes no new record and no correction: the page says so."""
+    if not course.entered_in_error:
+        return None
+    messages.error(
+        request, _("This course was marked entered in error; it takes no new records or changes.")
+    )
+    return redirect("tracker:course-detail", pk=course.pk)
+
+
+@clinician_required
+@write_rate_limited("course")
+def course_edit(request, pk):
+    """Correct a course with a reason (kept in its history). A change to what the rules read
+    (therapy, baselines, laboratory limits) judges the course's records again."""
+    course = _course_or_404(request, pk)
+    if refused := _refused_in_error(request, course):
+        return refused
+    form = forms.CourseEditForm(
+        request.POST or None,
+        instance=course,
+        user=request.user,
+        regimen_url=reverse("tracker:therapy-regimen"),
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form._meta.fields}
+        try:
+            corrected = services.correct_course(
+                course=course, by=request.user, changes=changes, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if not corrected.changed_fields:
+                messages.info(request, _("Nothing was changed."))
+            elif corrected.flags_raised or corrected.flags_withdrawn:
+                messages.success(request, _correction_message(corrected))
+            else:
+                messages.success(request, _("Course updated."))
+            return redirect("tracker:course-detail", pk=course.pk)
+    return render(
+        request,
+        "tracker/clinician/course_form.html",
+        {"form": form, "patient": course.patient, "course": course},
+    )
+
+
+@require_safe
+@clinician_required
+def therapy_regimen(request):
+    """The regimen field filled from the chosen therapy (htmx fragment of the course form)."""
+    choice = forms.TherapyChoiceForm(request.GET)
+    therapy = choice.cleaned_data.get("therapy") if choice.is_valid() else None
+    form = forms.CourseForm(
+        user=request.user, initial={"regimen": therapy.regimen if therapy else ""}
+    )
+    return render(request, "tracker/clinician/_regimen_field.html", {"field": form["regimen"]})
+
+
+def _has_timeline(summary):
+    # The same test as charts.grade_timeline_svg: graded points, or flags without a grade.
+    return bool(summary.grade_points) or any(
+        f.ctcae_grade is None and f.composite_grade is None for f in summary.flags
+    )
+
+
+def _has_vitals_chart(summary):
+    return any(summary.vitals.get(name) for name in VITAL_SERIES)
+
+
+@dataclass
+class VitalsRow:
+    when: datetime.datetime
+    record: object
+    kind: str
+    weight_percent: float | None
+
+
+def _vitals_rows(summary):
+    """The vitals chart's data as a table: one row per report or visit with a measurement."""
+    baseline = summary.course.baseline_weight_kg
+    names = ("systolic_bp", "diastolic_bp", "heart_rate", "temperature_c", "spo2", "weight_kg")
+    rows = []
+    for kind, records, when in (
+        ("report", summary.reports, "reported_at"),
+        ("visit", summary.visits, "recorded_at"),
+    ):
+        for record in records:
+            values = [getattr(record, name, None) for name in names]
+            if kind == "visit":
+                values += [record.platelets_10e9_per_l, record.urine_output_ml_8h]
+            if all(value is None for value in values):
+                continue
+            percent = None
+            if baseline and record.weight_kg is not None:
+                percent = rules.weight_gain_percent(float(record.weight_kg), float(baseline))
+            rows.append(VitalsRow(getattr(record, when), record, kind, percent))
+    return sorted(rows, key=lambda row: row.when)
+
+
+def _record_time(record):
+    if isinstance(record, DoseAdministration):
+        return record.scheduled_at
+    return getattr(record, "recorded_at", None) or record.reported_at
+
+
+# The course page lists the latest records of each kind; `?all=1` lists more of them, up to
+# MAX_ROWS a list whatever the course's size (a patient's script once made 1,400 reports and
+# 2,800 flags in a minute: the page grew to 6.5 MB). The CSV export has every observation; the
+# summary tables above the lists cover the whole course.
+RECENT_ROWS = 20
+MAX_ROWS = 200
+
+
+def _flags_to_show(flags, show_all):
+    """Unresolved flags, most urgent first: every urgent one, then up to RECENT_ROWS in all;
+    never more than MAX_ROWS (the most urgent, newest first within a level)."""
+    if show_all:
+        return flags[:MAX_ROWS]
+    urgent = [f for f in flags if f.level == FlagLevel.URGENT][:MAX_ROWS]
+    others = [f for f in flags if f.level != FlagLevel.URGENT][: max(RECENT_ROWS - len(urgent), 0)]
+    keep = {f.pk for f in [*urgent, *others]}
+    return [f for f in flags if f.pk in keep]
+
+
+def _latest(rows, show_all, newest_last=False):
+    """The latest RECENT_ROWS of `rows` (MAX_ROWS with `show_all`), ordered oldest first when
+    newest_last."""
+    count = MAX_ROWS if show_all else RECENT_ROWS
+    if len(rows) <= count:
+        return rows
+    return rows[-count:] if newest_last else rows[:count]
+
+
+@require_safe
+@clinician_required
+def course_detail(request, pk):
+    """Everything about one course. build_summary's fixed queries, plus the records marked
+    entered in error (three queries) and the navigation count: constant in the rows. The lists
+    show the latest RECENT_ROWS rows of each kind, or MAX_ROWS with `?all=1`, so the page does
+    not grow with the course."""
+    course = _course_or_404(request, pk)
+    show_all = request.GET.get("all") == "1"
+    summary = build_summary(course)
+    in_error = sorted(
+        [
+            *Visit.objects.filter(course=course, entered_in_error=True).order_by("-recorded_at")[
+                :MAX_ROWS
+            ],
+            *SymptomReport.objects.filter(course=course, entered_in_error=True).order_by(
+                "-reported_at"
+            )[:MAX_ROWS],
+            *DoseAdministration.objects.filter(course=course, entered_in_error=True).order_by(
+                "-scheduled_at"
+            )[:MAX_ROWS],
+        ],
+        key=_record_time,
+    )[-MAX_ROWS:]
+    records = sorted(
+        [*summary.visits, *summary.reports],
+        key=lambda r: getattr(r, "recorded_at", None) or r.reported_at,
+        reverse=True,
+    )
+    unresolved = [f for f in summary.flags if f.status != FlagStatus.RESOLVED]
+    vitals_rows = _vitals_rows(summary)
+    lists = {
+        "flags": (unresolved, _flags_to_show(unresolved, show_all)),
+        "grade_points": (
+            summary.grade_points,
+            _latest(summary.grade_points, show_all, newest_last=True),
+        ),
+        "vitals_rows": (vitals_rows, _latest(vitals_rows, show_all, newest_last=True)),
+        "doses": (summary.doses, _latest(summary.doses, show_all, newest_last=True)),
+        "records": (records, _latest(records, show_all)),
+    }
+    counts = {
+        name: {"shown": len(shown), "total": len(every)} for name, (every, shown) in lists.items()
+    }
+    for flag in lists["flags"][1]:
+        flag.course = summary.course  # the rows read it; no query per flag
+    for row in summary.side_effects:
+        row.worst_open_level_label = (
+            FlagLevel(row.worst_open_level).label if row.worst_open_level else ""
+        )
+    return render(
+        request,
+        "tracker/clinician/course_detail.html",
+        {
+            "course": summary.course,
+            "summary": summary,
+            "is_high_dose_il2": summary.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+            "dose_advice": summary.dose_advice,
+            "override_form": forms.DoseAdviceOverrideForm()
+            if request.user.is_physician
+            and summary.dose_advice
+            and summary.dose_advice.get("permanent")
+            and summary.course.status == CourseStatus.ACTIVE
+            else None,
+            "unresolved_flags": lists["flags"][1],
+            "has_timeline": _has_timeline(summary),
+            "has_vitals_chart": _has_vitals_chart(summary),
+            "grade_points": [
+                (
+                    summary.day_of_course(p.when),
+                    p,
+                    FlagLevel(p.flag_level).label if p.flag_level else "",
+                )
+                for p in lists["grade_points"][1]
+            ],
+            "vitals_rows": lists["vitals_rows"][1],
+            "doses": lists["doses"][1],
+            "records": lists["records"][1],
+            "in_error": in_error,
+            "show_all": show_all,
+            "recent_rows": RECENT_ROWS,
+            "max_rows": MAX_ROWS,
+            "counts": counts,
+            "more": any(c["shown"] < c["total"] for c in counts.values()),
+            "capped": show_all and any(c["shown"] < c["total"] for c in counts.values()),
+        },
+    )
+
+
+CHART_CSP = charts.SVG_RESPONSE_CSP
+
+
+@require_safe
+@clinician_required
+@csp_update(CHART_CSP)
+def course_chart(request, pk, chart):
+    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
+    Cached per course version: the summary is gathered only when the chart is drawn."""
+    course = _course_or_404(request, pk)
+    svg = charts.course_chart(chart, course)
+    if svg is None:
+        raise Http404(_("This chart has no data yet."))
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+# --- Visits ---------------------------------------------------------------------------------------
+
+
+def _adverse_event_terms():
+    """Every term of the vocabulary, by CTCAE term (the clinician's word), one query."""
+    return {t.slug: t for t in SideEffectTerm.objects.order_by("ctcae_term")}
+
+
+def _next_dose_initial(course):
+    """The next dose's number, time (one dosing interval after the last) and amount."""
+    # Doses entered in error give their number back.
+    last = course.doses.current().order_by("-dose_number").first()
+    last_given = (
+        course.doses.current().filter(status=DoseStatus.GIVEN).order_by("-dose_number").first()
+    )
+    number = services.next_dose_number(course)
+    interval = course.therapy.interval_hours
+    if last and interval:
+        scheduled = timezone.localtime(last.scheduled_at + datetime.timedelta(hours=interval))
+    else:
+        scheduled = forms.now_to_the_minute()
+    return {
+        "dose_number": number,
+        "scheduled_at": scheduled.replace(second=0, microsecond=0),
+        "dose_amount": last_given.dose_amount if last_given else None,
+        "dose_unit": last_given.dose_unit if last_given else course.therapy.dose_unit,
+    }
+
+
+@clinician_required
+@write_rate_limited("visit")
+def visit_create(request, pk):
+    """Vitals, labs, adverse events and doses in one form, saved all or nothing."""
+    course = _course_or_404(request, pk)
+    if refused := _refused_in_error(request, course):
+        return refused
+    data = request.POST if request.method == "POST" else None
+    form = forms.VisitForm(
+        data,
+        course=course,
+        initial={"recorded_at": forms.now_to_the_minute()},
+        dose_assessment=course.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+    )
+    # Keyboard first: the cursor starts in the first measurement (the time is filled in).
+    form.fields["temperature_c"].widget.widgets[0].attrs["autofocus"] = True
+    ae_formset = forms.AdverseEventFormSet(
+        data,
+        prefix="ae",
+        form_kwargs={
+            "terms": _adverse_event_terms(),
+            "definitions_url": reverse("tracker:ctcae-definitions"),
+        },
+    )
+    dose_formset = forms.DoseFormSet(
+        data,
+        prefix="dose",
+        # As form initial (not formset initial), so that the row stays an "extra" form that is
+        # skipped when left untouched.
+        form_kwargs={
+            "initial": _next_dose_initial(course),
+            "taken_numbers": frozenset(
+                course.doses.current().values_list("dose_number", flat=True)
+            ),
+            "course": course,
+        },
+    )
+    if data is not None:
+        valid = all([form.is_valid(), ae_formset.is_valid(), dose_formset.is_valid()])
+        if valid and not form.has_measurements() and not ae_formset.events():
+            form.add_error(None, _("Enter at least one measurement or adverse event."))
+            valid = False
+        if valid:
+            try:
+                # The visit, its adverse events and flags, and the doses: all or nothing.
+                with transaction.atomic():
+                    visit = services.record_visit(
+                        course=course,
+                        by=request.user,
+                        measurements=form.measurements(),
+                        adverse_events=[
+                            services.AdverseEventInput(**event) for event in ae_formset.events()
+                        ],
+                        notes=form.cleaned_data["notes"],
+                        recorded_at=form.cleaned_data["recorded_at"],
+                        assessment=form.assessment(),
+                    )
+                    doses = [
+                        services.record_dose(course=course, by=request.user, **dose)
+                        for dose in dose_formset.doses()
+                    ]
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            except IntegrityError:
+                # Someone recorded the same dose number a moment ago (unique per course).
+                form.add_error(
+                    None, _("A dose with this number was just recorded. Check the dose log.")
+                )
+            else:
+                for dose in doses:
+                    messages.success(
+                        request,
+                        _("Dose %(number)s recorded: %(status)s.")
+                        % {"number": dose.dose_number, "status": dose.get_status_display()},
+                    )
+                return redirect(
+                    reverse("tracker:visit-detail", kwargs={"pk": visit.pk}) + "?saved=1"
+                )
+    return render(
+        request,
+        "tracker/clinician/visit_form.html",
+        {
+            "course": course,
+            "form": form,
+            "ae_formset": ae_formset,
+            "dose_formset": dose_formset,
+            "grade_meanings": ctcae_definitions.GRADE_MEANINGS.items(),
+        },
+    )
+
+
+@require_safe
+@clinician_required
+def ctcae_definitions_fragment(request):
+    """The CTCAE v5.0 grades of the term chosen on an adverse-event row (htmx fragment)."""
+    # The select sends itself under its formset name (ae-0-term, ae-1-term, ...).
+    field = next((name for name in request.GET if name.endswith("-term")), "")
+    slug = request.GET.get(field, "")
+    return render(
+        request,
+        "tracker/clinician/_ctcae_definitions.html",
+        {
+            "term": SideEffectTerm.objects.filter(slug=slug).first(),
+            "grades": ctcae_definitions.grades_for(slug),
+        },
+    )
+
+
+def _record_flags(queryset):
+    return queryset.select_related("term", "acknowledged_by", "resolved_by").by_urgency()
+
+
+@require_safe
+@clinician_required
+def visit_detail(request, pk):
+    """A visit as recorded, with the flags it raised and the dose advice (also the page shown
+    right after saving)."""
+    visit = get_object_or_404(
+        Visit.objects.visible_to(request.user).select_related(
+            "course__patient", "course__therapy", "course__care_team", "recorded_by"
+        ),
+        pk=pk,
+    )
     flags = list(_record_flags(visit.flags.all()))
     for flag in flags:
         flag.course = visit.course

@@ -137,33 +137,43 @@ def test_a_patient_link_keeps_its_patient_in_the_form(client, clinician, course)
     assert f'<input type="hidden" name="patient" value="{course.patient.pk}">' in response.text
 
 
-def test_the_queue_is_paginated_by_25(client, clinician, course):
-    for _ in range(26):
-        make_flag(course)
+def test_the_queue_is_paginated_by_25_patients(client, clinician, course, care_team):
+    for _ in range(25):
+        make_flag(factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team)))
+    for _ in range(3):  # one patient, three flags: one row
+        make_flag(course, created_at=timezone.now() - datetime.timedelta(days=1))
     client.force_login(clinician)
-    assert len(flags_on_page(client.get(TRIAGE))) == 25
-    assert len(flags_on_page(client.get(TRIAGE, {"page": 2}))) == 1
+    first = client.get(TRIAGE)
+    assert len(first.context["rows"]) == 25
+    # Whoever waits longest first: the patient whose flags are a day old.
+    assert first.context["rows"][0].patient == course.patient
+    assert len(first.context["rows"][0].flags) == 3
+    assert len(client.get(TRIAGE, {"page": 2}).context["rows"]) == 3 - 2
 
 
 @pytest.mark.parametrize("rows", [2, 5])
-def test_query_count_does_not_grow_with_rows(
-    client, clinician, course, rows, django_assert_num_queries
+def test_query_count_does_not_grow_with_patients_or_flags(
+    client, clinician, course, care_team, rows, django_assert_num_queries
 ):
     for index in range(rows):
-        flag = make_flag(course)
-        if index % 2:  # some acknowledged: their row shows who did it
-            services.acknowledge_flag(flag=flag, by=clinician, note="seen")
+        other = factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team))
+        for target in (course, other):
+            flag = make_flag(target)
+            if index % 2:  # some acknowledged: their row shows who did it
+                services.acknowledge_flag(flag=flag, by=clinician, note="seen")
     client.force_login(clinician)
-    # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the paginator's
-    # count and the navigation's badge), 4 the page's ids, 5 those flags with patient,
-    # therapy, term and the people who acted (one join), 6 the filter's therapies.
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the caption and
+    # the navigation's badge), 4 how many patients the queue lists (the paginator: patients,
+    # not flags, so it is counted apart), 5 the page's patients in order, 6 their flags with
+    # patient, therapy, term and the people who acted (one join), 7 the filter's therapies.
+    with django_assert_num_queries(7):
         response = client.get(TRIAGE)
-    assert len(flags_on_page(response)) == rows
-    # Filtered, the flags that match are counted too.
+    assert len(response.context["rows"]) == rows + 1
+    assert len(flags_on_page(response)) == 2 * rows
+    # Filtered: the same queries.
     with django_assert_num_queries(7):
         response = client.get(TRIAGE, {"level": "urgent"})
-    assert len(flags_on_page(response)) == rows
+    assert len(flags_on_page(response)) == 2 * rows
 
 
 def test_the_queue_counts_what_waits_and_the_badge_in_one_query(client, clinician, course):
@@ -173,10 +183,10 @@ def test_the_queue_counts_what_waits_and_the_badge_in_one_query(client, clinicia
     make_flag(course, FlagLevel.URGENT, "chills", status=FlagStatus.RESOLVED)
     client.force_login(clinician)
     response = client.get(TRIAGE)
-    assert "3 flags to look at." in response.text
+    assert "1 patient with flags to look at (3 flags)." in response.text
     assert '<span class="badge text-bg-danger ms-1">1 urgent</span>' in response.text
     filtered = client.get(TRIAGE, {"level": "review"})
-    assert "1 flag to look at." in filtered.text
+    assert "1 patient with flags matching the filters." in filtered.text
     # The badge still counts every open urgent flag, not only the filtered ones.
     assert '<span class="badge text-bg-danger ms-1">1 urgent</span>' in filtered.text
 
@@ -245,19 +255,23 @@ def test_a_redirect_elsewhere_is_refused(client, clinician, course):
     assert response["Location"] == TRIAGE
 
 
-def test_resolve_records_who_and_the_note(client, clinician, course):
+def test_resolve_records_who_the_outcome_and_the_note(client, clinician, course):
     flag = make_flag(course)
     client.force_login(clinician)
     response = client.post(
-        reverse("tracker:flag-resolve", args=[flag.pk]), {"note": "Paracetamol"}, **htmx()
+        reverse("tracker:flag-resolve", args=[flag.pk]),
+        {"note": "Paracetamol", "outcome": "called_patient"},
+        **htmx(),
     )
     assert "Flag resolved." in response.text
     assert f"Resolved by {clinician.get_full_name()}" in response.text
+    assert "Outcome: Called the patient" in response.text
     flag.refresh_from_db()
-    assert (flag.status, flag.resolved_by, flag.resolved_note) == (
+    assert (flag.status, flag.resolved_by, flag.resolved_note, flag.outcome) == (
         FlagStatus.RESOLVED,
         clinician,
         "Paracetamol",
+        "called_patient",
     )
 
 
