@@ -34,7 +34,7 @@ from ..models import (
     SymptomReport,
     Visit,
 )
-from ..summary import build_summary
+from ..summary import build_summary, hide_internal_notes
 from . import serializers as s
 
 
@@ -108,7 +108,7 @@ class CourseViewSet(
     def flags(self, request, pk=None):
         course = self._course(pk)
         flags = _flags_with_people(Flag.objects.filter(course=course).by_urgency())
-        return Response(s.FlagSerializer(flags, many=True).data)
+        return Response(s.FlagSerializer(flags, many=True, context={"request": request}).data)
 
 
 class _CourseChildView(ApiView, generics.ListCreateAPIView):
@@ -360,7 +360,10 @@ class _CourseSummaryExport(ApiView, APIView):
         course = get_object_or_404(
             Course.objects.visible_to(self.request.user), pk=self.kwargs["id"]
         )
-        return build_summary(course, **options)
+        summary = build_summary(course, **options)
+        if self.request.user.is_patient:
+            hide_internal_notes(summary.flags)
+        return summary
 
 
 class CourseSummaryPdf(_CourseSummaryExport):
