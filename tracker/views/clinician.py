@@ -213,7 +213,7 @@ def triage(request):
     # page's 25 rows of a `IN (SELECT … LIMIT 25)`.
     patient_ids = list(page.object_list)
     flags = _with_clock(
-        _rows_of(filterset.qs.filter(course__patient_id__in=patient_ids)).by_urgency()
+        list(_rows_of(filterset.qs.filter(course__patient_id__in=patient_ids)).by_urgency())
     )
     by_patient = {pk: [] for pk in patient_ids}
     for flag in flags:
