@@ -211,6 +211,8 @@ class FlagSerializer(RecordSerializer):
     resolved_by = serializers.CharField(
         source="resolved_by.get_full_name", allow_null=True, default=None
     )
+    # What was done about it, chosen when it was resolved ("" until then; required for urgent).
+    outcome = serializers.ChoiceField(choices=FlagOutcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Flag
