@@ -64,7 +64,11 @@ MATRIX = {
     "tracker:therapy-regimen": ("get", None, CLINICIAN_PAGE),
     "tracker:ctcae-definitions": ("get", None, CLINICIAN_PAGE),
     "tracker:flag-acknowledge": ("post", "flag", CLINICIAN_ACTION),
-    "tracker:flag-resolve": ("post", "flag", CLINICIAN_ACTION),
+    # Resolving is confirmed on a page of its own first (an urgent flag asks for its outcome).
+    "tracker:flag-resolve": ("get", "flag", CLINICIAN_OBJECT),
+    # Expected flags acknowledged together: only the clinician's own are touched, so a
+    # clinician of another team is sent back with "nothing changed" like anyone of the team.
+    "tracker:flags-acknowledge-together": ("post", None, (LOGIN, 403, 403, 302, 302, 403)),
     "tracker:patient-detail": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-create": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-detail": ("get", "course", CLINICIAN_OBJECT),

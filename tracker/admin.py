@@ -33,6 +33,12 @@ class CareTeamForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Outside the opening hours patients get the out-of-hours number."),
     )
+    escalation_webhook_url = forms.URLField(
+        label=_("escalation webhook URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=models.CareTeam._meta.get_field("escalation_webhook_url").help_text,
+    )
 
     class Meta:
         model = models.CareTeam
@@ -44,6 +50,8 @@ class CareTeamForm(forms.ModelForm):
             "opens_at",
             "closes_at",
             "out_of_hours_phone",
+            "on_call_emails",
+            "escalation_webhook_url",
         )
 
 
@@ -58,6 +66,10 @@ class CareTeamAdmin(SimpleHistoryAdmin):
         (
             _("Opening hours"),
             {"fields": ("open_days", "opens_at", "closes_at", "out_of_hours_phone")},
+        ),
+        (
+            _("Escalation of urgent flags"),
+            {"fields": ("on_call_emails", "escalation_webhook_url")},
         ),
     )
 
@@ -130,6 +142,23 @@ class AccountEventAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     list_select_related = ("user", "by")
     search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.EscalationLog)
+class EscalationLogAdmin(admin.ModelAdmin):
+    """What escalation sent, read only: the job's own record of its steps."""
+
+    list_display = ("flag", "step", "channel", "recipients", "sent_at")
+    list_filter = ("step", "channel")
 
     def has_add_permission(self, request):
         return False

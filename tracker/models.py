@@ -6,13 +6,14 @@ only through it. Clinical records keep their history (django-simple-history) and
 """
 
 import datetime
+import re
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -152,6 +153,23 @@ class CareTeam(models.Model):
             "on-call service."
         ),
     )
+    # Escalation of urgent flags nobody has acknowledged in time (manage.py escalate_flags).
+    on_call_emails = models.TextField(
+        _("on-call e-mail addresses"),
+        blank=True,
+        help_text=_(
+            "One address per line (or separated by commas): told when an urgent flag has not "
+            "been acknowledged within its response target."
+        ),
+    )
+    escalation_webhook_url = models.URLField(
+        _("escalation webhook URL"),
+        blank=True,
+        help_text=_(
+            "Optional: a pager or chat system receives a POST with the flag's id, level and "
+            "link (no clinical values)."
+        ),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="care_teams",
@@ -180,6 +198,16 @@ class CareTeam(models.Model):
     def clean(self):
         if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
             raise ValidationError({"closes_at": _("Closing time comes after opening time.")})
+        for address in self.on_call_addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    {
+                        "on_call_emails": _("“%(value)s” is not an e-mail address.")
+                        % {"value": address}
+                    }
+                ) from None
 
     def opening_hours(self) -> schedule.OpeningHours:
         return schedule.OpeningHours(
@@ -213,6 +241,10 @@ class CareTeam(models.Model):
             "opens": self.opens_at.strftime("%H:%M"),
             "closes": self.closes_at.strftime("%H:%M"),
         }
+
+    @property
+    def on_call_addresses(self) -> list[str]:
+        return [a for a in re.split(r"[\s,;]+", self.on_call_emails) if a]
 
     def phone_now(self, at=None):
         """The number a patient should call at `at`: the team's while it is open, the
@@ -971,6 +1003,17 @@ class FlagQuerySet(NoDeleteQuerySet):
         )
 
 
+class FlagOutcome(models.TextChoices):
+    """What was done about an urgent flag, chosen when it is resolved."""
+
+    CALLED_PATIENT = "called_patient", _("Called the patient")
+    ADVISED_ED = "advised_ed", _("Advised the emergency department")
+    ADMITTED = "admitted", _("Admitted")
+    DOSE_HELD = "dose_held", _("Dose held")
+    NO_ACTION = "no_action", _("Reviewed, no action needed")
+    OTHER = "other", _("Other")
+
+
 class FlagTransitionError(Exception):
     """A flag was asked to move in a way its workflow does not allow."""
 
@@ -1016,6 +1059,15 @@ class Flag(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_note = models.TextField(blank=True)
+    # Who reads the notes: the care team only (default), or the patient too (their pages and
+    # API answers show only shared notes).
+    acknowledged_note_shared = models.BooleanField(
+        _("acknowledgement note shared with the patient"), default=False
+    )
+    resolved_note_shared = models.BooleanField(
+        _("resolution note shared with the patient"), default=False
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True)
     # Its finding no longer holds: its record (or the adverse event it was raised for) was
     # entered in error, or corrected so that the rules no longer find the same thing. The flag
     # stays, with its history, but no longer counts in grades, side effects, charts and
@@ -1108,7 +1160,7 @@ class Flag(models.Model):
     def status_label(self):
         return FlagStatus(self.status).label
 
-    def acknowledge(self, *, by, note=""):
+    def acknowledge(self, *, by, note="", shared=False):
         if self.status != FlagStatus.OPEN:
             raise FlagTransitionError(
                 _("This flag was already %(status)s.")
@@ -1118,10 +1170,11 @@ class Flag(models.Model):
         self.acknowledged_by = by
         self.acknowledged_at = timezone.now()
         self.acknowledged_note = note
+        self.acknowledged_note_shared = shared
         self._change_reason = "acknowledged"
         self.save()
 
-    def resolve(self, *, by, note="", change_reason="resolved"):
+    def resolve(self, *, by, note="", change_reason="resolved", outcome="", shared=False):
         if self.status == FlagStatus.RESOLVED:
             raise FlagTransitionError(_("This flag was already resolved."))
         if self.status == FlagStatus.OPEN:
@@ -1129,10 +1182,13 @@ class Flag(models.Model):
             self.acknowledged_by = by
             self.acknowledged_at = timezone.now()
             self.acknowledged_note = note
+            self.acknowledged_note_shared = shared
         self.status = FlagStatus.RESOLVED
         self.resolved_by = by
         self.resolved_at = timezone.now()
         self.resolved_note = note
+        self.resolved_note_shared = shared
+        self.outcome = outcome
         self._change_reason = change_reason
         self.save()
 
@@ -1212,3 +1268,41 @@ class ReminderLog(models.Model):
 
     def __str__(self):
         return f"reminder {self.course_id} {self.due_date}"
+
+
+class EscalationStep(models.TextChoices):
+    ON_CALL = "on_call", _("On-call contacts")
+    PHYSICIANS = "physicians", _("Physicians of the care team")
+
+
+class EscalationChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class EscalationLog(models.Model):
+    """One escalation of one urgent flag, for one step and one channel.
+
+    The unique constraint is what makes `escalate_flags` idempotent, as ReminderLog does for
+    reminders: the row is inserted in the same transaction that sends, so a re-run or a run on
+    another host at the same moment cannot send the same step twice. No clinical values here.
+    """
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="escalations")
+    step = models.CharField(_("step"), max_length=12, choices=EscalationStep.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=EscalationChannel.choices)
+    recipients = models.PositiveSmallIntegerField(_("recipients"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flag", "step", "channel"], name="one_escalation_per_flag_step_channel"
+            ),
+        ]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+
+    def __str__(self):
+        return f"escalation {self.flag_id} {self.step} {self.channel}"

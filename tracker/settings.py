@@ -264,6 +264,20 @@ CLINIC_PHONE = env.str("CLINIC_PHONE", default="+33 1 00 00 00 00")
 CLINIC_OUT_OF_HOURS_PHONE = env.str("CLINIC_OUT_OF_HOURS_PHONE", default=CLINIC_PHONE)
 EMERGENCY_NUMBER = env.str("EMERGENCY_NUMBER", default="15")
 
+# How soon the care team should look at a flag, in minutes, by level (the triage queue shows
+# the time waited against it; None: no target). Product choice of the clinic: urgent within
+# half an hour, review the same working day.
+TRIAGE_RESPONSE_MINUTES = {
+    "urgent": env.int("TRIAGE_URGENT_MINUTES", default=30),
+    "review": env.int("TRIAGE_REVIEW_MINUTES", default=480),
+    "info": None,
+}
+# An urgent flag still open this long after its target goes to the care team's physicians
+# too (the on-call contacts are told at the target itself; manage.py escalate_flags).
+ESCALATION_PHYSICIANS_AFTER_MINUTES = env.int("ESCALATION_PHYSICIANS_AFTER_MINUTES", default=30)
+# A pager or chat webhook that does not answer within this many seconds is tried again next run.
+ESCALATION_WEBHOOK_TIMEOUT_SECONDS = 5
+
 # Laboratory reference limits used when a course has none of its own. They are
 # laboratory-specific: set them to the local laboratory's reference ranges.
 CREATININE_ULN_MG_DL = env.float("CREATININE_ULN_MG_DL", default=1.2)

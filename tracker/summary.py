@@ -346,3 +346,13 @@ def _vitals(course, reports, visits):
             percent = rules.weight_gain_percent(float(record.weight_kg), baseline_weight)
             series["weight_percent"].append(VitalPoint(when, percent, kind))
     return {name: sorted(points, key=lambda p: p.when) for name, points in series.items()}
+
+
+def hide_internal_notes(flags):
+    """What a patient's own export shows of the care team's notes: only those shared with
+    them (the flags are changed in memory, never saved)."""
+    for flag in flags:
+        if not flag.acknowledged_note_shared:
+            flag.acknowledged_note = ""
+        if not flag.resolved_note_shared:
+            flag.resolved_note = ""

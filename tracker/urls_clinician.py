@@ -15,9 +15,13 @@ urlpatterns = [
         name="flag-acknowledge",
     ),
     path(
+        "flags/acknowledge/",
+        views.flags_acknowledge_together,
+        name="flags-acknowledge-together",
+    ),
+    path(
         "flags/<uuid:pk>/resolve/",
-        views.flag_transition,
-        {"action": "resolve"},
+        views.flag_resolve,
         name="flag-resolve",
     ),
     path("not-reported/", views.not_reported, name="not-reported"),

@@ -102,7 +102,8 @@ def test_log_a_low_blood_pressure_see_it_on_the_queue_and_acknowledge_it(
     assert nav.locator("#nav-urgent-count").inner_text() != badge_before
     row = page.locator(f"#flag-{flag.pk}")
     expect(row).to_contain_text("May need hospitalization")
-    expect(row).to_contain_text("Marc Lefèvre")
+    # One row per patient, the flag inside it.
+    expect(page.locator(f"#patient-{flag.course.patient_id}")).to_contain_text("Marc Lefèvre")
     expect(row).to_contain_text("Open")
     row.get_by_label("Note on Hypotension").fill("Phenylephrine started, ICU informed")
     row.get_by_role("button", name="Acknowledge").click()

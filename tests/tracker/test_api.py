@@ -669,12 +669,57 @@ def test_clinician_acknowledges_then_resolves_a_flag(clinician, urgent_flag):
     assert ack.json()["status"] == "acknowledged"
     assert ack.json()["acknowledged_note"] == "Called back"
     resolved = client.post(
-        f"/api/v1/flags/{urgent_flag.pk}/resolve/", {"note": "CRP checked"}, format="json"
+        f"/api/v1/flags/{urgent_flag.pk}/resolve/",
+        {"note": "CRP checked", "outcome": "called_patient"},
+        format="json",
     )
     assert resolved.json()["status"] == "resolved"
+    assert resolved.json()["outcome"] == "called_patient"
     urgent_flag.refresh_from_db()
     assert urgent_flag.resolved_by == clinician
     assert urgent_flag.history.count() == 3
+
+
+@pytest.mark.parametrize("body", [{"note": "CRP checked"}, {"note": "x", "outcome": ""}])
+def test_an_urgent_flag_is_not_resolved_without_its_outcome(clinician, urgent_flag, body):
+    response = client_for(clinician).post(
+        f"/api/v1/flags/{urgent_flag.pk}/resolve/", body, format="json"
+    )
+    assert response.status_code == 400
+    assert "outcome" in response.json()
+    urgent_flag.refresh_from_db()
+    assert urgent_flag.status == FlagStatus.OPEN
+
+
+def test_an_unknown_outcome_is_refused(clinician, urgent_flag):
+    response = client_for(clinician).post(
+        f"/api/v1/flags/{urgent_flag.pk}/resolve/", {"outcome": "prayed"}, format="json"
+    )
+    assert response.status_code == 400
+    urgent_flag.refresh_from_db()
+    assert urgent_flag.status == FlagStatus.OPEN
+
+
+def test_a_patient_reads_only_the_notes_shared_with_them(clinician, patient, urgent_flag):
+    client_for(clinician).post(
+        f"/api/v1/flags/{urgent_flag.pk}/acknowledge/",
+        {"note": "Query sepsis; ring the registrar"},
+        format="json",
+    )
+    mine = client_for(patient.user).get(f"/api/v1/flags/{urgent_flag.pk}/").json()
+    assert mine["acknowledged_note"] == ""
+    assert "sepsis" not in str(mine)
+    assert client_for(clinician).get(f"/api/v1/flags/{urgent_flag.pk}/").json()[
+        "acknowledged_note"
+    ] == ("Query sepsis; ring the registrar")
+    client_for(clinician).post(
+        f"/api/v1/flags/{urgent_flag.pk}/resolve/",
+        {"note": "Seen in clinic, all well", "outcome": "called_patient", "shared": True},
+        format="json",
+    )
+    mine = client_for(patient.user).get(f"/api/v1/flags/{urgent_flag.pk}/").json()
+    assert mine["resolved_note"] == "Seen in clinic, all well"
+    assert mine["acknowledged_note"] == ""
 
 
 def test_acknowledging_twice_is_a_conflict_and_keeps_the_first(clinician, urgent_flag):

@@ -19,6 +19,7 @@ from ..models import (
     DoseAdministration,
     DoseStatus,
     Flag,
+    FlagOutcome,
     MentalStatus,
     Patient,
     SymptomAnswer,
@@ -210,6 +211,8 @@ class FlagSerializer(RecordSerializer):
     resolved_by = serializers.CharField(
         source="resolved_by.get_full_name", allow_null=True, default=None
     )
+    # What was done about it, chosen when it was resolved ("" until then; required for urgent).
+    outcome = serializers.ChoiceField(choices=FlagOutcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Flag
@@ -236,15 +239,46 @@ class FlagSerializer(RecordSerializer):
             "resolved_by",
             "resolved_at",
             "resolved_note",
+            "acknowledged_note_shared",
+            "resolved_note_shared",
+            "outcome",
             # Its finding no longer holds (record corrected or entered in error): kept in
             # history, resolved, and left out of every summary.
             "withdrawn",
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        # A patient reads only the notes their care team shared with them.
+        if request is not None and getattr(request.user, "is_patient", False):
+            for note, shared in (
+                ("acknowledged_note", "acknowledged_note_shared"),
+                ("resolved_note", "resolved_note_shared"),
+            ):
+                if not data.get(shared):
+                    data[note] = ""
+        return data
+
 
 class FlagActionSerializer(StrictTypes, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    shared = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Share the note with the patient (default: the care team only).",
+    )
+
+
+class FlagResolveSerializer(FlagActionSerializer):
+    outcome = serializers.ChoiceField(
+        choices=FlagOutcome.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What was done; required to resolve an urgent flag.",
+    )
 
 
 # --- Symptom reports -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from ..models import (
     SymptomReport,
     Visit,
 )
-from ..summary import build_summary
+from ..summary import build_summary, hide_internal_notes
 from . import serializers as s
 
 
@@ -110,7 +110,7 @@ class CourseViewSet(
     def flags(self, request, pk=None):
         course = self._course(pk)
         flags = _flags_with_people(Flag.objects.filter(course=course).by_urgency())
-        return Response(s.FlagSerializer(flags, many=True).data)
+        return Response(s.FlagSerializer(flags, many=True, context={"request": request}).data)
 
 
 class _CourseChildView(ApiView, generics.ListCreateAPIView):
@@ -360,13 +360,16 @@ class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
             return [permissions.IsAuthenticated(), IsClinician()]
         return super().get_permissions()
 
-    def _transition(self, request, service):
+    def _transition(self, request, service, body_serializer=s.FlagActionSerializer):
         # Fetch through the scoped queryset first: out of scope is 404 whatever the role.
         flag = self.get_object()
-        body = s.FlagActionSerializer(data=request.data)
+        body = body_serializer(data=request.data)
         body.is_valid(raise_exception=True)
+        options = dict(body.validated_data)
+        if "outcome" in options and flag.level == FlagLevel.URGENT and not options["outcome"]:
+            raise ValidationError({"outcome": [_("Choose what was done about this urgent flag.")]})
         try:
-            flag = service(flag=flag, by=request.user, note=body.validated_data["note"])
+            flag = service(flag=flag, by=request.user, **options)
         except FlagTransitionError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(s.FlagSerializer(self.get_queryset().get(pk=flag.pk)).data)
@@ -376,10 +379,10 @@ class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     def acknowledge(self, request, pk=None):
         return self._transition(request, services.acknowledge_flag)
 
-    @extend_schema(request=s.FlagActionSerializer, responses={200: s.FlagSerializer})
+    @extend_schema(request=s.FlagResolveSerializer, responses={200: s.FlagSerializer})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        return self._transition(request, services.resolve_flag)
+        return self._transition(request, services.resolve_flag, s.FlagResolveSerializer)
 
 
 # --- Course summary exports (PRODUCT.md §7: summary.pdf, summary.csv, summary.fhir.json) -------
@@ -397,7 +400,10 @@ class _CourseSummaryExport(ApiView, APIView):
         course = get_object_or_404(
             Course.objects.visible_to(self.request.user), pk=self.kwargs["id"]
         )
-        return build_summary(course, **options)
+        summary = build_summary(course, **options)
+        if self.request.user.is_patient:
+            hide_internal_notes(summary.flags)
+        return summary
 
 
 class CourseSummaryPdf(_CourseSummaryExport):

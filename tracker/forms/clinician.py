@@ -6,8 +6,11 @@ French); the views hand the cleaned values to tracker/services.py. Model forms a
 their field validation only (ranges and decimals at the field); nothing here saves.
 """
 
+import uuid
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +24,8 @@ from ..models import (
     Course,
     DoseAdministration,
     DoseStatus,
+    FlagLevel,
+    FlagOutcome,
     MentalStatus,
     SymptomAnswer,
     SymptomReport,
@@ -100,8 +105,71 @@ class CourseRecordForm(forms.ModelForm):
         self.course = course
 
 
+class NoteAudience(models.TextChoices):
+    INTERNAL = "internal", _("Care team only")
+    SHARED = "shared", _("Shared with the patient")
+
+
 class FlagNoteForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+    # Who reads the note: the care team only unless said otherwise.
+    audience = forms.ChoiceField(
+        label=_("Who reads the note"),
+        choices=NoteAudience.choices,
+        initial=NoteAudience.INTERNAL,
+        required=False,
+    )
+
+    @property
+    def shared(self):
+        return self.cleaned_data.get("audience") == NoteAudience.SHARED
+
+
+class FlagResolveForm(FlagNoteForm):
+    """Resolving asks for confirmation; an urgent flag also for its outcome and a note."""
+
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("", _("Choose…")), *FlagOutcome.choices],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, flag, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.urgent = flag.level == FlagLevel.URGENT
+        self.fields["outcome"].choices = FlagOutcome.choices
+        if self.urgent:
+            self.fields["outcome"].required = True
+            self.fields["outcome"].error_messages["required"] = _(
+                "Choose what was done about this urgent flag."
+            )
+            self.fields["note"].required = True
+            self.fields["note"].error_messages["required"] = _(
+                "Say in a note what was done or decided."
+            )
+
+
+class FlagsTogetherForm(FlagNoteForm):
+    """Several "expected, logged" flags acknowledged with one note: those ticked (`flag`,
+    checked against the clinician's flags by the view), or all of one patient's."""
+
+    patient = forms.UUIDField(required=False)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.flag_ids = []
+        for value in data.getlist("flag") if data is not None else []:
+            try:
+                self.flag_ids.append(uuid.UUID(value))
+            except ValueError:
+                continue  # not a flag's id: nothing to acknowledge for it
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.flag_ids and not cleaned.get("patient"):
+            raise forms.ValidationError(_("Tick the flags to acknowledge."))
+        return cleaned
 
 
 # --- Courses -------------------------------------------------------------------------------------

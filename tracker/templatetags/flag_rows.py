@@ -39,5 +39,28 @@ def flag_row_labels():
         "source": gettext("Source:"),
         "note_placeholder": gettext("Note (optional)"),
         "acknowledge": gettext("Acknowledge"),
-        "resolve": gettext("Resolve"),
+        "resolve": gettext("Resolve…"),
+        "audience": gettext("Who reads the note"),
+        "internal": gettext("Care team only"),
+        "shared": gettext("Shared with the patient"),
+        "overdue": gettext("Overdue"),
+        "target": gettext("target"),
+        "waited": gettext("waiting"),
+        "select": gettext("Select for acknowledging together"),
+        "shared_note": gettext("shared with the patient"),
     }
+
+
+@register.filter
+def minutes_in_words(duration):
+    """A time waited or a target, short: "45 min", "2 h 05 min", "3 d 4 h"."""
+    if duration is None:
+        return ""
+    minutes = max(int(duration.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return gettext("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return gettext("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return gettext("%(minutes)d min") % {"minutes": minutes}

@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Case, Count, F, Max, Min, Prefetch, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -96,6 +97,7 @@ _FLAG_ROW_RELATED_FIELDS = (
     "course__patient__given_name",
     "course__patient__family_name",
     "course__patient__mrn",
+    "course__patient__phone",
     "course__therapy__name",
     "term__ctcae_term",
     *(
@@ -106,53 +108,136 @@ _FLAG_ROW_RELATED_FIELDS = (
 )
 
 
-def _flags_for_rows(user):
+def _rows_of(flags):
     """Flags with everything a queue row shows, in one query.
 
     Of the course, patient, therapy, term and people only what the row shows is loaded:
     building those wide records was half the time of the query's 25 rows.
     """
-    return (
-        Flag.objects.visible_to(user)
-        .select_related(
-            "course__patient", "course__therapy", "term", "acknowledged_by", "resolved_by"
+    return flags.select_related(
+        "course__patient", "course__therapy", "term", "acknowledged_by", "resolved_by"
+    ).only(*(field.name for field in Flag._meta.concrete_fields), *_FLAG_ROW_RELATED_FIELDS)
+
+
+def _flags_for_rows(user):
+    return _rows_of(Flag.objects.visible_to(user))
+
+
+def _with_clock(flags, now=None):
+    """Each flag's time waited and its level's response target (settings); an open flag past
+    its target is overdue. Acknowledged flags no longer run against the clock."""
+    now = now or timezone.now()
+    targets = settings.TRIAGE_RESPONSE_MINUTES
+    for flag in flags:
+        minutes = targets.get(flag.level)
+        flag.waited = now - flag.created_at
+        flag.target = datetime.timedelta(minutes=minutes) if minutes is not None else None
+        flag.overdue = (
+            flag.status == FlagStatus.OPEN and flag.target is not None and flag.waited > flag.target
         )
-        .only(*(field.name for field in Flag._meta.concrete_fields), *_FLAG_ROW_RELATED_FIELDS)
+    return flags
+
+
+@dataclass
+class PatientRow:
+    """One patient of the queue with their unresolved flags (those the filters keep)."""
+
+    patient: Patient
+    flags: list
+
+    @property
+    def level(self):
+        return self.flags[0].level
+
+    @property
+    def overdue(self):
+        return any(flag.overdue for flag in self.flags)
+
+    @property
+    def info_open(self):
+        return [f for f in self.flags if f.level == FlagLevel.INFO and f.status == FlagStatus.OPEN]
+
+
+_LEVEL_RANK = Case(
+    When(level=FlagLevel.URGENT, then=0),
+    When(level=FlagLevel.REVIEW, then=1),
+    default=2,
+)
+
+
+def _patients_by_urgency(flags):
+    """The patients of these flags, each once: highest level first, then whose oldest open
+    flag of that level waits longest (acknowledged only: after those), then oldest flag."""
+    open_since = {
+        rank: Min("created_at", filter=Q(status=FlagStatus.OPEN, level=level))
+        for rank, level in enumerate((FlagLevel.URGENT, FlagLevel.REVIEW, FlagLevel.INFO))
+    }
+    return (
+        flags.order_by()
+        .values("course__patient_id")
+        .annotate(
+            top=Min(_LEVEL_RANK),
+            oldest=Min("created_at"),
+            open_urgent=open_since[0],
+            open_review=open_since[1],
+            open_info=open_since[2],
+        )
+        .annotate(
+            waiting_since=Case(
+                When(top=0, then=F("open_urgent")),
+                When(top=1, then=F("open_review")),
+                default=F("open_info"),
+            )
+        )
+        .order_by("top", F("waiting_since").asc(nulls_last=True), "oldest", "course__patient_id")
+        .values_list("course__patient_id", flat=True)
     )
 
 
 @require_safe
 @clinician_required
 def triage(request):
-    """Unresolved flags of the clinician's patients, most urgent first, then newest.
+    """The clinician's patients with unresolved flags, one row each, most urgent first.
 
     Queries: how many flags wait and how many are open and urgent (one count, which also
-    serves the navigation's badge), the page's 25 ids (sorted from the index alone, without
-    the table), those 25 flags with patient, therapy, term and the people who acted (one
-    join), the therapies of the filter, and the count of the filtered flags when a filter is
-    applied; none grows with the rows.
+    serves the navigation's badge), how many patients the queue lists, the page's 25
+    patients in order (grouped from the index), those patients' flags with patient, therapy,
+    term and the people who acted (one join), and the therapies of the filter; none grows
+    with the patients or their flags.
     """
     waiting = Flag.objects.visible_to(request.user).unresolved()
     counts = waiting.waiting_counts()
     filterset = TriageFilter(request.GET or None, queryset=waiting, request=request)
-    paginator = Paginator(filterset.qs.by_urgency().values_list("pk", flat=True), PAGE_SIZE)
-    if not filterset.narrowed:
-        paginator.count = counts["unresolved"]
+    paginator = Paginator(_patients_by_urgency(filterset.qs), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     # The ids as a list, not a subquery: PostgreSQL joined the whole table before keeping the
-    # page's 25 rows of a `pk IN (SELECT … LIMIT 25)`.
-    flags = list(_flags_for_rows(request.user).filter(pk__in=list(page.object_list)).by_urgency())
+    # page's 25 rows of a `IN (SELECT … LIMIT 25)`.
+    patient_ids = list(page.object_list)
+    flags = _with_clock(
+        list(_rows_of(filterset.qs.filter(course__patient_id__in=patient_ids)).by_urgency())
+    )
+    by_patient = {pk: [] for pk in patient_ids}
+    for flag in flags:
+        by_patient[flag.course.patient_id].append(flag)
+    rows = [
+        PatientRow(patient=patient_flags[0].course.patient, flags=patient_flags)
+        for patient_flags in by_patient.values()
+        if patient_flags
+    ]
     return render(
         request,
         "tracker/clinician/triage.html",
         {
             "filterset": filterset,
             "page": page,
+            "rows": rows,
             "flags": flags,
+            "unresolved_count": None if filterset.narrowed else counts["unresolved"],
             # The navigation's badge, counted above with the rest (context_processors.py).
             "open_urgent_flag_count": counts["open_urgent"],
             # New urgent flags are looked for from this moment on (polling, see below).
             "since": f"{time.time():.6f}",
+            "audiences": forms.NoteAudience.choices,
         },
     )
 
@@ -176,11 +261,13 @@ def triage_new_urgent(request):
     since = _since(since_value)
     if since is None:
         since_value, since = f"{time.time():.6f}", timezone.now()
-    new_flags = list(
-        _flags_for_rows(request.user)
-        .open()
-        .filter(level=FlagLevel.URGENT, created_at__gt=since)
-        .order_by("-created_at")[:PAGE_SIZE]
+    new_flags = _with_clock(
+        list(
+            _flags_for_rows(request.user)
+            .open()
+            .filter(level=FlagLevel.URGENT, created_at__gt=since)
+            .order_by("-created_at")[:PAGE_SIZE]
+        )
     )
     return render(
         request,
@@ -189,35 +276,19 @@ def triage_new_urgent(request):
     )
 
 
-@require_POST
-@clinician_required
-@write_rate_limited("flag")
-def flag_transition(request, pk, action):
-    """Acknowledge or resolve a flag with a note: the row is swapped in place (htmx), or the
-    page comes back (no JavaScript). Someone else having done it first is said in the row."""
-    flag = get_object_or_404(Flag.objects.visible_to(request.user), pk=pk)
-    service = {"acknowledge": services.acknowledge_flag, "resolve": services.resolve_flag}[action]
-    form = forms.FlagNoteForm(request.POST)
-    error = done = None
-    if form.is_valid():
-        try:
-            service(flag=flag, by=request.user, note=form.cleaned_data["note"].strip())
-        except FlagTransitionError as exc:
-            error = str(exc)
-        else:
-            done = _("Flag acknowledged.") if action == "acknowledge" else _("Flag resolved.")
-    else:
-        error = " ".join(form.errors["note"])
+def _flag_row_answer(request, flag, *, error, done):
+    """The flag's row swapped in place (htmx), or back to the page with a message."""
     if request.htmx:
         return render(
             request,
             "tracker/clinician/_flag_row_swap.html",
             {
-                "flags": [_flags_for_rows(request.user).get(pk=flag.pk)],
+                "flags": _with_clock([_flags_for_rows(request.user).get(pk=flag.pk)]),
                 "layout": request.POST.get("layout", "queue"),
                 "row_error": error,
                 "row_done": done,
                 "next": request.POST.get("next", ""),
+                "audiences": forms.NoteAudience.choices,
             },
         )
     if error:
@@ -225,6 +296,115 @@ def flag_transition(request, pk, action):
     else:
         messages.success(request, done)
     return redirect(_next_url(request, reverse("tracker:triage")))
+
+
+@require_POST
+@clinician_required
+@write_rate_limited("flag")
+def flag_transition(request, pk, action):
+    """Acknowledge a flag with a note, at once (no confirmation): the row is swapped in place
+    (htmx), or the page comes back (no JavaScript). Someone else having done it first is said
+    in the row."""
+    flag = get_object_or_404(Flag.objects.visible_to(request.user), pk=pk)
+    form = forms.FlagNoteForm(request.POST)
+    error = done = None
+    if form.is_valid():
+        try:
+            services.acknowledge_flag(
+                flag=flag,
+                by=request.user,
+                note=form.cleaned_data["note"].strip(),
+                shared=form.shared,
+            )
+        except FlagTransitionError as exc:
+            error = str(exc)
+        else:
+            done = _("Flag acknowledged.")
+    else:
+        error = " ".join(message for errors in form.errors.values() for message in errors)
+    return _flag_row_answer(request, flag, error=error, done=done)
+
+
+@clinician_required
+@write_rate_limited("flag")
+def flag_resolve(request, pk):
+    """Resolve a flag, confirmed on a page of its own (works without JavaScript): an urgent
+    flag needs its outcome (what was done) and a note; nothing is saved until confirmed."""
+    flag = get_object_or_404(
+        Flag.objects.visible_to(request.user).select_related(
+            "course__patient", "course__therapy", "term"
+        ),
+        pk=pk,
+    )
+    form = forms.FlagResolveForm(request.POST or None, flag=flag)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.resolve_flag(
+                    flag=flag,
+                    by=request.user,
+                    note=form.cleaned_data["note"].strip(),
+                    outcome=form.cleaned_data["outcome"],
+                    shared=form.shared,
+                )
+            except FlagTransitionError as exc:
+                if request.htmx:
+                    return _flag_row_answer(request, flag, error=str(exc), done=None)
+                form.add_error(None, str(exc))
+            else:
+                return _flag_row_answer(request, flag, error=None, done=_("Flag resolved."))
+        elif request.htmx:
+            error = " ".join(message for errors in form.errors.values() for message in errors)
+            return _flag_row_answer(request, flag, error=error, done=None)
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    _with_clock([flag])
+    return render(
+        request,
+        "tracker/clinician/flag_resolve.html",
+        {
+            "flag": flag,
+            "form": form,
+            "next": _next_url(request, reverse("tracker:triage")),
+        },
+    )
+
+
+@require_POST
+@clinician_required
+@write_rate_limited("flag")
+def flags_acknowledge_together(request):
+    """Acknowledge "expected, logged" flags together with one note: those ticked, or all of
+    one patient's. Only open info flags of the clinician's patients are touched."""
+    form = forms.FlagsTogetherForm(request.POST)
+    back = redirect(_next_url(request, reverse("tracker:triage")))
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return back
+    flags = Flag.objects.visible_to(request.user).open().filter(level=FlagLevel.INFO)
+    if form.cleaned_data["patient"]:
+        flags = flags.filter(course__patient_id=form.cleaned_data["patient"])
+    else:
+        flags = flags.filter(pk__in=form.flag_ids)
+    done = services.acknowledge_flags(
+        flags=list(flags),
+        by=request.user,
+        note=form.cleaned_data["note"].strip(),
+        shared=form.shared,
+    )
+    if done:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d expected flag acknowledged.",
+                "%(count)d expected flags acknowledged.",
+                len(done),
+            )
+            % {"count": len(done)},
+        )
+    else:
+        messages.error(request, _("These flags were already acknowledged; nothing changed."))
+    return back
 
 
 # --- Not reported yet ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..exports import responses
 from ..exports.cohort import cohort_courses
 from ..exports.forms import CohortExportForm
 from ..models import Course
-from ..summary import build_summary
+from ..summary import build_summary, hide_internal_notes
 
 
 def clinician_or_administrator_required(view):
@@ -38,7 +38,10 @@ def clinician_or_administrator_required(view):
 
 def _summary(request, pk, **options):
     course = get_object_or_404(Course.objects.visible_to(request.user), pk=pk)
-    return build_summary(course, **options)
+    summary = build_summary(course, **options)
+    if request.user.is_patient:
+        hide_internal_notes(summary.flags)
+    return summary
 
 
 @require_safe

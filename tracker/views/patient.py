@@ -681,6 +681,18 @@ def report_detail(request, report_id):
         "course": course,
         "level": level,
         "seen": bool(flags) and not open_flags,
+        # When a clinician first acknowledged one of its flags, and the notes shared with the
+        # patient (a care-team note is never shown here).
+        "seen_at": min((f.acknowledged_at for f in flags if f.acknowledged_at), default=None),
+        "shared_notes": [
+            note
+            for f in flags
+            for note, shared in (
+                (f.acknowledged_note, f.acknowledged_note_shared),
+                (f.resolved_note, f.resolved_note_shared),
+            )
+            if note and shared
+        ],
         "emergency": emergency,
         "answers": _answer_rows(answers),
         "measurements": _report_measurements(report),

@@ -592,7 +592,8 @@ def test_adverse_event_grade_corrected_down_withdraws_the_urgent_flag(clinician,
 def test_a_flag_already_resolved_is_withdrawn_without_losing_who_resolved_it(clinician, course):
     visit = services.record_visit(course=course, by=clinician, measurements={"systolic_bp": 78})
     (flag,) = visit.flags_raised
-    services.resolve_flag(flag=flag, by=clinician, note="Fluids, BP back to 110")
+    # An urgent flag is resolved with its outcome.
+    services.resolve_flag(flag=flag, by=clinician, note="Fluids, BP back to 110", outcome="other")
     corrected = services.correct_record(
         record=visit, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
     )

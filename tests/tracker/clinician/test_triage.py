@@ -137,33 +137,43 @@ def test_a_patient_link_keeps_its_patient_in_the_form(client, clinician, course)
     assert f'<input type="hidden" name="patient" value="{course.patient.pk}">' in response.text
 
 
-def test_the_queue_is_paginated_by_25(client, clinician, course):
-    for _ in range(26):
-        make_flag(course)
+def test_the_queue_is_paginated_by_25_patients(client, clinician, course, care_team):
+    for _ in range(25):
+        make_flag(factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team)))
+    for _ in range(3):  # one patient, three flags: one row
+        make_flag(course, created_at=timezone.now() - datetime.timedelta(days=1))
     client.force_login(clinician)
-    assert len(flags_on_page(client.get(TRIAGE))) == 25
-    assert len(flags_on_page(client.get(TRIAGE, {"page": 2}))) == 1
+    first = client.get(TRIAGE)
+    assert len(first.context["rows"]) == 25
+    # Whoever waits longest first: the patient whose flags are a day old.
+    assert first.context["rows"][0].patient == course.patient
+    assert len(first.context["rows"][0].flags) == 3
+    assert len(client.get(TRIAGE, {"page": 2}).context["rows"]) == 3 - 2
 
 
 @pytest.mark.parametrize("rows", [2, 5])
-def test_query_count_does_not_grow_with_rows(
-    client, clinician, course, rows, django_assert_num_queries
+def test_query_count_does_not_grow_with_patients_or_flags(
+    client, clinician, course, care_team, rows, django_assert_num_queries
 ):
     for index in range(rows):
-        flag = make_flag(course)
-        if index % 2:  # some acknowledged: their row shows who did it
-            services.acknowledge_flag(flag=flag, by=clinician, note="seen")
+        other = factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team))
+        for target in (course, other):
+            flag = make_flag(target)
+            if index % 2:  # some acknowledged: their row shows who did it
+                services.acknowledge_flag(flag=flag, by=clinician, note="seen")
     client.force_login(clinician)
-    # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the paginator's
-    # count and the navigation's badge), 4 the page's ids, 5 those flags with patient,
-    # therapy, term and the people who acted (one join), 6 the filter's therapies.
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the caption and
+    # the navigation's badge), 4 how many patients the queue lists (the paginator: patients,
+    # not flags, so it is counted apart), 5 the page's patients in order, 6 their flags with
+    # patient, therapy, term and the people who acted (one join), 7 the filter's therapies.
+    with django_assert_num_queries(7):
         response = client.get(TRIAGE)
-    assert len(flags_on_page(response)) == rows
-    # Filtered, the flags that match are counted too.
+    assert len(response.context["rows"]) == rows + 1
+    assert len(flags_on_page(response)) == 2 * rows
+    # Filtered: the same queries.
     with django_assert_num_queries(7):
         response = client.get(TRIAGE, {"level": "urgent"})
-    assert len(flags_on_page(response)) == rows
+    assert len(flags_on_page(response)) == 2 * rows
 
 
 def test_the_queue_counts_what_waits_and_the_badge_in_one_query(client, clinician, course):
@@ -173,10 +183,10 @@ def test_the_queue_counts_what_waits_and_the_badge_in_one_query(client, clinicia
     make_flag(course, FlagLevel.URGENT, "chills", status=FlagStatus.RESOLVED)
     client.force_login(clinician)
     response = client.get(TRIAGE)
-    assert "3 flags to look at." in response.text
+    assert "1 patient with flags to look at (3 flags)." in response.text
     assert '<span class="badge text-bg-danger ms-1">1 urgent</span>' in response.text
     filtered = client.get(TRIAGE, {"level": "review"})
-    assert "1 flag to look at." in filtered.text
+    assert "1 patient with flags matching the filters." in filtered.text
     # The badge still counts every open urgent flag, not only the filtered ones.
     assert '<span class="badge text-bg-danger ms-1">1 urgent</span>' in filtered.text
 
@@ -245,19 +255,23 @@ def test_a_redirect_elsewhere_is_refused(client, clinician, course):
     assert response["Location"] == TRIAGE
 
 
-def test_resolve_records_who_and_the_note(client, clinician, course):
+def test_resolve_records_who_the_outcome_and_the_note(client, clinician, course):
     flag = make_flag(course)
     client.force_login(clinician)
     response = client.post(
-        reverse("tracker:flag-resolve", args=[flag.pk]), {"note": "Paracetamol"}, **htmx()
+        reverse("tracker:flag-resolve", args=[flag.pk]),
+        {"note": "Paracetamol", "outcome": "called_patient"},
+        **htmx(),
     )
     assert "Flag resolved." in response.text
     assert f"Resolved by {clinician.get_full_name()}" in response.text
+    assert "Outcome: Called the patient" in response.text
     flag.refresh_from_db()
-    assert (flag.status, flag.resolved_by, flag.resolved_note) == (
+    assert (flag.status, flag.resolved_by, flag.resolved_note, flag.outcome) == (
         FlagStatus.RESOLVED,
         clinician,
         "Paracetamol",
+        "called_patient",
     )
 
 
@@ -335,3 +349,212 @@ def test_poll_with_a_bad_since_answers_without_error(client, clinician):
     client.force_login(clinician)
     response = client.get(reverse("tracker:triage-new-urgent"), {"since": "yesterday"})
     assert response.status_code == 200
+
+
+# --- One row per patient, with a clock ------------------------------------------------------
+
+
+def test_one_row_per_patient_highest_level_first_then_longest_waiting(
+    client, clinician, course, care_team
+):
+    now = timezone.now()
+    review_only = factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team))
+    late_urgent = factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team))
+    make_flag(review_only, FlagLevel.REVIEW, "nausea", created_at=now - datetime.timedelta(days=2))
+    make_flag(course, FlagLevel.URGENT, created_at=now - datetime.timedelta(minutes=10))
+    make_flag(course, FlagLevel.INFO, "chills", created_at=now - datetime.timedelta(days=3))
+    make_flag(course, FlagLevel.URGENT, "hypotension", created_at=now)
+    make_flag(late_urgent, FlagLevel.URGENT, created_at=now - datetime.timedelta(minutes=40))
+    client.force_login(clinician)
+    rows = client.get(TRIAGE).context["rows"]
+    assert [row.patient for row in rows] == [
+        late_urgent.patient,  # urgent, waiting 40 min
+        course.patient,  # urgent, waiting 10 min (its old info flag does not count)
+        review_only.patient,
+    ]
+    assert [f.level for f in rows[1].flags] == ["urgent", "urgent", "info"]
+
+
+def test_the_patients_phone_is_a_link_to_call(client, clinician, course):
+    course.patient.phone = "+33 6 12 34 56 78"
+    course.patient.save()
+    make_flag(course)
+    client.force_login(clinician)
+    assert 'href="tel:+33612345678"' in client.get(TRIAGE).text
+
+
+@pytest.mark.parametrize(
+    ("level", "minutes", "overdue"),
+    [
+        # TRIAGE_RESPONSE_MINUTES below: both sides of each target.
+        (FlagLevel.URGENT, 29, False),
+        (FlagLevel.URGENT, 31, True),
+        (FlagLevel.REVIEW, 479, False),
+        (FlagLevel.REVIEW, 481, True),
+        (FlagLevel.INFO, 60 * 24 * 7, False),  # no target
+    ],
+)
+def test_a_flag_past_its_target_is_overdue(
+    client, clinician, course, settings, level, minutes, overdue
+):
+    settings.TRIAGE_RESPONSE_MINUTES = {"urgent": 30, "review": 480, "info": None}
+    make_flag(course, level, created_at=timezone.now() - datetime.timedelta(minutes=minutes))
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    (row,) = response.context["rows"]
+    assert row.overdue is overdue
+    # Said in words, not by colour alone.
+    assert ("Overdue: past the response target" in response.text) is overdue
+
+
+def test_an_acknowledged_flag_is_no_longer_overdue(client, clinician, course, settings):
+    settings.TRIAGE_RESPONSE_MINUTES = {"urgent": 30, "review": 480, "info": None}
+    flag = make_flag(course, created_at=timezone.now() - datetime.timedelta(hours=2))
+    services.acknowledge_flag(flag=flag, by=clinician)
+    client.force_login(clinician)
+    (row,) = client.get(TRIAGE).context["rows"]
+    assert row.overdue is False
+
+
+# --- Expected flags acknowledged together ---------------------------------------------------
+
+TOGETHER = reverse("tracker:flags-acknowledge-together")
+
+
+def test_ticked_expected_flags_are_acknowledged_with_one_note(client, clinician, course):
+    chills = make_flag(course, FlagLevel.INFO, "chills")
+    nausea = make_flag(course, FlagLevel.INFO, "nausea")
+    left = make_flag(course, FlagLevel.INFO, "fatigue")
+    client.force_login(clinician)
+    response = client.post(
+        TOGETHER,
+        {"flag": [chills.pk, nausea.pk], "note": "Expected, advice given", "audience": "shared"},
+        follow=True,
+    )
+    assert "2 expected flags acknowledged." in response.text
+    for flag in (chills, nausea):
+        flag.refresh_from_db()
+        assert (flag.status, flag.acknowledged_note, flag.acknowledged_note_shared) == (
+            FlagStatus.ACKNOWLEDGED,
+            "Expected, advice given",
+            True,
+        )
+    left.refresh_from_db()
+    assert left.status == FlagStatus.OPEN
+
+
+def test_all_of_a_patients_expected_flags_and_only_those(
+    client, clinician, course, care_team, other_course
+):
+    mine = [make_flag(course, FlagLevel.INFO, slug) for slug in ("chills", "nausea")]
+    urgent = make_flag(course, FlagLevel.URGENT)
+    other_patient = factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team))
+    not_this_patient = make_flag(other_patient, FlagLevel.INFO, "chills")
+    client.force_login(clinician)
+    client.post(TOGETHER, {"patient": course.patient.pk, "note": "Known, logged"})
+    for flag in mine:
+        flag.refresh_from_db()
+        assert flag.status == FlagStatus.ACKNOWLEDGED
+    for flag in (urgent, not_this_patient):
+        flag.refresh_from_db()
+        assert flag.status == FlagStatus.OPEN
+
+
+def test_together_never_reaches_urgent_flags_or_another_team(
+    client, clinician, course, other_course
+):
+    urgent = make_flag(course, FlagLevel.URGENT)
+    theirs = make_flag(other_course, FlagLevel.INFO, "chills")
+    client.force_login(clinician)
+    response = client.post(TOGETHER, {"flag": [urgent.pk, theirs.pk, "not-an-id"]}, follow=True)
+    assert "nothing changed" in response.text
+    for flag in (urgent, theirs):
+        flag.refresh_from_db()
+        assert flag.status == FlagStatus.OPEN
+
+
+def test_together_with_nothing_ticked_says_so(client, clinician, course):
+    make_flag(course, FlagLevel.INFO, "chills")
+    client.force_login(clinician)
+    response = client.post(TOGETHER, {"note": "x"}, follow=True)
+    assert "Tick the flags to acknowledge." in response.text
+
+
+def test_the_queue_offers_together_only_for_open_expected_flags(client, clinician, course):
+    info = make_flag(course, FlagLevel.INFO, "chills")
+    urgent = make_flag(course, FlagLevel.URGENT)
+    client.force_login(clinician)
+    text = client.get(TRIAGE).text
+    assert f'value="{info.pk}" form="together-{course.patient.pk}"' in text
+    assert f'value="{urgent.pk}" form="together-' not in text
+    assert "Acknowledge the 1 expected flag" in text
+
+
+# --- Resolve: confirmed, and an urgent flag with its outcome -----------------------------------
+
+
+def test_resolve_asks_for_confirmation_first(client, clinician, course):
+    flag = make_flag(course, FlagLevel.REVIEW, "nausea")
+    client.force_login(clinician)
+    page = client.get(reverse("tracker:flag-resolve", args=[flag.pk]), {"next": TRIAGE})
+    assert page.status_code == 200
+    assert "Confirm: resolve the flag" in page.text
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
+    response = client.post(
+        reverse("tracker:flag-resolve", args=[flag.pk]), {"note": "", "next": TRIAGE}
+    )
+    assert response["Location"] == TRIAGE
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.RESOLVED
+    assert flag.outcome == ""
+
+
+def test_an_urgent_flag_is_not_resolved_without_an_outcome_and_a_note(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    url = reverse("tracker:flag-resolve", args=[flag.pk])
+    response = client.post(url, {"note": "", "next": TRIAGE})
+    assert response.status_code == 200
+    assert "Choose what was done about this urgent flag." in response.text
+    assert "Say in a note what was done or decided." in response.text
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
+    response = client.post(url, {"note": "Sent to A&E", "outcome": "advised_ed", "next": TRIAGE})
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert (flag.status, flag.outcome, flag.resolved_note) == (
+        FlagStatus.RESOLVED,
+        "advised_ed",
+        "Sent to A&E",
+    )
+
+
+def test_an_urgent_flag_resolved_in_the_row_without_outcome_is_told(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-resolve", args=[flag.pk]), {"note": "done"}, **htmx()
+    )
+    assert "Choose what was done about this urgent flag." in response.text
+    flag.refresh_from_db()
+    assert flag.status == FlagStatus.OPEN
+
+
+def test_the_service_refuses_an_urgent_flag_without_outcome(clinician, course):
+    from tracker.models import FlagTransitionError
+
+    flag = make_flag(course)
+    with pytest.raises(FlagTransitionError):
+        services.resolve_flag(flag=flag, by=clinician, note="x")
+    services.resolve_flag(flag=make_flag(course, FlagLevel.REVIEW), by=clinician, note="x")
+
+
+def test_a_note_is_for_the_care_team_unless_shared(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    text = client.get(TRIAGE).text
+    assert '<option value="internal" selected>Care team only</option>' in text
+    client.post(reverse("tracker:flag-acknowledge", args=[flag.pk]), {"note": "Seen"}, **htmx())
+    flag.refresh_from_db()
+    assert flag.acknowledged_note_shared is False

@@ -132,3 +132,30 @@ def test_an_old_report_is_titled_by_its_date(patient_client, course):
     saved.save()
     page = patient_client.get(reverse("tracker:patient-report-detail", args=[saved.pk]))
     assert "Your report of" in page.text
+
+
+def test_the_page_says_when_the_care_team_saw_the_report(patient_client, course, clinician):
+    report(patient_client, course, "nausea", answers={"nausea-frequency": 2, "nausea-severity": 2})
+    saved = SymptomReport.objects.get()
+    detail = reverse("tracker:patient-report-detail", args=[saved.pk])
+    assert "Seen by your care team" not in patient_client.get(detail).text
+    seen = timezone.make_aware(datetime.datetime(2026, 11, 24, 14, 5))
+    flag = saved.flags.get()
+    flag.acknowledge(by=clinician, note="Query gastritis, review labs")
+    type(flag).objects.filter(pk=flag.pk).update(acknowledged_at=seen)
+    page = patient_client.get(detail)
+    assert page.context["seen_at"] == seen
+    assert "Seen by your care team on Nov. 24, 2026, 2:05 p.m." in page.text
+    # A care-team note is not shown to the patient.
+    assert "gastritis" not in page.text
+
+
+def test_a_note_shared_with_the_patient_is_shown(patient_client, course, clinician):
+    report(patient_client, course, "nausea", answers={"nausea-frequency": 2, "nausea-severity": 2})
+    saved = SymptomReport.objects.get()
+    saved.flags.get().acknowledge(
+        by=clinician, note="Take the anti-nausea tablets before meals.", shared=True
+    )
+    page = patient_client.get(reverse("tracker:patient-report-detail", args=[saved.pk]))
+    assert "From your care team" in page.text
+    assert "Take the anti-nausea tablets before meals." in page.text
