@@ -11,16 +11,44 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tracker import services
-from tracker.models import Course, SymptomReport, Visit
+from tracker.models import Course, Flag, SymptomReport, Visit
 
 CATALOG_NOTE = "Withdrawn because the course was judged again with therapy catalog {version}"
 
 
+def _withdraw_changed_expectation(flags, findings, *, by, note) -> tuple[list, list]:
+    """Withdraw the record's flags whose finding still holds but whose expected / not expected
+    judgement the catalog changed (a correction keeps such a flag; a catalog change is exactly
+    what changes it), so `_rejudge` raises them again with the new judgement."""
+    expected = {
+        services._finding_key(f.term, f.level, f.rule, f.value, f.threshold): f.expected
+        for f in findings
+    }
+    changed = []
+    for flag in flags.filter(withdrawn=False).select_related("term"):
+        key = services._finding_key(
+            flag.term.slug, flag.level, flag.rule, flag.value, flag.threshold
+        )
+        if key in expected and expected[key] != flag.expected:
+            changed.append(flag)
+    return services._withdraw(changed, by=by, note=note)
+
+
+def _rejudge_record(course, findings, *, by, note, report=None, visit=None):
+    flags = Flag.objects.filter(report=report) if report else Flag.objects.filter(visit=visit)
+    withdrawn, resolved = _withdraw_changed_expectation(flags, findings, by=by, note=note)
+    rejudged = services._rejudge(course, findings, report=report, visit=visit, by=by, note=note)
+    services._add(course, rejudged)
+    course.flags_withdrawn += withdrawn
+    course.flags_resolved += resolved
+
+
 def rejudge_course(course: Course, *, by) -> Course:
     """Judge every current visit and report of the course again, as a course correction
-    does (`services._rejudge`): flags whose finding still holds stay as they are, the others
-    are withdrawn with a note naming the catalog version, and new findings raise new flags
-    carrying that version. The dose advice of the course is recomputed."""
+    does (`services._rejudge`): flags whose finding still holds, judged expected or not as
+    before, stay as they are; the others are withdrawn with a note naming the catalog
+    version, and new findings raise new flags carrying that version. The dose advice of the
+    course is recomputed."""
     with transaction.atomic():
         course = (
             Course.objects.select_related("therapy")
@@ -33,17 +61,11 @@ def rejudge_course(course: Course, *, by) -> Course:
         for visit in Visit.objects.current().filter(course=course).order_by("recorded_at"):
             visit.course = course
             evaluation = services._visit_evaluation(visit)
-            services._add(
-                course,
-                services._rejudge(course, evaluation.findings, visit=visit, by=by, note=note),
-            )
+            _rejudge_record(course, evaluation.findings, visit=visit, by=by, note=note)
         for report in SymptomReport.objects.current().filter(course=course).order_by("reported_at"):
             report.course = course
             evaluation = services._report_evaluation(report)
-            services._add(
-                course,
-                services._rejudge(course, evaluation.findings, report=report, by=by, note=note),
-            )
+            _rejudge_record(course, evaluation.findings, report=report, by=by, note=note)
         services.refresh_dose_advice(
             course, by=by, reason=f"Dose advice updated: judged again with catalog {version}"
         )
