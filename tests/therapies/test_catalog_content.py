@@ -351,7 +351,7 @@ def test_anakinra_expected_set():
     }
 
 
-def test_anakinra_injection_site_reaction_has_label_and_placebo_percentages_and_no_unsourced_onset():
+def test_anakinra_injection_site_reaction_has_label_and_placebo_percentages_no_onset():
     row = expected_row("anakinra", "injection_site_reaction")
 
     assert (row.frequency_percent, row.comparator_percent) == (Decimal("71"), Decimal("29"))
