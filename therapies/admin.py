@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, Therapy
+from .models import ExpectedFrequency, ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, Therapy
 
 
 class ExpectedSideEffectInline(admin.TabularInline):
@@ -62,7 +62,18 @@ class TherapyAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Label"), {"fields": ["boxed_warnings", "source", "label_date"]}),
+        (
+            _("Label"),
+            {
+                "fields": [
+                    "boxed_warnings",
+                    "source",
+                    "label_date",
+                    "labelled_indications",
+                    "catalog_version",
+                ]
+            },
+        ),
         (
             _("Clinical rules"),
             {"fields": ["fever_escalation_risk", "fever_escalation_source"]},
@@ -71,7 +82,8 @@ class TherapyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The slug is what courses, the API and catalog.json use to find the therapy.
-        return ["slug"] if obj else []
+        # The catalog version is the file's that last loaded the therapy, never typed.
+        return ["slug", "catalog_version"] if obj else ["catalog_version"]
 
 
 @admin.register(SideEffectTerm)
@@ -113,7 +125,8 @@ class SideEffectTermAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The slug is the API's word (PRODUCT.md §6); renaming it would break clients and rules.
-        return ["slug"] if obj else []
+        # The catalog version is the file's that last loaded the therapy, never typed.
+        return ["slug", "catalog_version"] if obj else ["catalog_version"]
 
 
 @admin.register(SelfCareAdvice)
@@ -121,3 +134,21 @@ class SelfCareAdviceAdmin(admin.ModelAdmin):
     list_display = ["term", "source"]
     search_fields = ["term__slug", "term__label_en", "term__label_fr", "source"]
     autocomplete_fields = ["term"]
+
+
+@admin.register(ExpectedFrequency)
+class ExpectedFrequencyAdmin(admin.ModelAdmin):
+    """A side effect's frequency in one labelled indication (the course's indication selects
+    which side effects are expected)."""
+
+    list_display = [
+        "expected",
+        "indication",
+        "frequency_percent",
+        "comparator_percent",
+        "frequency_band",
+        "source",
+    ]
+    list_filter = ["expected__therapy", "indication"]
+    list_select_related = ["expected__therapy", "expected__term"]
+    search_fields = ["expected__therapy__slug", "expected__term__slug", "indication"]

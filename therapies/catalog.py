@@ -20,6 +20,7 @@ from django.db import transaction
 
 from .models import (
     DrugClass,
+    ExpectedFrequency,
     ExpectedSideEffect,
     FrequencyBand,
     SelfCareAdvice,
@@ -94,6 +95,7 @@ THERAPY_FIELDS = {
     "fever_escalation_risk": (bool, False),
     "fever_escalation_source": (str, ""),
 }
+THERAPY_DOC_ONLY = {"labelled_indications"}
 THERAPY_REQUIRED = {
     "slug",
     "name",
@@ -117,7 +119,49 @@ EXPECTED_FIELDS = {
     "note": (str, ""),
 }
 EXPECTED_REQUIRED = {"term", "source"}
-EXPECTED_DOC_ONLY = {"unverified"}
+EXPECTED_DOC_ONLY = {"unverified", "by_indication"}
+BY_INDICATION_FIELDS = {
+    "frequency_percent": (Decimal, None),
+    "comparator_percent": (Decimal, None),
+    "frequency_band": (str, None),
+    "source": (str, None),
+    "note": (str, ""),
+}
+
+# What may be cited (issue 14, reference/domain.md §4.8): the official label (FDA prescribing
+# information with its set id or application, or the EMA product information), a
+# peer-reviewed publication (DOI, PMID or PMCID), and for the vocabulary NCI CTCAE and the
+# code systems. Pharmacies, advertisements, label mirrors, drug-information sites and slide
+# decks have no kind here, so the loader refuses them.
+LABEL_KINDS = {"fda_label", "ema_smpc"}
+FACT_SOURCE_KINDS = LABEL_KINDS | {"peer_reviewed"}
+SOURCE_KINDS = FACT_SOURCE_KINDS | {"nci_ctcae", "terminology"}
+SOURCE_FIELDS = {
+    "kind",
+    "citation",
+    "url",
+    "set_id",
+    "version",
+    "application",
+    "revision_date",
+    "doi",
+    "pmid",
+    "pmcid",
+    "note",
+}
+# Where an official label is published: FDA (DailyMed, Drugs@FDA, FDALabel, openFDA) and EMA.
+OFFICIAL_LABEL_HOSTS = {
+    "fda_label": (
+        "dailymed.nlm.nih.gov",
+        "www.accessdata.fda.gov",
+        "nctr-crs.fda.gov",
+        "api.fda.gov",
+    ),
+    "ema_smpc": ("www.ema.europa.eu", "ec.europa.eu"),
+}
+REVISION_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+SET_ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+URL_HOST_RE = re.compile(r"^https://([^/:]+)")
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 MEDDRA_RE = re.compile(r"^\d{8}$")  # MedDRA LLT/PT codes are 8 digits
@@ -187,21 +231,27 @@ def parse_catalog(data: dict) -> dict:
 
     sources = data.get("sources")
     if not isinstance(sources, dict) or not sources:
-        errors.append("catalog: 'sources' must be an object of source key → citation.")
+        errors.append("catalog: 'sources' must be an object of source key → source.")
         sources = {}
     else:
-        for key, citation in sources.items():
-            if not isinstance(citation, str) or not citation.strip():
-                errors.append(f"sources.{key}: the citation must be a non-empty string.")
+        for key, source in sources.items():
+            check_source(key, source, errors)
+    fact_keys = {
+        key
+        for key, source in sources.items()
+        if isinstance(source, dict) and source.get("kind") in FACT_SOURCE_KINDS
+    }
 
     terms = _parse_terms(data.get("terms"), errors)
-    therapies = _parse_therapies(data.get("therapies"), set(terms), set(sources), errors)
+    therapies = _parse_therapies(data.get("therapies"), set(terms), fact_keys, errors)
 
     if errors:
         raise CatalogError(
             f"The catalog file has {len(errors)} problem(s); nothing was saved:\n  - "
             + "\n  - ".join(errors)
         )
+    for item in therapies.values():
+        item["values"]["catalog_version"] = version
     return {"version": version, "terms": terms, "therapies": therapies}
 
 
@@ -248,6 +298,56 @@ def _save_self_care(advice: dict) -> dict:
         identity = {} if slug in existing else {"term": terms[slug]}
         _upsert(existing.get(slug), SelfCareAdvice, identity, values, counts, f"advice '{slug}'")
     return counts
+
+
+def check_source(key, source, errors):
+    """A source is an allowed kind with what identifies it: a label its set id or application
+    and its revision date (or a note saying why the revision is not confirmed) on an official
+    host; a publication its DOI, PMID or PMCID."""
+    where = f"sources.{key}"
+    if not isinstance(source, dict):
+        errors.append(f"{where}: must be an object with its kind and citation.")
+        return
+    kind = source.get("kind")
+    if kind not in SOURCE_KINDS:
+        errors.append(
+            f"{where}: kind {kind!r} is not an allowed source ({', '.join(sorted(SOURCE_KINDS))});"
+            " pharmacies, advertisements, label copies and slide decks are not sources."
+        )
+        return
+    unknown = sorted(set(source) - SOURCE_FIELDS)
+    if unknown:
+        errors.append(f"{where}: unknown key(s) {', '.join(unknown)}.")
+    for name, value in source.items():
+        if value is not None and not isinstance(value, str):
+            errors.append(f"{where}: {name} must be a string.")
+            return
+    if not (source.get("citation") or "").strip():
+        errors.append(f"{where}: needs a citation.")
+    url = source.get("url") or ""
+    if kind in LABEL_KINDS:
+        host = URL_HOST_RE.match(url)
+        if not host or host.group(1) not in OFFICIAL_LABEL_HOSTS[kind]:
+            errors.append(
+                f"{where}: a {kind} is cited at its official site "
+                f"({', '.join(OFFICIAL_LABEL_HOSTS[kind])}), not {url or 'no address'}."
+            )
+        if kind == "fda_label" and not (source.get("set_id") or source.get("application")):
+            errors.append(f"{where}: an FDA label needs its set id or its application number.")
+        set_id = source.get("set_id")
+        if set_id and not SET_ID_RE.match(set_id):
+            errors.append(f"{where}: set_id {set_id!r} is not a DailyMed set id.")
+        if "revision_date" not in source:
+            errors.append(
+                f"{where}: a label needs its revision_date (null with a note if unknown)."
+            )
+        revision = source.get("revision_date")
+        if revision is None and not (source.get("note") or "").strip():
+            errors.append(f"{where}: no revision_date: the note must say why.")
+        if revision is not None and not REVISION_RE.match(revision):
+            errors.append(f"{where}: revision_date {revision!r} is not YYYY-MM or YYYY-MM-DD.")
+    if kind == "peer_reviewed" and not any(source.get(n) for n in ("doi", "pmid", "pmcid")):
+        errors.append(f"{where}: a publication needs its DOI, PMID or PMCID.")
 
 
 def _parse_terms(raw, errors) -> dict:
@@ -356,9 +456,12 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
             where = f"therapy '{slug}'"
         if not _check_slug(slug, where, errors):
             continue
-        allowed = set(THERAPY_FIELDS) | {"slug", "expected"}
+        allowed = set(THERAPY_FIELDS) | {"slug", "expected"} | THERAPY_DOC_ONLY
         _check_keys(item, THERAPY_REQUIRED, allowed, where, errors)
         values = _typed_values(item, THERAPY_FIELDS, where, errors)
+        values["labelled_indications"] = _parse_indications(
+            item.get("labelled_indications", []), where, errors
+        )
         if slug in therapies:
             errors.append(f"{where}: duplicate slug.")
             continue
@@ -384,12 +487,102 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
             errors.append(f"{where}: dose_value needs a dose_unit.")
         _check_sources(values["source"], source_keys, where, errors)
         _check_fever_escalation(values, source_keys, where, errors)
-        expected = _parse_expected(item.get("expected"), term_slugs, source_keys, where, errors)
+        indication_slugs = {i["slug"] for i in values["labelled_indications"]}
+        expected = _parse_expected(
+            item.get("expected"), term_slugs, source_keys, indication_slugs, where, errors
+        )
         therapies[slug] = {"values": values, "expected": expected}
     return therapies
 
 
-def _parse_expected(raw, term_slugs, source_keys, therapy_where, errors) -> dict:
+def _parse_indications(raw, where, errors) -> list:
+    if not isinstance(raw, list):
+        errors.append(f"{where}: 'labelled_indications' must be a list.")
+        return []
+    indications, seen = [], set()
+    for item in raw:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"slug", "name"}
+            or not isinstance(item["name"], str)
+            or not item["name"].strip()
+        ):
+            errors.append(f"{where}: each labelled indication is {{'slug', 'name'}}.")
+            continue
+        if not _check_slug(item["slug"], f"{where} indication", errors):
+            continue
+        if item["slug"] in seen:
+            errors.append(f"{where}: indication '{item['slug']}' is listed twice.")
+            continue
+        seen.add(item["slug"])
+        indications.append({"slug": item["slug"], "name": item["name"].strip()})
+    return indications
+
+
+def _parse_by_indication(raw, source_keys, indication_slugs, where, errors) -> dict:
+    if not isinstance(raw, list) or not raw:
+        errors.append(f"{where}: 'by_indication' must be a non-empty list.")
+        return {}
+    rows = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            errors.append(f"{where}: each 'by_indication' entry must be an object.")
+            continue
+        indication = item.get("indication")
+        at = f"{where} in '{indication}'"
+        _check_keys(item, {"indication", "source"}, set(BY_INDICATION_FIELDS), at, errors)
+        if indication not in indication_slugs:
+            errors.append(f"{at}: not one of the therapy's labelled_indications.")
+            continue
+        if indication in rows:
+            errors.append(f"{at}: listed twice.")
+            continue
+        values = _typed_values(item, BY_INDICATION_FIELDS, at, errors)
+        _check_frequency(values, at, errors)
+        _check_sources(values["source"], source_keys, at, errors)
+        rows[indication] = values
+    return rows
+
+
+def _check_frequency(values, where, errors):
+    """Check the percentages and fill the band from the percentage (CIOMS)."""
+    percent, comparator = values["frequency_percent"], values["comparator_percent"]
+    if comparator is not None and percent is None:
+        errors.append(f"{where}: comparator_percent without frequency_percent.")
+    for name, value in (("frequency_percent", percent), ("comparator_percent", comparator)):
+        if isinstance(value, Decimal):
+            lowest_ok = value > 0 if name == "frequency_percent" else value >= 0
+            if not (lowest_ok and value <= 100):
+                errors.append(f"{where}: {name} {value} is outside the range of a percentage.")
+            if value.as_tuple().exponent < -1:
+                errors.append(f"{where}: {name} {value} has more than one decimal place.")
+    band = values["frequency_band"]
+    if isinstance(percent, Decimal) and 0 < percent <= 100:
+        derived = band_for_percent(percent)
+        if band is not None and band != derived:
+            errors.append(
+                f"{where}: frequency_band '{band}' contradicts frequency_percent {percent} "
+                f"(which is '{derived}')."
+            )
+        values["frequency_band"] = str(derived)
+    elif band is None:
+        errors.append(f"{where}: needs frequency_percent or frequency_band.")
+    elif band not in FrequencyBand.values:
+        errors.append(
+            f"{where}: frequency_band '{band}' is not one of {sorted(FrequencyBand.values)}."
+        )
+
+
+BAND_ORDER = [
+    FrequencyBand.VERY_COMMON,
+    FrequencyBand.COMMON,
+    FrequencyBand.UNCOMMON,
+    FrequencyBand.RARE,
+    FrequencyBand.REPORTED,
+]
+
+
+def _parse_expected(raw, term_slugs, source_keys, indication_slugs, therapy_where, errors) -> dict:
     if not isinstance(raw, list):
         errors.append(f"{therapy_where}: 'expected' must be a list.")
         return {}
@@ -418,6 +611,17 @@ def _parse_expected(raw, term_slugs, source_keys, therapy_where, errors) -> dict
             errors.append(f"{where}: the term is listed twice for this therapy.")
             continue
         values = _typed_values(item, EXPECTED_FIELDS, where, errors)
+        by_indication = {}
+        if "by_indication" in item:
+            by_indication = _parse_by_indication(
+                item["by_indication"], source_keys, indication_slugs, where, errors
+            )
+            if values["frequency_percent"] is None and values["frequency_band"] is None:
+                # The effect's band overall: the most frequent of its indications'.
+                bands = [row["frequency_band"] for row in by_indication.values()]
+                values["frequency_band"] = min(
+                    (b for b in bands if b in BAND_ORDER), key=BAND_ORDER.index, default=None
+                )
         unverified = item.get("unverified", False)
         if not isinstance(unverified, bool):
             errors.append(f"{where}: 'unverified' must be true or false.")
@@ -426,32 +630,9 @@ def _parse_expected(raw, term_slugs, source_keys, therapy_where, errors) -> dict
             errors.append(
                 f"{where}: marked unverified, so it may carry a frequency band but no percentage."
             )
-        if comparator is not None and percent is None:
-            errors.append(f"{where}: comparator_percent without frequency_percent.")
-        for name, value in (("frequency_percent", percent), ("comparator_percent", comparator)):
-            if isinstance(value, Decimal):
-                # An expected effect has a frequency above 0; a placebo arm may have 0.
-                lowest_ok = value > 0 if name == "frequency_percent" else value >= 0
-                if not (lowest_ok and value <= 100):
-                    errors.append(f"{where}: {name} {value} is outside the range of a percentage.")
-                if value.as_tuple().exponent < -1:
-                    errors.append(f"{where}: {name} {value} has more than one decimal place.")
-        band = values["frequency_band"]
-        if isinstance(percent, Decimal) and 0 < percent <= 100:
-            derived = band_for_percent(percent)
-            if band is not None and band != derived:
-                errors.append(
-                    f"{where}: frequency_band '{band}' contradicts frequency_percent {percent} "
-                    f"(which is '{derived}')."
-                )
-            values["frequency_band"] = str(derived)
-        elif band is None:
-            errors.append(f"{where}: needs frequency_percent or frequency_band.")
-        elif band not in FrequencyBand.values:
-            errors.append(
-                f"{where}: frequency_band '{band}' is not one of {sorted(FrequencyBand.values)}."
-            )
+        _check_frequency(values, where, errors)
         _check_sources(values["source"], source_keys, where, errors)
+        values["by_indication"] = by_indication
         rows[term] = values
     return rows
 
@@ -503,7 +684,10 @@ def _check_sources(source, source_keys, where, errors):
         return
     for key in (part.strip() for part in source.split(";")):
         if key not in source_keys:
-            errors.append(f"{where}: source key {key!r} is not in 'sources'.")
+            errors.append(
+                f"{where}: source key {key!r} is not among the 'sources' a fact may cite "
+                "(a label or a peer-reviewed publication)."
+            )
 
 
 def _save(catalog) -> dict:
@@ -545,7 +729,9 @@ def _save(catalog) -> dict:
         for term_slug, values in item["expected"].items():
             term = terms[term_slug]
             in_file.add((therapy.pk, term.pk))
-            _upsert(
+            values = dict(values)
+            by_indication = values.pop("by_indication")
+            row = _upsert(
                 existing_expected.get((therapy.pk, term.pk)),
                 ExpectedSideEffect,
                 {"therapy": therapy, "term": term},
@@ -553,6 +739,7 @@ def _save(catalog) -> dict:
                 summary["expected"],
                 f"therapy '{slug}' expected '{term_slug}'",
             )
+            _save_frequencies(row, by_indication, f"therapy '{slug}' expected '{term_slug}'")
 
     extra_expected = ExpectedSideEffect.objects.select_related("therapy", "term").order_by(
         "therapy__slug", "term__slug"
@@ -567,6 +754,24 @@ def _save(catalog) -> dict:
         ],
     }
     return summary
+
+
+def _save_frequencies(row, by_indication, where):
+    """Make the row's per-indication frequencies those of the file (they carry no history
+    and nothing points at them, so one no longer in the file is removed)."""
+    existing = {f.indication: f for f in row.frequencies.all()}
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for indication, values in by_indication.items():
+        _upsert(
+            existing.pop(indication, None),
+            ExpectedFrequency,
+            {"expected": row, "indication": indication},
+            values,
+            counts,
+            f"{where} in '{indication}'",
+        )
+    for stale in existing.values():
+        stale.delete()
 
 
 def _upsert(obj, model, identity, values, counts, where):

@@ -58,6 +58,12 @@ class Therapy(models.Model):
     boxed_warnings = models.TextField(_("boxed warnings"), blank=True)
     source = models.CharField(_("source"), max_length=400)
     label_date = models.CharField(_("label date"), max_length=40, blank=True)
+    # The indications the label names, each {"slug", "name"}; a course's indication that
+    # names one of them selects that indication's expected side effects (ExpectedFrequency).
+    labelled_indications = models.JSONField(_("labelled indications"), default=list, blank=True)
+    # The version of the catalog file that last loaded this therapy: flags raised on its
+    # courses record it, so a clinician sees which catalog judged them.
+    catalog_version = models.CharField(_("catalog version"), max_length=20, blank=True)
     is_active = models.BooleanField(_("offered for new courses"), default=True)
     # A fever on this agent is reviewed the same day even when fever is expected: the agent is
     # given after myelosuppressive chemotherapy (neutropenic fever) or its fever must be
@@ -271,3 +277,41 @@ class SelfCareAdvice(models.Model):
         if (get_language() or "en").startswith("fr"):
             return self.text_fr or self.text_en
         return self.text_en
+
+
+class ExpectedFrequency(models.Model):
+    """How often an expected side effect occurs in one labelled indication's trials.
+
+    An expected side effect with rows here is expected, for a course whose indication is one
+    of the therapy's labelled indications, only in the indications listed; one without rows
+    (a warning, or a therapy-wide figure) is expected whatever the indication.
+    """
+
+    expected = models.ForeignKey(
+        ExpectedSideEffect, on_delete=models.CASCADE, related_name="frequencies"
+    )
+    indication = models.SlugField(_("indication"))
+    frequency_percent = models.DecimalField(
+        _("frequency (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    comparator_percent = models.DecimalField(
+        _("placebo or comparator (%)"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    frequency_band = models.CharField(
+        _("frequency band"), max_length=12, choices=FrequencyBand.choices
+    )
+    source = models.CharField(_("source"), max_length=400)
+    note = models.CharField(_("note"), max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["expected", "indication"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["expected", "indication"], name="unique_expected_frequency_indication"
+            ),
+        ]
+        verbose_name = _("frequency in one indication")
+        verbose_name_plural = _("frequencies by indication")
+
+    def __str__(self):
+        return f"{self.expected} ({self.indication})"

@@ -1045,6 +1045,9 @@ class Flag(models.Model):
     threshold = models.CharField(_("threshold"), max_length=200)
     message = models.TextField(_("explanation"))
     source = models.CharField(_("source"), max_length=400)
+    # The therapy catalog version (therapies/data/catalog.json) that judged the flag; a flag
+    # judged again after a catalog change is a new flag with the new version.
+    catalog_version = models.CharField(_("catalog version"), max_length=20, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=FlagStatus.choices, default=FlagStatus.OPEN
     )
@@ -1128,6 +1131,7 @@ class Flag(models.Model):
         "threshold",
         "message",
         "source",
+        "catalog_version",
         "created_at",
     )
 

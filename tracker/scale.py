@@ -35,6 +35,7 @@ history pages and the history tables have realistic sizes. `history=False` skips
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import random
 import time
@@ -52,7 +53,7 @@ from django.utils import timezone
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind, Therapy
 
-from . import rules, schedule
+from . import rules, schedule, services
 from .models import (
     AdverseEvent,
     CareTeam,
@@ -186,7 +187,7 @@ class Catalog:
             for slug, t in terms.items()
         }
         therapies = {}
-        for therapy in Therapy.objects.prefetch_related("expected__term"):
+        for therapy in Therapy.objects.prefetch_related("expected__term", "expected__frequencies"):
             expected = [e.term for e in therapy.expected.all()]
             therapies[therapy.slug] = TherapyInfo(
                 therapy=therapy,
@@ -194,6 +195,8 @@ class Catalog:
                     name=therapy.name,
                     drug_class=therapy.drug_class,
                     expected_terms=frozenset(t.slug for t in expected),
+                    fever_escalation_risk=therapy.fever_escalation_risk,
+                    fever_escalation_source=therapy.fever_escalation_source,
                 ),
                 reported_expected=[t for t in expected if t.kind == TermKind.REPORTED],
                 clinical_expected=[t for t in expected if t.kind != TermKind.MEASURED],
@@ -245,6 +248,22 @@ class Staff:
     members: dict  # team pk -> [User]
 
 
+def _course_profile(info: TherapyInfo, course) -> rules.TherapyProfile:
+    """As services.therapy_profile judges the course: a side effect the label lists for some
+    indications only is expected when the course's indication is one of them (the union of
+    all when the indication names none)."""
+    therapy = info.therapy
+    indications = services.therapy_indications(therapy, course.indication)
+    if not indications:
+        return info.profile
+    expected = {
+        e.term.slug
+        for e in therapy.expected.all()
+        if not e.frequencies.all() or any(f.indication in indications for f in e.frequencies.all())
+    }
+    return dataclasses.replace(info.profile, expected_terms=frozenset(expected))
+
+
 class CourseBuilder:
     """Generates one course's records in time order, judged by the rules as it goes."""
 
@@ -258,6 +277,7 @@ class CourseBuilder:
             platelets_lln_10e9_per_l=float(course.platelets_lln_10e9_per_l),
         )
         self.members = members
+        self.profile = _course_profile(info, course)
         self.answer_grades: dict[str, int] = {}  # latest composite grade per term
         self.ae_grades: dict[str, int] = {}  # latest CTCAE grade per adverse-event term
         self.held_times = []
@@ -324,7 +344,7 @@ class CourseBuilder:
         self.rows.reports.append(self._history(report, when, by))
         infos = self.catalog.term_infos
         evaluation = rules.evaluate_report(
-            therapy=self.info.profile,
+            therapy=self.profile,
             answers=[rules.Answer(term=infos[t.slug], **scores) for t, scores in answers],
             measurements=rules.Measurements(**_floats(measurements)),
             baseline=self.baseline,
@@ -353,7 +373,7 @@ class CourseBuilder:
     def visit(self, when, *, by, measurements: dict, adverse_events: list, notes=""):
         """adverse_events: [(term, grade)]; judged like services.record_visit."""
         infos = self.catalog.term_infos
-        profile = self.info.profile
+        profile = self.profile
         events = [rules.AdverseEventInput(term=infos[t.slug], grade=g) for t, g in adverse_events]
         rule_measurements = rules.Measurements(**_floats(measurements))
         assessment = (

@@ -93,9 +93,19 @@ def term_info(term: SideEffectTerm) -> rules.TermInfo:
 
 
 def therapy_profile(course: Course) -> rules.TherapyProfile:
-    """One query: the slugs of the therapy's expected side effects."""
+    """One query: the slugs of the therapy's expected side effects.
+
+    A side effect the label lists for some indications only (ExpectedFrequency) is expected
+    for a course whose indication names one of the therapy's labelled indications only if it
+    is listed there; for a course whose indication is unknown or not labelled, the union of
+    every indication's side effects is expected.
+    """
     therapy = course.therapy
-    expected = therapy.expected.values_list("term__slug", flat=True)
+    indications = therapy_indications(therapy, course.indication)
+    rows = therapy.expected.values_list("term__slug", "frequencies__indication")
+    expected = {
+        slug for slug, indication in rows if not indications or indication in (None, *indications)
+    }
     return rules.TherapyProfile(
         name=therapy.name,
         drug_class=therapy.drug_class,
@@ -103,6 +113,19 @@ def therapy_profile(course: Course) -> rules.TherapyProfile:
         fever_escalation_risk=therapy.fever_escalation_risk,
         fever_escalation_source=therapy.fever_escalation_source,
     )
+
+
+def therapy_indications(therapy, indication: str) -> set[str]:
+    """The slugs of the therapy's labelled indications that a course's indication names
+    (its name or slug appears in it, case-insensitively), or an empty set."""
+    text = " ".join((indication or "").casefold().replace("’", "'").split())
+    if not text:
+        return set()
+    return {
+        item["slug"]
+        for item in therapy.labelled_indications or ()
+        if item["name"].casefold() in text or item["slug"].replace("-", " ") in text
+    }
 
 
 def baseline(course: Course) -> rules.Baseline:
@@ -270,6 +293,7 @@ def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) ->
             threshold=finding.threshold,
             message=finding.message,
             source=finding.source,
+            catalog_version=course.therapy.catalog_version,
         )
         for finding in findings
     ]

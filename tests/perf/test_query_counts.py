@@ -18,7 +18,7 @@ from tracker.models import Course, CourseStatus, Patient, User
 
 pytestmark = pytest.mark.django_db
 
-SMALL, LARGE = 2, 10
+SMALL, LARGE = 4, 12
 
 
 def _cast():

@@ -63,3 +63,12 @@ def test_non_staff_user_cannot_open_the_catalog_admin(client, clinician):
     response = client.get(reverse("admin:therapies_therapy_changelist"))
 
     assert response.status_code == 302
+
+
+def test_frequencies_by_indication_are_listed_in_the_admin(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.get("/admin/therapies/expectedfrequency/?indication=ulcerative-colitis")
+
+    assert response.status_code == 200
+    assert "Ustekinumab – Abdominal pain" in response.text

@@ -97,6 +97,10 @@ CTCAE_V5_ROWS = {
     "syncope": ("Syncope", 3, 3),
     "conjunctival_injection": ("Conjunctivitis", 1, 4),
     "papilledema": ("Papilledema", 1, 4),
+    "allergic_reaction": ("Allergic reaction", 1, 5),
+    "wbc_decreased": ("White blood cell decreased", 1, 4),
+    "blurred_vision": ("Blurred vision", 1, 3),
+    "colitis": ("Colitis", 1, 5),
 }
 
 

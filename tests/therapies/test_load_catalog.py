@@ -154,7 +154,7 @@ def test_meddra_code_that_is_not_eight_digits_is_rejected(catalog_data):
 def test_unknown_source_key_is_rejected(catalog_data):
     catalog_data["therapies"][0]["source"] = "PL-DOSE; WIKIPEDIA"
 
-    with pytest.raises(CatalogError, match="'WIKIPEDIA' is not in 'sources'"):
+    with pytest.raises(CatalogError, match="'WIKIPEDIA' is not among the 'sources'"):
         parse_catalog(catalog_data)
 
 

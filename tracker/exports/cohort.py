@@ -117,6 +117,7 @@ FLAG_FIELDS = (
     "composite_grade",
     "value",
     "created_at",
+    "catalog_version",
 )
 
 # Plain rows with attributes, instead of model instances: building a model instance for each

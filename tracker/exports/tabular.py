@@ -196,6 +196,11 @@ COLUMNS = (
     ),
     Column("flag_status", _("Where the flag stands."), "open, acknowledged, resolved"),
     Column(
+        "flag_catalog_version",
+        _("The therapy catalog version that judged the flag (expected or not, its sources)."),
+        _("text, e.g. 2026.2"),
+    ),
+    Column(
         "comment",
         _(
             "Free text: the reason a dose was held, what an alert found, or a record's note. "
@@ -265,7 +270,11 @@ def identity(course, *, pseudonymised: bool) -> dict:
 def _flag_cells(flag):
     if flag is None:
         return {}
-    return {"flag_level": flag.level, "flag_status": flag.status}
+    return {
+        "flag_level": flag.level,
+        "flag_status": flag.status,
+        "flag_catalog_version": flag.catalog_version,
+    }
 
 
 def _term_cells(term, expected):

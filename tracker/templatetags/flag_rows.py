@@ -37,6 +37,7 @@ def flag_row_labels():
         "value": gettext("Value:"),
         "threshold": gettext("Threshold:"),
         "source": gettext("Source:"),
+        "catalog_version": gettext("Judged with therapy catalog version"),
         "note_placeholder": gettext("Note (optional)"),
         "acknowledge": gettext("Acknowledge"),
         "resolve": gettext("Resolve…"),

@@ -288,3 +288,11 @@ def test_injected_notes_are_neutralised_in_the_course_and_cohort_csv(
     notes = [n for n in notes if n]
     expected = {value: written for value, written in INJECTIONS}
     assert sorted(notes) == sorted(expected[value] for value in typed)
+
+
+def test_each_flag_row_names_the_catalog_version_that_judged_it(filled_course):
+    flagged = [r for r in rows(filled_course) if r["flag_level"]]
+    version = filled_course.therapy.catalog_version
+
+    assert flagged and version
+    assert {r["flag_catalog_version"] for r in flagged} == {version}

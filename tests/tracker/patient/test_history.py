@@ -82,10 +82,12 @@ def test_my_treatment_lists_the_expected_side_effects_in_patient_words(patient_c
     (shown,) = response.context["courses"]
     assert [t.slug for t in shown.noticed] == [
         "nausea",
+        "vomiting",
         "diarrhea",
         "abdominal_pain",
         "headache",
         "joint_aches",
+        "rash",
         "injection_site_reaction",
     ]
     assert "Pain, swelling or redness where the drug went in" in response.text

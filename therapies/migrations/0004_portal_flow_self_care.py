@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("therapies", "0002_redflags_fever_risk_and_ctcae_grades"),
+        ("therapies", "0003_catalog_labels_indications"),
     ]
 
     operations = [
