@@ -121,8 +121,11 @@ def forget_term_names():
     _term_names.clear()
 
 
-def term_name(slug: str, english: str = "") -> str:
-    """A side-effect term's clinical name in the reader's language."""
+def term_name(slug: str, english: str = "", known=None) -> str:
+    """A side-effect term's clinical name in the reader's language; `known` (slug -> term)
+    spares the look-up of terms already loaded."""
+    if known and slug in known:
+        return known[slug].clinical_name
     if slug not in _term_names:
         _term_names.update(
             (t.slug, (t.ctcae_term, t.ctcae_term_fr))
@@ -152,11 +155,11 @@ def _record(record: str) -> str:
     return pgettext("one …", "visit") if record == "visit" else pgettext("one …", "report")
 
 
-def _capillary_leak(params: dict) -> str:
+def _capillary_leak(params: dict, known=None) -> str:
     included = "; ".join(
         gettext("%(term)s %(value)s (%(level)s: %(rule)s)")
         % {
-            "term": _term(item),
+            "term": _term(item, known),
             "value": measure_text(item["value"]),
             "level": _level(item),
             "rule": rule_label(item["rule"]),
@@ -176,8 +179,8 @@ def _capillary_leak(params: dict) -> str:
     }
 
 
-def _term(params: dict) -> str:
-    return term_name(params["term"], params.get("term_en", ""))
+def _term(params: dict, known=None) -> str:
+    return term_name(params["term"], params.get("term_en", ""), known)
 
 
 def _level(item: dict) -> str:
@@ -189,16 +192,16 @@ def _level(item: dict) -> str:
         return item["level"]
 
 
-def render_part(part: dict) -> str | None:
+def render_part(part: dict, known=None) -> str | None:
     """One part in the reader's language, or None if its wording is unknown here."""
     key, params = part.get("key"), dict(part.get("params") or {})
     if key == "possible_capillary_leak":
-        return _capillary_leak(params)
+        return _capillary_leak(params, known)
     template = MESSAGES.get(key)
     if template is None:
         return None
     if "term" in params:
-        params["term"] = _term(params)
+        params["term"] = _term(params, known)
     if "value" in params:
         params["value"] = measure_text(str(params["value"]))
     return str(template) % params
@@ -209,8 +212,11 @@ def render_message(flag) -> str:
     parts = flag.message_parts or []
     if not parts:
         return flag.message_en
+    known = {}
+    if flag.__class__.term.is_cached(flag):
+        known[flag.term.slug] = flag.term
     try:
-        rendered = [render_part(part) for part in parts]
+        rendered = [render_part(part, known) for part in parts]
     except (KeyError, TypeError, ValueError):
         return flag.message_en
     if any(text is None for text in rendered):
