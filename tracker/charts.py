@@ -215,7 +215,7 @@ def _png(fig) -> bytes:
 
 
 def _day(summary, when) -> float:
-    """Days since the start of the course, as a fraction (day 0 = the start date)."""
+    """The day of the course as a fraction: day 1 starts at midnight of the start date."""
     from django.utils import timezone
 
     local = timezone.localtime(when)
@@ -304,7 +304,7 @@ def _grade_timeline_figure(summary) -> Figure | None:
             mark.set_gid(f"dose-{dose.status}")
     ax.set_yticks([0, *rows.values()], [_("Doses"), *(t.ctcae_term for t in reversed(terms))])
     ax.set_ylim(-0.7, len(terms) + 0.7)
-    ax.set_xlabel(_("Day of course (0 = start)"))
+    ax.set_xlabel(_("Day of course (day 1 = start date)"))
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
     ax.set_title(
