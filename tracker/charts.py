@@ -96,7 +96,10 @@ def _version_sql():
         for index, (model, where) in enumerate(_HISTORIES)
     ]
     # The catalog's names and order are drawn too (terms are edited in the admin).
-    parts.append(f"SELECT -1, id, sort_order, ctcae_term FROM {SideEffectTerm._meta.db_table}")
+    parts.append(
+        f"SELECT -1, id, sort_order, ctcae_term || '|' || ctcae_term_fr "
+        f"FROM {SideEffectTerm._meta.db_table}"
+    )
     return " UNION ALL ".join(parts)
 
 
@@ -302,7 +305,7 @@ def _grade_timeline_figure(summary) -> Figure | None:
                 zorder=3,
             )
             mark.set_gid(f"dose-{dose.status}")
-    ax.set_yticks([0, *rows.values()], [_("Doses"), *(t.ctcae_term for t in reversed(terms))])
+    ax.set_yticks([0, *rows.values()], [_("Doses"), *(t.clinical_name for t in reversed(terms))])
     ax.set_ylim(-0.7, len(terms) + 0.7)
     ax.set_xlabel(_("Day of course (day 1 = start date)"))
     ax.grid(axis="x", color="#eeeeee")

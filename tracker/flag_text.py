@@ -135,15 +135,30 @@ def term_name(slug: str, english: str = "", known=None) -> str:
     return (fr or en) if _is_french() else en
 
 
+def _names_in_french(text: str) -> str:
+    """The terms named in a capillary-leak value ("sign: Term value, …") in French."""
+    if not _is_french():
+        return text
+    if not _term_names:
+        term_name("")
+    for en, fr in sorted(_term_names.values(), key=lambda names: -len(names[0])):
+        if fr:
+            text = re.sub(rf"(^|: |, ){re.escape(en)} ", rf"\g<1>{fr} ", text)
+    return text
+
+
 def rule_label(rule: str) -> str:
     label = RULE_LABELS.get(rule)
     return str(label) if label is not None else gettext("Clinical rule")
 
 
-def measure_text(text: str) -> str:
-    """A flag's value or threshold with its words in the reader's language."""
+def measure_text(text: str, *, names: bool = False) -> str:
+    """A flag's value or threshold with its words in the reader's language (with `names`, the
+    terms it names too, as a capillary-leak value does)."""
     if not text:
         return text
+    if names:
+        text = _names_in_french(text)
     for pattern, template in _MEASURE_WORDS:
         text = pattern.sub(lambda m, t=template: str(t) % m.groupdict(default=""), text)
     for sign, label in CAPILLARY_LEAK_SIGNS.items():

@@ -1046,7 +1046,7 @@ class Flag(models.Model):
 
     @property
     def value_label(self):
-        return flag_text.measure_text(self.value)
+        return flag_text.measure_text(self.value, names=self.rule == "possible_capillary_leak")
 
     @property
     def threshold_label(self):

@@ -240,3 +240,12 @@ def test_the_api_returns_the_message_in_the_requesters_language(flagged, client,
     body = response.content.decode()
     assert "Fréquence cardiaque de 138 bpm" in body
     assert "Heart rate 138 bpm is above" not in body
+
+
+def test_the_capillary_leak_value_names_its_signs_and_terms_in_french(flagged):
+    flag = Flag.objects.get(rule="possible_capillary_leak")
+    with translation.override("fr"):
+        value = flag.value_label
+    assert "prise de poids: Prise de poids 14.3 % au-dessus du poids de référence" in value
+    assert "Weight gain" not in value
+    assert "over baseline" not in value
