@@ -9,6 +9,7 @@ Rule ids never reach a page: `rule_label` names each rule for people.
 
 import re
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -116,9 +117,16 @@ def _is_french() -> bool:
 _term_names: dict[str, tuple[str, str]] = {}
 
 
-def forget_term_names():
+def forget_term_names(**_signal):
     """The catalog changed: read the terms' names again when next needed."""
     _term_names.clear()
+
+
+# A term edited in the admin or the catalog reloaded: names are read again.
+post_save.connect(forget_term_names, sender=SideEffectTerm, dispatch_uid="flag_text_terms_saved")
+post_delete.connect(
+    forget_term_names, sender=SideEffectTerm, dispatch_uid="flag_text_terms_deleted"
+)
 
 
 def term_name(slug: str, english: str = "", known=None) -> str:
