@@ -35,6 +35,9 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "catalog.json"
 SELF_CARE_FILE = "self_care.json"
 SELF_CARE_KEYS = {"en", "fr", "source", "url"}
 
+# The catalog's words in French, by slug, beside the catalog file (catalog_fr.json).
+FRENCH_NAME = "catalog_fr.json"
+
 
 class CatalogError(ValueError):
     """The catalog file cannot be loaded; nothing was saved."""
@@ -194,12 +197,41 @@ def load_catalog(path=None) -> dict:
         if self_care_path.exists()
         else {}
     )
+    _add_french(catalog, path.with_name(FRENCH_NAME))
     with transaction.atomic():
         summary = _save(catalog)
         summary["self_care"] = _save_self_care(advice)
+    from tracker import flag_text  # the names a flag's words use
+
+    flag_text.forget_term_names()
     summary["path"] = str(path)
     summary["version"] = catalog["version"]
     return summary
+
+
+def _add_french(catalog: dict, path: Path):
+    """Take each term's French CTCAE name and each therapy's French regimen from the French
+    file beside the catalog, if there is one; a slug the catalog does not hold is refused."""
+    if not path.exists():
+        return
+    data = read_catalog_file(path)
+    errors = []
+    for slug, item in (data.get("terms") or {}).items():
+        if slug not in catalog["terms"]:
+            errors.append(f"{path.name}: term '{slug}' is not in the catalog")
+        elif not isinstance(item.get("ctcae_term_fr"), str):
+            errors.append(f"{path.name}: term '{slug}' needs a text ctcae_term_fr")
+        else:
+            catalog["terms"][slug]["ctcae_term_fr"] = item["ctcae_term_fr"]
+    for slug, item in (data.get("therapies") or {}).items():
+        if slug not in catalog["therapies"]:
+            errors.append(f"{path.name}: therapy '{slug}' is not in the catalog")
+        elif not isinstance(item.get("regimen_fr"), str):
+            errors.append(f"{path.name}: therapy '{slug}' needs a text regimen_fr")
+        else:
+            catalog["therapies"][slug]["values"]["regimen_fr"] = item["regimen_fr"]
+    if errors:
+        raise CatalogError("\n".join(errors))
 
 
 def read_catalog_file(path: Path) -> dict:

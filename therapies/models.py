@@ -55,6 +55,8 @@ class Therapy(models.Model):
     rest_days = models.PositiveIntegerField(_("rest between cycles (days)"), null=True, blank=True)
     max_cycles = models.PositiveIntegerField(_("maximum cycles per course"), null=True, blank=True)
     regimen = models.TextField(_("regimen as labelled"))
+    # French wording from catalog_fr.json; empty where none was written (English shown).
+    regimen_fr = models.TextField(_("regimen as labelled (French)"), blank=True)
     boxed_warnings = models.TextField(_("boxed warnings"), blank=True)
     source = models.CharField(_("source"), max_length=400)
     label_date = models.CharField(_("label date"), max_length=40, blank=True)
@@ -95,6 +97,13 @@ class Therapy(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def regimen_text(self):
+        """The labelled regimen in the active language (English where no French is written)."""
+        if (get_language() or "en").startswith("fr"):
+            return self.regimen_fr or self.regimen
+        return self.regimen
+
     def clean(self):
         super().clean()
         if self.fever_escalation_risk and not self.fever_escalation_source.strip():
@@ -128,6 +137,7 @@ class SideEffectTerm(models.Model):
     label_en = models.CharField(_("patient wording (English)"), max_length=200)
     label_fr = models.CharField(_("patient wording (French)"), max_length=200)
     ctcae_term = models.CharField(_("CTCAE v5.0 term"), max_length=120, unique=True)
+    ctcae_term_fr = models.CharField(_("CTCAE v5.0 term (French)"), max_length=160, blank=True)
     meddra_code = models.CharField(_("MedDRA code"), max_length=12, blank=True)
     snomed_code = models.CharField(_("SNOMED CT code"), max_length=20, blank=True)
     proctcae_item = models.PositiveSmallIntegerField(_("PRO-CTCAE item"), null=True, blank=True)
@@ -186,6 +196,13 @@ class SideEffectTerm(models.Model):
             "low": self.ctcae_min_grade,
             "high": self.ctcae_max_grade,
         }
+
+    @property
+    def clinical_name(self):
+        """The CTCAE term in the active language (English where no French name is known)."""
+        if (get_language() or "en").startswith("fr"):
+            return self.ctcae_term_fr or self.ctcae_term
+        return self.ctcae_term
 
     @property
     def label(self):

@@ -96,7 +96,10 @@ def _version_sql():
         for index, (model, where) in enumerate(_HISTORIES)
     ]
     # The catalog's names and order are drawn too (terms are edited in the admin).
-    parts.append(f"SELECT -1, id, sort_order, ctcae_term FROM {SideEffectTerm._meta.db_table}")
+    parts.append(
+        f"SELECT -1, id, sort_order, ctcae_term || '|' || ctcae_term_fr "
+        f"FROM {SideEffectTerm._meta.db_table}"
+    )
     return " UNION ALL ".join(parts)
 
 
@@ -224,7 +227,7 @@ def _png(fig) -> bytes:
 
 
 def _day(summary, when) -> float:
-    """Days since the start of the course, as a fraction (day 0 = the start date)."""
+    """The day of the course as a fraction: day 1 starts at midnight of the start date."""
     from django.utils import timezone
 
     local = timezone.localtime(when)
@@ -311,10 +314,10 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
                 zorder=3,
             )
             mark.set_gid(f"dose-{dose.status}")
-    names = [t.label if patient_words else t.ctcae_term for t in reversed(terms)]
+    names = [t.label if patient_words else t.clinical_name for t in reversed(terms)]
     ax.set_yticks([0, *rows.values()], [_("Doses"), *names])
     ax.set_ylim(-0.7, len(terms) + 0.7)
-    ax.set_xlabel(_("Day of course (0 = start)"))
+    ax.set_xlabel(_("Day of course (day 1 = start date)"))
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
     ax.set_title(

@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from therapies.models import SideEffectTerm, Therapy
 
-from . import ranges, schedule, validators
+from . import flag_text, ranges, schedule, validators
 
 
 class Role(models.TextChoices):
@@ -1043,7 +1043,10 @@ class Flag(models.Model):
     expected = models.BooleanField(_("expected with this therapy"), null=True)
     value = models.CharField(_("value"), max_length=500)
     threshold = models.CharField(_("threshold"), max_length=200)
-    message = models.TextField(_("explanation"))
+    # The explanation as the rules wrote it, in English, kept for audit; people read `message`,
+    # rendered from `message_parts` in their own language when shown.
+    message_en = models.TextField(_("explanation (English, as raised)"))
+    message_parts = models.JSONField(_("explanation parts"), default=list, blank=True)
     source = models.CharField(_("source"), max_length=400)
     # The therapy catalog version (therapies/data/catalog.json) that judged the flag; a flag
     # judged again after a catalog change is a new flag with the new version.
@@ -1129,7 +1132,8 @@ class Flag(models.Model):
         "expected",
         "value",
         "threshold",
-        "message",
+        "message_en",
+        "message_parts",
         "source",
         "catalog_version",
         "created_at",
@@ -1163,6 +1167,29 @@ class Flag(models.Model):
     @property
     def status_label(self):
         return FlagStatus(self.status).label
+
+    @property
+    def message(self):
+        """The explanation in the active language (the English one as raised if its rule has
+        no translated wording)."""
+        return flag_text.render_message(self)
+
+    @message.setter
+    def message(self, english):
+        self.message_en = english
+
+    @property
+    def rule_label(self):
+        """The rule's name for people, in the active language."""
+        return flag_text.rule_label(self.rule)
+
+    @property
+    def value_label(self):
+        return flag_text.measure_text(self.value, names=self.rule == "possible_capillary_leak")
+
+    @property
+    def threshold_label(self):
+        return flag_text.measure_text(self.threshold)
 
     def acknowledge(self, *, by, note="", shared=False):
         if self.status != FlagStatus.OPEN:

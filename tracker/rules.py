@@ -218,6 +218,9 @@ class Finding:
     threshold: str
     message: str
     source: str
+    # The message as parts ({"key": …, "params": {…}}) that a page renders in its reader's
+    # language (tracker/flag_text.py); `message` is the same in English, kept for audit.
+    parts: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -461,6 +464,27 @@ _RANK_SPECIFIC, _RANK_GRADE, _RANK_WORSENING, _RANK_UNEXPECTED = 3, 2, 1, 0
 
 
 @dataclass(frozen=True)
+class _Msg:
+    """A message in English and as a part to render in the reader's language: `key` names its
+    template in tracker/flag_text.py, `params` fill it (a term by its slug)."""
+
+    english: str
+    key: str
+    params: tuple = ()
+
+    def part(self) -> dict:
+        return {"key": self.key, "params": dict(self.params)}
+
+
+def _msg(key: str, english: str, **params) -> _Msg:
+    return _Msg(english, key, tuple(params.items()))
+
+
+def _term_params(term: TermInfo) -> dict:
+    return {"term": term.slug, "term_en": term.ctcae_term}
+
+
+@dataclass(frozen=True)
 class _Signal:
     term: TermInfo
     level: str
@@ -468,7 +492,7 @@ class _Signal:
     rank: int
     value: str
     threshold: str
-    message: str
+    message: _Msg
     source: str
     ctcae_grade: int | None = None
     composite_grade: int | None = None
@@ -500,9 +524,13 @@ def _fever_escalation_signal(value: str, threshold: str, therapy: TherapyProfile
         _RANK_SPECIFIC,
         value,
         threshold,
-        f"Fever on {therapy.name}: review today, even if expected. A fever on this therapy "
-        "can be neutropenic fever or need early escalation; check the neutrophil count "
-        "(febrile neutropenia: ANC < 1000/mm³ with fever).",
+        _msg(
+            "fever_escalation_risk",
+            f"Fever on {therapy.name}: review today, even if expected. A fever on this therapy "
+            "can be neutropenic fever or need early escalation; check the neutrophil count "
+            "(febrile neutropenia: ANC < 1000/mm³ with fever).",
+            therapy=therapy.name,
+        ),
         f"{FEBRILE_NEUTROPENIA}; {therapy.fever_escalation_source}" + DERIVED,
     )
 
@@ -513,12 +541,16 @@ def _il6_fever_signal(value: str, threshold: str, therapy: TherapyProfile) -> _S
         "fever_on_il6_blocker",
         value,
         threshold,
-        f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
+        _msg(
+            "fever_on_il6_blocker",
+            f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
+            therapy=therapy.name,
+        ),
         IL6_FEVER_SOURCE,
     )
 
 
-def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, message: str) -> _Signal:
+def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, message: _Msg) -> _Signal:
     level = level_for_ctcae(grade, expected=True)
     source = f"{CTCAE} – {term.ctcae_term}"
     return _Signal(
@@ -535,7 +567,13 @@ def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, messag
 
 
 def _measured_signal(term: TermInfo, grade: int, value: str, threshold: str) -> _Signal:
-    message = f"{term.ctcae_term} {value} is CTCAE grade {grade}."
+    message = _msg(
+        "ctcae_measured",
+        f"{term.ctcae_term} {value} is CTCAE grade {grade}.",
+        **_term_params(term),
+        value=value,
+        grade=grade,
+    )
     return _ctcae_signal(term, grade, value, threshold, message)
 
 
@@ -554,7 +592,11 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
                 _RANK_UNEXPECTED,
                 base.value,
                 f"not listed for {ctx.therapy.name}",
-                f"Not an expected side effect of {ctx.therapy.name}.",
+                _msg(
+                    "unexpected_side_effect",
+                    f"Not an expected side effect of {ctx.therapy.name}.",
+                    therapy=ctx.therapy.name,
+                ),
                 UNEXPECTED_SOURCE,
             )
         )
@@ -570,8 +612,14 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
                 _RANK_WORSENING,
                 f"grade {previous} → {grade}",
                 f"rise ≥ {WORSENING_GRADES} grades",
-                f"Worsening: grade {previous} → {grade}, {grade - previous} grades worse than "
-                "its previous grade in this course.",
+                _msg(
+                    "worsening",
+                    f"Worsening: grade {previous} → {grade}, {grade - previous} grades worse "
+                    "than its previous grade in this course.",
+                    previous=previous,
+                    grade=grade,
+                    rise=grade - previous,
+                ),
                 WORSENING_SOURCE,
             )
         )
@@ -595,7 +643,12 @@ def _composite_signal(answer: Answer, grade: int) -> _Signal:
         _RANK_GRADE,
         f"composite grade {grade} ({scores})",
         f"composite grade {grade}",
-        f"Patient reports {answer.term.ctcae_term} at PRO-CTCAE composite grade {grade}.",
+        _msg(
+            "composite_grade",
+            f"Patient reports {answer.term.ctcae_term} at PRO-CTCAE composite grade {grade}.",
+            **_term_params(answer.term),
+            grade=grade,
+        ),
         BASCH_2021,
         composite_grade=grade,
     )
@@ -609,7 +662,7 @@ def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
             "bleeding_present",
             "present",
             "present",
-            "Patient reports blood in stool, vomit, urine or sputum.",
+            _msg("bleeding_present", "Patient reports blood in stool, vomit, urine or sputum."),
             BLEEDING_SOURCE if il2 else GENERAL_BLEEDING_SOURCE,
         )
     if term.slug == "confusion":
@@ -618,7 +671,7 @@ def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
             "confusion_present",
             "present",
             "present",
-            "Patient reports new confusion or trouble staying awake.",
+            _msg("confusion_present", "Patient reports new confusion or trouble staying awake."),
             CONFUSION_SOURCE if il2 else GENERAL_CONFUSION_SOURCE,
         )
     return _Signal(
@@ -628,7 +681,7 @@ def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
         _RANK_GRADE,
         "present",
         "present",
-        f"Patient reports {term.ctcae_term}.",
+        _msg("symptom_present", f"Patient reports {term.ctcae_term}.", **_term_params(term)),
         "PRO-CTCAE presence item (not graded)",
     )
 
@@ -652,7 +705,10 @@ def _adverse_event_red_flags(event: AdverseEventInput, value: str, therapy: Ther
             "bleeding_recorded",
             value,
             "any grade",
-            "Frank blood recorded by the clinician: a red flag at any grade, expected or not.",
+            _msg(
+                "bleeding_recorded",
+                "Frank blood recorded by the clinician: a red flag at any grade, expected or not.",
+            ),
             BLEEDING_SOURCE if il2 else GENERAL_BLEEDING_SOURCE,
         )
     elif slug == RED_FLAG_HALLUCINATIONS:
@@ -661,7 +717,11 @@ def _adverse_event_red_flags(event: AdverseEventInput, value: str, therapy: Ther
             "hallucinations_recorded",
             value,
             "any grade",
-            "Hallucinations recorded by the clinician: a red flag at any grade, expected or not.",
+            _msg(
+                "hallucinations_recorded",
+                "Hallucinations recorded by the clinician: a red flag at any grade, expected or "
+                "not.",
+            ),
             HALLUCINATIONS_SOURCE if il2 else GENERAL_HALLUCINATIONS_SOURCE,
         )
     elif slug == FEVER.slug and therapy.drug_class == IL6_BLOCKER:
@@ -683,7 +743,12 @@ def _adverse_event_signals(event: AdverseEventInput, ctx: _Context) -> list[_Sig
         event.grade,
         value,
         threshold,
-        f"{event.term.ctcae_term} graded {event.grade} by the clinician.",
+        _msg(
+            "ctcae_graded",
+            f"{event.term.ctcae_term} graded {event.grade} by the clinician.",
+            **_term_params(event.term),
+            grade=event.grade,
+        ),
     )
     red_flags = list(_adverse_event_red_flags(event, value, ctx.therapy))
     return _in_context([graded, *red_flags], event.grade, ctx)
@@ -717,8 +782,13 @@ def _low_blood_pressure_signals(m: Measurements, b: Baseline, therapy: TherapyPr
             "systolic_bp_below_90",
             f"{_num(m.systolic_bp)} mmHg",
             f"< {SYSTOLIC_BP_BELOW_MMHG} mmHg",
-            f"Systolic blood pressure {_num(m.systolic_bp)} mmHg is below "
-            f"{SYSTOLIC_BP_BELOW_MMHG} mmHg.",
+            _msg(
+                "systolic_bp_below_90",
+                f"Systolic blood pressure {_num(m.systolic_bp)} mmHg is below "
+                f"{SYSTOLIC_BP_BELOW_MMHG} mmHg.",
+                value=_num(m.systolic_bp),
+                limit=SYSTOLIC_BP_BELOW_MMHG,
+            ),
             f"{PROLEUKIN_TABLE_2}; {ASTCT}"
             if _is_high_dose_il2(therapy)
             else f"{ASTCT}; {HOME_RED_FLAGS}",
@@ -733,7 +803,12 @@ def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
             "spo2_below_90",
             f"{_num(m.spo2)} %",
             f"< {SPO2_BELOW_PCT:g} %",
-            f"Oxygen saturation {_num(m.spo2)} % is below {SPO2_BELOW_PCT:g} %.",
+            _msg(
+                "spo2_below_90",
+                f"Oxygen saturation {_num(m.spo2)} % is below {SPO2_BELOW_PCT:g} %.",
+                value=_num(m.spo2),
+                limit=f"{SPO2_BELOW_PCT:g}",
+            ),
             PROLEUKIN_TABLE_2
             if _is_high_dose_il2(therapy)
             else f"{CTCAE} – Hypoxia (pulse oximeter < 88 %); {HOME_RED_FLAGS}",
@@ -748,7 +823,12 @@ def _fast_heart_rate_signals(m: Measurements, b: Baseline, therapy: TherapyProfi
             "heart_rate_above_130",
             f"{_num(m.heart_rate)} bpm",
             f"> {HEART_RATE_ABOVE_BPM} bpm",
-            f"Heart rate {_num(m.heart_rate)} bpm is above {HEART_RATE_ABOVE_BPM} bpm.",
+            _msg(
+                "heart_rate_above_130",
+                f"Heart rate {_num(m.heart_rate)} bpm is above {HEART_RATE_ABOVE_BPM} bpm.",
+                value=_num(m.heart_rate),
+                limit=HEART_RATE_ABOVE_BPM,
+            ),
             DUTCHER_2014
             if _is_high_dose_il2(therapy)
             else f"{CTCAE} – Sinus tachycardia; {HOME_RED_FLAGS}",
@@ -776,7 +856,11 @@ def _weight_gain_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
             "weight_gain_il2",
             value,
             f"> {IL2_WEIGHT_GAIN_ABOVE_PCT:g} %",
-            f"Weight gain of {percent:.1f} % on high-dose IL-2 suggests fluid retention.",
+            _msg(
+                "weight_gain_il2",
+                f"Weight gain of {percent:.1f} % on high-dose IL-2 suggests fluid retention.",
+                percent=f"{percent:.1f}",
+            ),
             f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
         )
 
@@ -864,7 +948,7 @@ def _signal_order(s: _Signal):
         s.rank,
         s.ctcae_grade or s.composite_grade or 0,
         s.value,
-        s.message,
+        s.message.english,
     )
 
 
@@ -874,9 +958,9 @@ def _merge(signals: list[_Signal], therapy: TherapyProfile) -> Finding:
     # What was seen comes first, then why it matters more: unexpected, then worsening.
     seen = [s for s in ordered if s.rank >= _RANK_GRADE]
     context = sorted(
-        (s for s in ordered if s.rank < _RANK_GRADE), key=lambda s: (s.rank, s.message)
+        (s for s in ordered if s.rank < _RANK_GRADE), key=lambda s: (s.rank, s.message.english)
     )
-    messages = list(dict.fromkeys(s.message for s in [*seen, *context]))
+    messages = list({s.message.english: s.message for s in [*seen, *context]}.values())
     return Finding(
         level=primary.level,
         rule=primary.rule,
@@ -889,25 +973,34 @@ def _merge(signals: list[_Signal], therapy: TherapyProfile) -> Finding:
         expected=primary.term.slug in therapy.expected_terms,
         value=primary.value,
         threshold=primary.threshold,
-        message=" ".join(messages),
+        message=" ".join(m.english for m in messages),
         source=primary.source,
+        parts=tuple(m.part() for m in messages),
     )
 
 
-def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> dict[str, str]:
-    """Sign name -> what shows it in this record."""
+def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> dict[str, list]:
+    """Sign name -> what shows it in this record: (English text, its part's params) each."""
     signs = {}
     for sign, slugs in CAPILLARY_LEAK_SIGNS.items():
-        shown = [f"{findings[s].ctcae_term} {findings[s].value}" for s in slugs if s in findings]
+        shown = [
+            (
+                f"{findings[s].ctcae_term} {findings[s].value}",
+                {"term": s, "term_en": findings[s].ctcae_term, "value": findings[s].value},
+            )
+            for s in slugs
+            if s in findings
+        ]
         if (
             not shown
             and sign == "low urine output"
             and m.urine_output_ml_8h is not None
             and m.urine_output_ml_8h < CAPILLARY_LEAK_URINE_BELOW_ML_8H
         ):
-            shown = [f"urine output {_num(m.urine_output_ml_8h)} mL in 8 h"]
+            volume = _num(m.urine_output_ml_8h)
+            shown = [(f"urine output {volume} mL in 8 h", {"urine_ml_8h": volume})]
         if shown:
-            signs[sign] = ", ".join(shown)
+            signs[sign] = shown
     return signs
 
 
@@ -924,6 +1017,25 @@ def _fold_capillary_leak(
     folded = [findings[slug] for slug in components if slug in findings]
     kept = {slug: f for slug, f in findings.items() if slug not in components}
     included = "; ".join(f"{f.ctcae_term} {f.value} ({f.level}: {f.rule})" for f in folded)
+    message = _msg(
+        "possible_capillary_leak",
+        f"Possible capillary leak: {len(signs)} of {len(CAPILLARY_LEAK_SIGNS)} signs in "
+        f"one {record} ({', '.join(signs)}); includes {included}.",
+        count=len(signs),
+        total=len(CAPILLARY_LEAK_SIGNS),
+        record=record,
+        signs=list(signs),
+        included=[
+            {
+                "term": f.term,
+                "term_en": f.ctcae_term,
+                "value": f.value,
+                "level": f.level,
+                "rule": f.rule,
+            }
+            for f in folded
+        ],
+    )
     kept[CAPILLARY_LEAK.slug] = Finding(
         level=LEVEL_URGENT,
         rule="possible_capillary_leak",
@@ -934,11 +1046,13 @@ def _fold_capillary_leak(
         else None,
         composite_grade=None,
         expected=None,
-        value="; ".join(f"{sign}: {shown}" for sign, shown in signs.items()),
+        value="; ".join(
+            f"{sign}: {', '.join(text for text, _ in shown)}" for sign, shown in signs.items()
+        ),
         threshold=f"≥ {CAPILLARY_LEAK_MIN_SIGNS} of {len(CAPILLARY_LEAK_SIGNS)} signs in one "
         f"{record}",
-        message=f"Possible capillary leak: {len(signs)} of {len(CAPILLARY_LEAK_SIGNS)} signs in "
-        f"one {record} ({', '.join(signs)}); includes {included}.",
+        message=message.english,
+        parts=(message.part(),),
         source=CAPILLARY_LEAK_SOURCE
         if _is_high_dose_il2(therapy)
         else GENERAL_CAPILLARY_LEAK_SOURCE,

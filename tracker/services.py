@@ -291,7 +291,8 @@ def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) ->
             expected=finding.expected,
             value=finding.value,
             threshold=finding.threshold,
-            message=finding.message,
+            message_en=finding.message,
+            message_parts=list(finding.parts),
             source=finding.source,
             catalog_version=course.therapy.catalog_version,
         )

@@ -189,6 +189,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Internationalisation: English and French; times are stored in UTC and shown in the clinic's zone.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
+# Day-first, unambiguous dates in both languages (tracker/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["tracker.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True

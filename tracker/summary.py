@@ -145,7 +145,9 @@ class CourseSummary:
         return sum(1 for d in self.doses if d.status == "held")
 
     def day_of_course(self, when):
-        return (timezone.localtime(when).date() - self.course.start_date).days
+        """The day of the course as regimens number it: day 1 is the start date (the first
+        dose), so "cycle 1 on days 1–5" reads the same here as on the label."""
+        return (timezone.localtime(when).date() - self.course.start_date).days + 1
 
 
 def _course_queryset():

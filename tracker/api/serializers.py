@@ -211,6 +211,8 @@ class FlagSerializer(RecordSerializer):
     resolved_by = serializers.CharField(
         source="resolved_by.get_full_name", allow_null=True, default=None
     )
+    # The explanation in the requester's language (Accept-Language), rendered when answered.
+    message = serializers.CharField(read_only=True)
     # What was done about it, chosen when it was resolved ("" until then; required for urgent).
     outcome = serializers.ChoiceField(choices=FlagOutcome.choices, allow_blank=True, read_only=True)
 

@@ -172,10 +172,11 @@ class SymptomReportListCreate(_CourseChildView):
                 ) from None
         course = self.course()
         self.check_may_create(request.user, course)
-        if client_id and (sent := services.report_sent_with(course, client_id)):
-            return Response(self.output_serializer(self.get_queryset().get(pk=sent.pk)).data)
+        # The body is checked first: a repeated key never makes an invalid body acceptable.
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if client_id and (sent := services.report_sent_with(course, client_id)):
+            return Response(self.output_serializer(self.get_queryset().get(pk=sent.pk)).data)
         report = serializer.save(course=course, by=request.user, client_id=client_id)
         if not report.created:
             return Response(self.output_serializer(self.get_queryset().get(pk=report.pk)).data)

@@ -22,10 +22,13 @@ from .codes import MEASUREMENTS
 from .fetcher import StaticOnlyURLFetcher, static_file_url
 
 TEMPLATE = "tracker/exports/summary_pdf.html"
-# Dates written out with the month's name: "9 Mar 1968" cannot be misread as 3 September,
-# whatever the reader's country (the month's name follows the language).
-DATE_FORMAT = "j M Y"
-DATETIME_FORMAT = "j M Y, H:i"
+# Dates written out with the month's name: "9 March 1968" cannot be misread as 3 September,
+# whatever the reader's country (the month's name follows the language). "N" abbreviates
+# without ambiguity in French too ("juin", "juil.", where "M" prints "jun" and "jui").
+DATE_FORMAT = "j N Y"
+DATETIME_FORMAT = "j N Y, H:i"
+# The date of birth, identifying the patient on every printed page: the month in full.
+BIRTH_DATE_FORMAT = "j F Y"
 STYLESHEET = "css/summary-pdf.css"
 
 # How many rows each listing prints: the latest ones, then a line saying how many more are
@@ -189,7 +192,7 @@ def _page_strings(context):
         "running_patient": f"{patient.family_name.upper()} {patient.given_name} · "
         + _("MRN %(mrn)s") % {"mrn": patient.mrn}
         + " · "
-        + _("born %(date)s") % {"date": _date(patient.birth_date)},
+        + _("born %(date)s") % {"date": date_format(patient.birth_date, BIRTH_DATE_FORMAT)},
         "running_title": _("Course summary: %(therapy)s") % {"therapy": context["therapy"].name},
         "running_printed": _("Printed %(when)s by %(who)s")
         % {"when": _datetime(printed_at), "who": printed_by},
@@ -214,6 +217,7 @@ def render_html(context, *, language) -> str:
             "language": translation.get_language(),
             "date_format": DATE_FORMAT,
             "datetime_format": DATETIME_FORMAT,
+            "birth_date_format": BIRTH_DATE_FORMAT,
             "stylesheet_url": static_file_url(STYLESHEET),
             "grade_chart": _png_data_uri(charts.print_chart_png("timeline", summary)),
             "vitals_chart": _png_data_uri(charts.print_chart_png("vitals", summary)),

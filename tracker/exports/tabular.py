@@ -97,7 +97,10 @@ COLUMNS = (
     ),
     Column(
         "day_of_course",
-        _("Days since the course's start date (0 = start date), in the clinic's time zone."),
+        _(
+            "Day of the course as the regimen numbers it (1 = the course's start date), in the "
+            "clinic's time zone."
+        ),
         _("integer"),
     ),
     Column(
@@ -469,7 +472,7 @@ def observations(records, *, pseudonymised: bool = False) -> list[dict]:
         row.pop("_order", None)
         local = when.astimezone(zone)
         row["observed_at"] = local.isoformat(timespec="seconds")
-        row["day_of_course"] = (local.date() - course.start_date).days
+        row["day_of_course"] = (local.date() - course.start_date).days + 1  # day 1 = start
         rows.append(row)
     return rows
 

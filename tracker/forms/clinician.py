@@ -379,7 +379,7 @@ class AdverseEventForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.terms = terms
         self.fields["term"].choices = [("", "—")] + [
-            (slug, term.ctcae_term) for slug, term in terms.items()
+            (slug, term.clinical_name) for slug, term in terms.items()
         ]
         if definitions_url:
             # The grade definitions of the chosen term appear under the row (htmx fragment).

@@ -99,7 +99,9 @@ _FLAG_ROW_RELATED_FIELDS = (
     "course__patient__mrn",
     "course__patient__phone",
     "course__therapy__name",
+    "term__slug",
     "term__ctcae_term",
+    "term__ctcae_term_fr",
     *(
         f"{who}__{field}"
         for who in ("acknowledged_by", "resolved_by")
@@ -1135,7 +1137,7 @@ def record_title(record):
         return _("Symptom report of %(when)s") % {"when": _when(record.reported_at)}
     if isinstance(record, AdverseEvent):
         return _("%(term)s, grade %(grade)s, at the visit of %(when)s") % {
-            "term": record.term.ctcae_term,
+            "term": record.term.clinical_name,
             "grade": record.grade,
             "when": _when(record.visit.recorded_at),
         }

@@ -73,7 +73,7 @@ def test_pdf_is_a_pdf(printed):
 def test_pdf_header_names_patient_mrn_birth_date_therapy_and_status(pdf_text, printed):
     assert "LEFÈVRE, Marc" in pdf_text
     assert printed.mrn in pdf_text
-    assert "12 Apr 1965" in pdf_text  # the factories' birth date, month spelt out
+    assert "12 April 1965" in pdf_text  # the factories' birth date, month in full
     assert "Aldesleukin, high dose" in pdf_text
     assert "Metastatic renal cell carcinoma" in pdf_text
     assert "Active" in pdf_text

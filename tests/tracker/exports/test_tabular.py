@@ -116,8 +116,12 @@ def test_rows_are_in_time_order_with_iso_timestamps(filled_course):
 
 
 def test_day_of_course_counts_from_the_start_date(filled_course):
+    # Regimens number the start date (first dose) day 1 (Proleukin label: "days 1 to 5"); the
+    # visit is the day after the start date: day 2.
     visit_rows = [r for r in rows(filled_course) if r["source"] == "visit"]
-    assert {r["day_of_course"] for r in visit_rows} == {"1"}
+    assert {r["day_of_course"] for r in visit_rows} == {"2"}
+    report_rows = [r for r in rows(filled_course) if r["source"] == "report"]
+    assert "1" in {r["day_of_course"] for r in report_rows}  # the start date itself
 
 
 def test_every_row_names_the_course_and_the_patient(filled_course):
@@ -134,7 +138,7 @@ def test_records_entered_in_error_are_left_out(filled_course, patient):
     wrong.entered_in_error_reason = "wrong patient"
     wrong.save()
     assert not [r for r in rows(filled_course) if r["comment"] == "Wrong patient"]
-    assert not [r for r in rows(filled_course) if r["day_of_course"] == "2"]
+    assert not [r for r in rows(filled_course) if r["day_of_course"] == "3"]
 
 
 def test_a_note_starting_like_a_formula_is_neutralised(il2_course, patient):

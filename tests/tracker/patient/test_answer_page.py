@@ -145,7 +145,8 @@ def test_the_page_says_when_the_care_team_saw_the_report(patient_client, course,
     type(flag).objects.filter(pk=flag.pk).update(acknowledged_at=seen)
     page = patient_client.get(detail)
     assert page.context["seen_at"] == seen
-    assert "Seen by your care team on Nov. 24, 2026, 2:05 p.m." in page.text
+    # English pages write dates day first with the month by name (tracker/formats/en).
+    assert "Seen by your care team on 24 Nov 2026 14:05." in page.text
     # A care-team note is not shown to the patient.
     assert "gastritis" not in page.text
 

@@ -1,0 +1,56 @@
+"""The catalog's French words (catalog_fr.json): a French clinician name for every term, a
+French regimen for every therapy, loaded with the catalog and shown in the reader's language."""
+
+import json
+import shutil
+
+import pytest
+from django.utils import translation
+
+from therapies.catalog import DEFAULT_PATH, FRENCH_NAME, CatalogError, load_catalog
+from therapies.models import SideEffectTerm, Therapy
+
+FRENCH_PATH = DEFAULT_PATH.with_name(FRENCH_NAME)
+
+
+def test_every_term_and_therapy_has_its_french_words(catalog_data):
+    french = json.loads(FRENCH_PATH.read_text(encoding="utf-8"))
+    assert set(french["terms"]) == {t["slug"] for t in catalog_data["terms"]}
+    assert set(french["therapies"]) == {t["slug"] for t in catalog_data["therapies"]}
+    assert all(item["ctcae_term_fr"].strip() for item in french["terms"].values())
+    assert all(item["regimen_fr"].strip() for item in french["therapies"].values())
+
+
+@pytest.mark.django_db
+def test_loaded_names_follow_the_readers_language(empty_catalog):
+    load_catalog()
+    dyspnea = SideEffectTerm.objects.get(slug="shortness_of_breath")
+    il2 = Therapy.objects.get(slug="aldesleukin-high-dose")
+    with translation.override("fr"):
+        # French CTCAE v5.0 wording (pending clinical review, README "Clinical content").
+        assert dyspnea.clinical_name == "Dyspnée"
+        assert SideEffectTerm.objects.get(slug="chills").clinical_name == "Frissons"
+        assert il2.regimen_text.startswith("600 000 UI/kg (0,037 mg/kg) IV en 15 minutes")
+    with translation.override("en"):
+        assert dyspnea.clinical_name == "Dyspnea"
+        assert il2.regimen_text.startswith("600,000 IU/kg (0.037 mg/kg) IV over 15 minutes")
+
+
+@pytest.mark.django_db
+def test_a_french_entry_for_an_unknown_slug_is_refused_and_nothing_saved(empty_catalog, tmp_path):
+    shutil.copy(DEFAULT_PATH, tmp_path / "catalog.json")
+    (tmp_path / FRENCH_NAME).write_text(
+        json.dumps({"terms": {"not_a_term": {"ctcae_term_fr": "Rien"}}}), encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match="not_a_term"):
+        load_catalog(tmp_path / "catalog.json")
+    assert not SideEffectTerm.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_catalog_without_a_french_file_loads_with_english_names(empty_catalog, tmp_path):
+    shutil.copy(DEFAULT_PATH, tmp_path / "catalog.json")
+    load_catalog(tmp_path / "catalog.json")
+    fever = SideEffectTerm.objects.get(slug="fever")
+    with translation.override("fr"):
+        assert fever.clinical_name == "Fever"
