@@ -397,9 +397,15 @@ def submit_report(
 class AdverseEventInput:
     term: SideEffectTerm
     grade: int
+    # The visit form and the API require attribution and action to be chosen; these defaults
+    # serve records written by code (demo data, imports).
     attribution: str = "possible"
     action: str = "none"
     onset_date: object = None
+    seriousness: tuple = ()
+    outcome: str = ""
+    end_date: object = None
+    ongoing: bool = False
 
 
 @transaction.atomic
@@ -454,6 +460,10 @@ def record_visit(
             attribution=ae.attribution,
             action=ae.action,
             onset_date=ae.onset_date,
+            seriousness=list(ae.seriousness),
+            outcome=ae.outcome,
+            end_date=ae.end_date,
+            ongoing=ae.ongoing,
             expected=ae.term.slug in profile.expected_terms,
         )
         event.full_clean(exclude=["visit"])
@@ -724,7 +734,16 @@ def resolve_flag(*, flag: Flag, by, note: str = "") -> Flag:
 CORRECTABLE_FIELDS = {
     Visit: ("recorded_at", *VISIT_MEASUREMENTS, *VISIT_ASSESSMENT_FIELDS, "notes"),
     SymptomReport: ("reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"),
-    AdverseEvent: ("grade", "attribution", "action", "onset_date"),
+    AdverseEvent: (
+        "grade",
+        "attribution",
+        "action",
+        "seriousness",
+        "outcome",
+        "onset_date",
+        "end_date",
+        "ongoing",
+    ),
     DoseAdministration: (
         "dose_number",
         "scheduled_at",

@@ -17,11 +17,13 @@ from .. import ctcae_definitions, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
+    AdverseEventOutcome,
     Attribution,
     Course,
     DoseAdministration,
     DoseStatus,
     MentalStatus,
+    Seriousness,
     SymptomAnswer,
     SymptomReport,
     Vasopressor,
@@ -291,6 +293,20 @@ GRADE_CHOICES = [("", "—")] + [
 ]
 
 
+BLANK_CHOICE = [("", "—")]
+
+
+def _check_ae_dates(form, cleaned):
+    """An adverse event ends on a date or is ongoing, not both; it does not end before onset."""
+    end, onset = cleaned.get("end_date"), cleaned.get("onset_date")
+    if end and cleaned.get("ongoing"):
+        form.add_error(
+            "end_date", _("An ongoing adverse event has no end date: choose one or the other.")
+        )
+    elif end and onset and end < onset:
+        form.add_error("end_date", _("The end date is before the onset."))
+
+
 class AdverseEventForm(forms.Form):
     """One row of the adverse-event formset; `terms` maps slug -> SideEffectTerm."""
 
@@ -299,13 +315,25 @@ class AdverseEventForm(forms.Form):
     grade = forms.TypedChoiceField(
         label=_("CTCAE grade"), choices=GRADE_CHOICES, coerce=int, required=False, empty_value=None
     )
+    # No default: a clinician chooses attribution and action on every row (clean).
     attribution = forms.ChoiceField(
-        label=_("Attribution"), choices=Attribution.choices, initial=Attribution.POSSIBLE
+        label=_("Attribution"), choices=BLANK_CHOICE + Attribution.choices, required=False
     )
     action = forms.ChoiceField(
-        label=_("Action taken"), choices=AdverseEventAction.choices, initial=AdverseEventAction.NONE
+        label=_("Action taken"), choices=BLANK_CHOICE + AdverseEventAction.choices, required=False
+    )
+    seriousness = forms.MultipleChoiceField(
+        label=_("Serious because (none: not serious)"),
+        choices=Seriousness.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=BLANK_CHOICE + AdverseEventOutcome.choices, required=False
     )
     onset_date = forms.DateField(label=_("Onset"), required=False, widget=_date_input())
+    end_date = forms.DateField(label=_("End date"), required=False, widget=_date_input())
+    ongoing = forms.BooleanField(label=_("Ongoing"), required=False)
 
     def __init__(self, *args, terms, definitions_url="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -333,6 +361,11 @@ class AdverseEventForm(forms.Form):
             self.add_error("term", _("Choose the adverse event."))
         if "grade" in cleaned and cleaned["grade"] is None:
             self.add_error("grade", _("Choose the grade."))
+        if "attribution" in cleaned and not cleaned["attribution"]:
+            self.add_error("attribution", _("Choose the attribution."))
+        if "action" in cleaned and not cleaned["action"]:
+            self.add_error("action", _("Choose the action taken."))
+        _check_ae_dates(self, cleaned)
         term, grade = cleaned.get("term"), cleaned.get("grade")
         # The grades CTCAE v5.0 defines for the term, as AdverseEvent.clean checks them.
         error = term.grade_error(grade) if term is not None else None
@@ -342,6 +375,9 @@ class AdverseEventForm(forms.Form):
 
     def clean_onset_date(self):
         return validators.date_not_in_the_future(self.cleaned_data.get("onset_date"))
+
+    def clean_end_date(self):
+        return validators.date_not_in_the_future(self.cleaned_data.get("end_date"))
 
     @property
     def chosen_term(self):
@@ -625,14 +661,37 @@ class ReportCorrectionForm(ReasonMixin, ReportMeasurementsForm):
 
 class AdverseEventCorrectionForm(ReasonMixin, forms.ModelForm):
     grade = forms.TypedChoiceField(label=_("CTCAE grade"), choices=GRADE_CHOICES, coerce=int)
+    seriousness = forms.MultipleChoiceField(
+        label=_("Serious because (none: not serious)"),
+        choices=Seriousness.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = AdverseEvent
-        fields = ["grade", "attribution", "action", "onset_date"]
-        widgets = {"onset_date": _date_input()}
+        fields = [
+            "grade",
+            "attribution",
+            "action",
+            "seriousness",
+            "outcome",
+            "onset_date",
+            "end_date",
+            "ongoing",
+        ]
+        widgets = {"onset_date": _date_input(), "end_date": _date_input()}
 
     def clean_onset_date(self):
         return validators.date_not_in_the_future(self.cleaned_data.get("onset_date"))
+
+    def clean_end_date(self):
+        return validators.date_not_in_the_future(self.cleaned_data.get("end_date"))
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_ae_dates(self, cleaned)
+        return cleaned
 
 
 class DoseCorrectionForm(forms.ModelForm):
