@@ -269,6 +269,10 @@ class Patient(models.Model):
     birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # The language the care team speaks with the patient; their portal invitation starts in it.
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
     care_team = models.ForeignKey(
         CareTeam, on_delete=models.PROTECT, related_name="patients", verbose_name=_("care team")
     )

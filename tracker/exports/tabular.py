@@ -195,8 +195,7 @@ COLUMNS = (
             "Serious adverse event criteria met (ICH E2A), separated by |; empty for an "
             "adverse event that is not serious."
         ),
-        "death, life_threatening, hospitalization, disability, congenital_anomaly, "
-        "other_important",
+        "death, life_threatening, hospitalization, disability, congenital_anomaly, other_important",
     ),
     Column(
         "outcome",

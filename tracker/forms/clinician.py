@@ -7,22 +7,25 @@ their field validation only (ranges and decimals at the field); nothing here sav
 """
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
 
-from .. import ctcae_definitions, validators
+from .. import ctcae_definitions, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
     AdverseEventOutcome,
     Attribution,
+    CareTeam,
     Course,
     DoseAdministration,
     DoseStatus,
     MentalStatus,
+    Patient,
     Seriousness,
     SymptomAnswer,
     SymptomReport,
@@ -79,6 +82,101 @@ class ReasonMixin(forms.Form):
         max_length=300,
         help_text=_("Kept in the record's history with your name and the time."),
     )
+
+
+class PatientForm(forms.ModelForm):
+    """A care team registers a patient (the MRN and the same name and date of birth are
+    checked against every patient of the installation, without showing another team's)."""
+
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("This is a different person: register them anyway"), required=False
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "given_name",
+            "family_name",
+            "birth_date",
+            "sex",
+            "mrn",
+            "phone",
+            "preferred_language",
+            "care_team",
+        ]
+        widgets = {
+            "birth_date": _date_input(),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.duplicate_warning = False
+        self.fields["preferred_language"].choices = BLANK_CHOICE + list(settings.LANGUAGES)
+        if "care_team" in self.fields:
+            teams = CareTeam.objects.filter(members=user).order_by("name")
+            self.fields["care_team"].queryset = teams
+            self.fields["care_team"].empty_label = None
+            self.fields["care_team"].help_text = _("One of your care teams.")
+
+    def clean_birth_date(self):
+        birth = validators.date_not_in_the_future(self.cleaned_data.get("birth_date"))
+        if birth and birth.year < MIN_BIRTH_YEAR:
+            raise ValidationError(_("Check the year of birth."))
+        return birth
+
+    def clean_mrn(self):
+        mrn = services.normalised_mrn(self.cleaned_data.get("mrn", ""))
+        if not mrn:
+            raise ValidationError(_("Enter the medical record number."))
+        if services.possible_duplicates(
+            mrn=mrn, exclude=self.instance if self.instance.pk else None
+        ).mrn:
+            raise ValidationError(
+                _(
+                    "A patient with this MRN already exists. Check the number, or ask their care "
+                    "team to share a course with yours."
+                )
+            )
+        return mrn
+
+    def validate_unique(self):
+        # The MRN is checked in clean_mrn, with a message that names no other patient.
+        pass
+
+    def clean(self):
+        cleaned = super().clean()
+        same = services.possible_duplicates(
+            given_name=cleaned.get("given_name", ""),
+            family_name=cleaned.get("family_name", ""),
+            birth_date=cleaned.get("birth_date"),
+            exclude=self.instance if self.instance.pk else None,
+        )
+        if same.name_and_birth_date and not cleaned.get("confirm_not_duplicate"):
+            self.duplicate_warning = True
+            self.add_error(
+                "confirm_not_duplicate",
+                _(
+                    "A patient with this name and date of birth already exists. If this is "
+                    "another person, tick the box to register them anyway."
+                ),
+            )
+        return cleaned
+
+    def patient_fields(self):
+        return {
+            name: self.cleaned_data[name] for name in services.PATIENT_FIELDS if name in self.fields
+        }
+
+
+class PatientEditForm(ReasonMixin, PatientForm):
+    class Meta(PatientForm.Meta):
+        fields = [name for name in PatientForm.Meta.fields if name != "care_team"]
+
+
+# A date of birth before this year is a typing error (no patient is that old).
+MIN_BIRTH_YEAR = 1900
 
 
 class DoseAdviceOverrideForm(forms.Form):
