@@ -6,6 +6,8 @@ French); the views hand the cleaned values to tracker/services.py. Model forms a
 their field validation only (ranges and decimals at the field); nothing here saves.
 """
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -439,6 +441,28 @@ class AdverseEventForm(forms.Form):
         self.fields["term"].choices = [("", "—")] + [
             (slug, term.ctcae_term) for slug, term in terms.items()
         ]
+        # The picker is searchable in English and French (static/js/clinician.js): each
+        # term's CTCAE name, patient wordings and other names, matched without accents.
+        self.fields["term"].widget.attrs.update(
+            {
+                "data-term-picker": "",
+                "data-search-label": _("Search the adverse events (English or French)"),
+                "data-term-search": json.dumps(
+                    {
+                        slug: " ".join(
+                            [
+                                term.ctcae_term,
+                                term.label_en,
+                                term.label_fr,
+                                *ctcae_definitions.OTHER_NAMES.get(slug, ()),
+                            ]
+                        )
+                        for slug, term in terms.items()
+                    },
+                    ensure_ascii=False,
+                ),
+            }
+        )
         if definitions_url:
             # The grade definitions of the chosen term appear under the row (htmx fragment).
             self.fields["term"].widget.attrs.update(

@@ -630,6 +630,8 @@ def course_detail(request, pk):
                 for p in lists["grade_points"][1]
             ],
             "vitals_rows": lists["vitals_rows"][1],
+            # The latest measurements open the page, beside the dose advice and the flags.
+            "last_vitals": vitals_rows[-1] if vitals_rows else None,
             "doses": lists["doses"][1],
             "records": lists["records"][1],
             "in_error": in_error,
