@@ -61,6 +61,9 @@ MATRIX = {
     "tracker:flag-acknowledge": ("post", "flag", CLINICIAN_ACTION),
     "tracker:flag-resolve": ("post", "flag", CLINICIAN_ACTION),
     "tracker:patient-detail": ("get", "patient", CLINICIAN_OBJECT),
+    "tracker:patient-create": ("get", None, CLINICIAN_PAGE),
+    # Another team's clinician gets "not found", never the patient's record.
+    "tracker:patient-edit": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-create": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-detail": ("get", "course", CLINICIAN_OBJECT),
     "tracker:course-edit": ("get", "course", CLINICIAN_OBJECT),
