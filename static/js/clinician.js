@@ -60,19 +60,30 @@
     select.parentNode.insertBefore(search, select);
     search.addEventListener("input", function () {
       var query = fold(search.value.trim());
-      var firstMatch = null;
+      var best = null;
+      var bestRank = 3;
       Array.prototype.forEach.call(select.options, function (option) {
         if (!option.value) {
           return;
         }
-        var match = !query || fold(option.text + " " + (index[option.value] || "")).indexOf(query) !== -1;
-        option.hidden = !match;
-        if (match && firstMatch === null) {
-          firstMatch = option;
+        // 0: a name of the term starts with the query; 1: a name contains it; 2: no match.
+        var rank = query ? 2 : 0;
+        [option.text].concat(index[option.value] || []).forEach(function (name) {
+          var at = fold(name).indexOf(query);
+          if (at === 0) {
+            rank = 0;
+          } else if (at > 0 && rank > 1) {
+            rank = 1;
+          }
+        });
+        option.hidden = rank === 2;
+        if (rank < bestRank) {
+          best = option;
+          bestRank = rank;
         }
       });
-      if (query && firstMatch && select.value !== firstMatch.value) {
-        select.value = firstMatch.value;
+      if (query && best && bestRank < 2 && select.value !== best.value) {
+        select.value = best.value;
         select.dispatchEvent(new Event("change", { bubbles: true }));
       }
     });

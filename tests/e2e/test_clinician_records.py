@@ -28,8 +28,8 @@ def demo_clinic(live_server):
 def log_in(page: Page, live_server, username: str) -> None:
     page.set_viewport_size(DESKTOP)
     page.goto(f"{live_server.url}/accounts/login/?next=/clinician/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(demo.DEMO_PASSWORD)
+    page.locator("main input[name$=username]").fill(username)
+    page.locator("main input[type=password]").fill(demo.DEMO_PASSWORD)
     page.locator("main").get_by_role("button").click()
     expect(page.locator("#clinician-nav")).to_be_visible()
 

@@ -449,14 +449,12 @@ class AdverseEventForm(forms.Form):
                 "data-search-label": _("Search the adverse events (English or French)"),
                 "data-term-search": json.dumps(
                     {
-                        slug: " ".join(
-                            [
-                                term.ctcae_term,
-                                term.label_en,
-                                term.label_fr,
-                                *ctcae_definitions.OTHER_NAMES.get(slug, ()),
-                            ]
-                        )
+                        slug: [
+                            term.ctcae_term,
+                            term.label_en,
+                            term.label_fr,
+                            *ctcae_definitions.OTHER_NAMES.get(slug, ()),
+                        ]
                         for slug, term in terms.items()
                     },
                     ensure_ascii=False,
