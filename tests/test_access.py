@@ -70,6 +70,9 @@ MATRIX = {
     # clinician of another team is sent back with "nothing changed" like anyone of the team.
     "tracker:flags-acknowledge-together": ("post", None, (LOGIN, 403, 403, 302, 302, 403)),
     "tracker:patient-detail": ("get", "patient", CLINICIAN_OBJECT),
+    "tracker:patient-create": ("get", None, CLINICIAN_PAGE),
+    # Another team's clinician gets "not found", never the patient's record.
+    "tracker:patient-edit": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-create": ("get", "patient", CLINICIAN_OBJECT),
     "tracker:course-detail": ("get", "course", CLINICIAN_OBJECT),
     "tracker:course-edit": ("get", "course", CLINICIAN_OBJECT),

@@ -301,3 +301,12 @@ def grades_for(slug):
     if definitions is None:
         return None
     return list(enumerate(definitions, start=1))
+
+
+# Other names a clinician may type to find a term in the visit form's picker (besides the CTCAE
+# term and the patient wordings in English and French). Fever is coded to the MedDRA preferred
+# term "Pyrexia" (MedDRA LLT 10016558 "Fever" under PT 10037660 "Pyrexia"); "febrile" and its
+# French "fébrile" are the adjective clinicians write.
+OTHER_NAMES = {
+    "fever": ("Pyrexia", "Febrile", "Fébrile"),
+}

@@ -301,6 +301,10 @@ class Patient(models.Model):
     birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # The language the care team speaks with the patient; their portal invitation starts in it.
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
     care_team = models.ForeignKey(
         CareTeam, on_delete=models.PROTECT, related_name="patients", verbose_name=_("care team")
     )
@@ -685,6 +689,30 @@ class AdverseEventAction(models.TextChoices):
     TREATED = "treated", _("Treated, therapy continued")
 
 
+class Seriousness(models.TextChoices):
+    """The criteria of a serious adverse event (ICH E2A, section II.B; FHIR
+    adverse-event-seriousness-criteria in the code system of tracker/exports/fhir.py)."""
+
+    DEATH = "death", _("Results in death")
+    LIFE_THREATENING = "life_threatening", _("Life-threatening")
+    HOSPITALIZATION = "hospitalization", _("Hospitalization or its prolongation")
+    DISABILITY = "disability", _("Persistent or significant disability")
+    CONGENITAL_ANOMALY = "congenital_anomaly", _("Congenital anomaly or birth defect")
+    OTHER_IMPORTANT = "other_important", _("Other important medical event")
+
+
+class AdverseEventOutcome(models.TextChoices):
+    """The outcome of an adverse event (FHIR R4B adverse-event-outcome, with "recovered with
+    sequelae" and "unknown" of the CDISC/ICH E2B outcome list)."""
+
+    RECOVERING = "recovering", _("Recovering")
+    RECOVERED = "recovered", _("Recovered")
+    RECOVERED_WITH_SEQUELAE = "recovered_with_sequelae", _("Recovered with sequelae")
+    NOT_RECOVERED = "not_recovered", _("Not recovered")
+    FATAL = "fatal", _("Fatal")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class AdverseEventQuerySet(ClinicalRecordQuerySet):
     def visible_to(self, user):
         return self.filter(visit__course__in=Course.objects.visible_to(user))
@@ -702,16 +730,19 @@ class AdverseEvent(ClinicalRecord):
     grade = models.PositiveSmallIntegerField(
         _("CTCAE grade"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    attribution = models.CharField(
-        _("attribution"), max_length=10, choices=Attribution.choices, default=Attribution.POSSIBLE
-    )
-    action = models.CharField(
-        _("action taken"),
-        max_length=14,
-        choices=AdverseEventAction.choices,
-        default=AdverseEventAction.NONE,
+    # Attribution and action are chosen by the clinician on every form and in the API: a
+    # default ("possible", "no change") would be recorded when nobody decided and skew the
+    # data a research coordinator reports. Rows saved before keep their values.
+    attribution = models.CharField(_("attribution"), max_length=10, choices=Attribution.choices)
+    action = models.CharField(_("action taken"), max_length=14, choices=AdverseEventAction.choices)
+    # ICH E2A seriousness criteria; none chosen means the event is not serious.
+    seriousness = models.JSONField(_("seriousness"), default=list, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=24, choices=AdverseEventOutcome.choices, blank=True
     )
     onset_date = models.DateField(_("onset"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    ongoing = models.BooleanField(_("ongoing"), default=False)
     expected = models.BooleanField(_("expected with this therapy"))
     history = HistoricalRecords()
 
@@ -739,6 +770,27 @@ class AdverseEvent(ClinicalRecord):
         error = term.grade_error(self.grade) if term is not None else None
         if error:
             raise ValidationError({"grade": error})
+        unknown = [c for c in self.seriousness or [] if c not in Seriousness.values]
+        if unknown or not isinstance(self.seriousness, list):
+            raise ValidationError({"seriousness": _("Choose seriousness criteria from the list.")})
+        if self.ongoing and self.end_date:
+            raise ValidationError(
+                {
+                    "end_date": _(
+                        "An ongoing adverse event has no end date: choose one or the other."
+                    )
+                }
+            )
+        if self.end_date and self.onset_date and self.end_date < self.onset_date:
+            raise ValidationError({"end_date": _("The end date is before the onset.")})
+
+    @property
+    def is_serious(self):
+        return bool(self.seriousness)
+
+    def get_seriousness_display(self):
+        labels = dict(Seriousness.choices)
+        return ", ".join(str(labels.get(c, c)) for c in self.seriousness or [])
 
 
 class ReportSource(models.TextChoices):

@@ -34,6 +34,7 @@ from . import emails, photos, rules, schedule
 from .models import (
     AccountEvent,
     AdverseEvent,
+    CareTeam,
     Course,
     DoseAdministration,
     DoseAdviceOverride,
@@ -502,9 +503,15 @@ def offline_guidance_thresholds() -> dict:
 class AdverseEventInput:
     term: SideEffectTerm
     grade: int
+    # The visit form and the API require attribution and action to be chosen; these defaults
+    # serve records written by code (demo data, imports).
     attribution: str = "possible"
     action: str = "none"
     onset_date: object = None
+    seriousness: tuple = ()
+    outcome: str = ""
+    end_date: object = None
+    ongoing: bool = False
 
 
 @transaction.atomic
@@ -559,6 +566,10 @@ def record_visit(
             attribution=ae.attribution,
             action=ae.action,
             onset_date=ae.onset_date,
+            seriousness=list(ae.seriousness),
+            outcome=ae.outcome,
+            end_date=ae.end_date,
+            ongoing=ae.ongoing,
             expected=ae.term.slug in profile.expected_terms,
         )
         event.full_clean(exclude=["visit"])
@@ -858,7 +869,16 @@ def acknowledge_flags(*, flags, by, note: str = "", shared: bool = False) -> lis
 CORRECTABLE_FIELDS = {
     Visit: ("recorded_at", *VISIT_MEASUREMENTS, *VISIT_ASSESSMENT_FIELDS, "notes"),
     SymptomReport: ("reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"),
-    AdverseEvent: ("grade", "attribution", "action", "onset_date"),
+    AdverseEvent: (
+        "grade",
+        "attribution",
+        "action",
+        "seriousness",
+        "outcome",
+        "onset_date",
+        "end_date",
+        "ongoing",
+    ),
     DoseAdministration: (
         "dose_number",
         "scheduled_at",
@@ -1370,6 +1390,111 @@ def _set_password_link(user, site_url: str) -> str:
         },
     )
     return site_url.rstrip("/") + path
+
+
+# --- Patients registered and corrected by their care team --------------------------------------
+
+# What a care team may write on a patient's record (the team itself and the portal account are
+# not changed here).
+PATIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex",
+    "mrn",
+    "phone",
+    "preferred_language",
+)
+
+
+def normalised_mrn(mrn: str) -> str:
+    return " ".join((mrn or "").split())
+
+
+@dataclass(frozen=True)
+class PossibleDuplicates:
+    """Whether another patient, in any team, has the same MRN or the same name and date of
+    birth. Says only that one exists: another team's patient is not shown."""
+
+    mrn: bool = False
+    name_and_birth_date: bool = False
+
+
+def possible_duplicates(
+    *, mrn="", given_name="", family_name="", birth_date=None, exclude=None
+) -> PossibleDuplicates:
+    others = Patient.objects.all()
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    mrn = normalised_mrn(mrn)
+    same_mrn = bool(mrn) and others.filter(mrn__iexact=mrn).exists()
+    same_person = (
+        bool(given_name and family_name and birth_date)
+        and others.filter(
+            given_name__iexact=given_name.strip(),
+            family_name__iexact=family_name.strip(),
+            birth_date=birth_date,
+        ).exists()
+    )
+    return PossibleDuplicates(mrn=same_mrn, name_and_birth_date=same_person)
+
+
+def may_edit_patient(user, patient: Patient) -> bool:
+    """A patient's record is registered and corrected by their own care team (like the portal
+    invitation): a team that shares one course sees the patient but does not change them."""
+    return may_invite(user, patient)
+
+
+@transaction.atomic
+def register_patient(*, by, care_team: CareTeam, **fields) -> Patient:
+    """Register a patient for one of `by`'s care teams; the history keeps who registered them.
+
+    The MRN is unique across the installation (ValidationError at "mrn" otherwise); the same
+    name and date of birth is the form's warning to confirm, not refused here."""
+    if not (by.is_clinician and care_team.members.filter(pk=by.pk).exists()):
+        raise PermissionDenied(_("Patients are registered for your own care team."))
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not a patient field: {sorted(unknown)}")
+    fields["mrn"] = normalised_mrn(fields.get("mrn", ""))
+    if possible_duplicates(mrn=fields["mrn"]).mrn:
+        raise ValidationError({"mrn": _("A patient with this MRN already exists.")})
+    patient = Patient(care_team=care_team, **fields)
+    patient.full_clean()
+    patient._history_user = by
+    patient._change_reason = _("Patient registered")
+    patient.save()
+    return patient
+
+
+@transaction.atomic
+def update_patient(*, patient: Patient, by, changes: Mapping, reason: str) -> Patient:
+    """Correct a patient's record with the reason in its history. Returns the patient with
+    `.changed_fields`."""
+    reason = _required_reason(reason)
+    patient = Patient.objects.select_for_update().select_related("care_team").get(pk=patient.pk)
+    if not may_edit_patient(by, patient):
+        raise PermissionDenied(_("Only the patient's care team can change their record."))
+    unknown = set(changes) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not a patient field: {sorted(unknown)}")
+    changes = dict(changes)
+    if "mrn" in changes:
+        changes["mrn"] = normalised_mrn(changes["mrn"])
+        if possible_duplicates(mrn=changes["mrn"], exclude=patient).mrn:
+            raise ValidationError({"mrn": _("A patient with this MRN already exists.")})
+    changed = {name: value for name, value in changes.items() if getattr(patient, name) != value}
+    patient.changed_fields = list(changed)
+    if not changed:
+        return patient
+    for name, value in changed.items():
+        setattr(patient, name, value)
+    patient.full_clean()
+    patient._history_user = by
+    patient._change_reason = reason
+    patient.save()
+    patient.changed_fields = list(changed)
+    return patient
 
 
 def may_invite(user, patient: Patient) -> bool:

@@ -332,6 +332,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "outcome": an adverse event's and a resolved flag's.
+    "ENUM_NAME_OVERRIDES": {
+        "AdverseEventOutcomeEnum": "tracker.models.AdverseEventOutcome",
+        "FlagOutcomeEnum": "tracker.models.FlagOutcome",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.add_error_responses",

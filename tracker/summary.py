@@ -141,6 +141,11 @@ class CourseSummary:
         return [f for f in self.flags if f.status == FlagStatus.OPEN]
 
     @property
+    def adverse_events(self):
+        """The clinicians' adverse events of the course (not entered in error), oldest first."""
+        return [event for visit in self.visits for event in visit.adverse_events.all()]
+
+    @property
     def held_doses(self):
         return sum(1 for d in self.doses if d.status == "held")
 

@@ -80,6 +80,9 @@ def test_log_a_low_blood_pressure_see_it_on_the_queue_and_acknowledge_it(
         "Medical intervention; hospitalization indicated"
     )
     first_row.get_by_label("CTCAE grade").select_option("3")
+    # Attribution and action are chosen, never defaulted.
+    first_row.get_by_label("Attribution").select_option("probable")
+    first_row.get_by_label("Action taken").select_option("dose_held")
     screenshot(page, "5-visit-form-filled")
     page.get_by_role("button", name="Save the visit").click()
 

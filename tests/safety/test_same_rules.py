@@ -68,7 +68,13 @@ def _visit_api(api, course, *, recorded_at=None, onset=None):
         body["recorded_at"] = recorded_at.isoformat()
     if onset is not None:
         body["adverse_events"] = [
-            {"ctcae_term": "Nausea", "grade": 1, "onset_date": onset.isoformat()}
+            {
+                "ctcae_term": "Nausea",
+                "grade": 1,
+                "attribution": "possible",
+                "action": "none",
+                "onset_date": onset.isoformat(),
+            }
         ]
     response = api.post(f"/api/v1/courses/{course.pk}/visits/", body, format="json")
     if response.status_code == 201:

@@ -11,6 +11,9 @@ from therapies.models import SideEffectTerm, Therapy
 from tracker import services
 from tracker.models import Course, Flag, FlagStatus, SymptomAnswer, SymptomReport, Visit
 
+# Attribution and action are required on every adverse event (no default is recorded).
+CHOSEN = {"attribution": "possible", "action": "none"}
+
 pytestmark = pytest.mark.django_db
 
 
@@ -552,7 +555,10 @@ def test_a_grade_ctcae_does_not_define_for_the_term_is_refused_with_a_400_at_the
 ):
     response = client_for(clinician).post(
         visits_url(course),
-        {"systolic_bp": 120, "adverse_events": [{"ctcae_term": ctcae_term, "grade": grade}]},
+        {
+            "systolic_bp": 120,
+            "adverse_events": [{"ctcae_term": ctcae_term, "grade": grade, **CHOSEN}],
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -565,7 +571,7 @@ def test_a_grade_ctcae_does_not_define_for_the_term_is_refused_with_a_400_at_the
 def test_the_highest_grade_ctcae_defines_is_accepted(clinician, course):
     response = client_for(clinician).post(
         visits_url(course),
-        {"adverse_events": [{"ctcae_term": "Nausea", "grade": 3}]},
+        {"adverse_events": [{"ctcae_term": "Nausea", "grade": 3, **CHOSEN}]},
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -578,7 +584,7 @@ def test_the_adverse_event_fever_on_tocilizumab_is_urgent_at_grade_1(clinician, 
         client_for(clinician)
         .post(
             visits_url(tocilizumab_course),
-            {"adverse_events": [{"ctcae_term": "Fever", "grade": 1}]},
+            {"adverse_events": [{"ctcae_term": "Fever", "grade": 1, **CHOSEN}]},
             format="json",
         )
         .json()
@@ -596,7 +602,7 @@ def test_hallucinations_grade_1_on_high_dose_il2_is_urgent(clinician, il2_course
         client_for(clinician)
         .post(
             visits_url(il2_course),
-            {"adverse_events": [{"ctcae_term": "Hallucinations", "grade": 1}]},
+            {"adverse_events": [{"ctcae_term": "Hallucinations", "grade": 1, **CHOSEN}]},
             format="json",
         )
         .json()

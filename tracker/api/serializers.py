@@ -14,6 +14,7 @@ from .. import ranges, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
+    AdverseEventOutcome,
     Attribution,
     Course,
     DoseAdministration,
@@ -22,6 +23,7 @@ from ..models import (
     FlagOutcome,
     MentalStatus,
     Patient,
+    Seriousness,
     SymptomAnswer,
     SymptomReport,
     Vasopressor,
@@ -468,13 +470,27 @@ class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
         help_text="CTCAE v5.0 term (e.g. “Hypotension”) or the vocabulary slug."
     )
     grade = serializers.IntegerField(min_value=1, max_value=5)
-    attribution = serializers.ChoiceField(choices=Attribution.choices, default=Attribution.POSSIBLE)
-    action = serializers.ChoiceField(
-        choices=AdverseEventAction.choices, default=AdverseEventAction.NONE
+    # Required, without default: a default would be recorded when nobody decided.
+    attribution = serializers.ChoiceField(choices=Attribution.choices)
+    action = serializers.ChoiceField(choices=AdverseEventAction.choices)
+    seriousness = serializers.ListField(
+        child=serializers.ChoiceField(choices=Seriousness.choices),
+        required=False,
+        default=list,
+        max_length=len(Seriousness.choices),
+        help_text="SAE criteria met; empty when the event is not serious.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=AdverseEventOutcome.choices, required=False, allow_blank=True, default=""
     )
     onset_date = serializers.DateField(required=False, allow_null=True, default=None)
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    ongoing = serializers.BooleanField(required=False, default=False)
 
     def validate_onset_date(self, value):
+        return validators.date_not_in_the_future(value)
+
+    def validate_end_date(self, value):
         return validators.date_not_in_the_future(value)
 
     def validate_ctcae_term(self, value):
@@ -491,6 +507,20 @@ class AdverseEventInputSerializer(StrictTypes, serializers.Serializer):
         error = attrs["ctcae_term"].grade_error(attrs["grade"])
         if error:
             raise serializers.ValidationError({"grade": [error]})
+        end, onset = attrs.get("end_date"), attrs.get("onset_date")
+        if end and attrs.get("ongoing"):
+            raise serializers.ValidationError(
+                {
+                    "end_date": [
+                        _("An ongoing adverse event has no end date: choose one or the other.")
+                    ]
+                }
+            )
+        if end and onset and end < onset:
+            raise serializers.ValidationError(
+                {"end_date": [_("The end date is before the onset.")]}
+            )
+        attrs["seriousness"] = tuple(dict.fromkeys(attrs.get("seriousness") or ()))
         return attrs
 
 
@@ -509,7 +539,11 @@ class AdverseEventSerializer(RecordSerializer):
             "grade",
             "attribution",
             "action",
+            "seriousness",
+            "outcome",
             "onset_date",
+            "end_date",
+            "ongoing",
             "expected",
             "entered_in_error",
         ]
@@ -629,6 +663,10 @@ class VisitCreateSerializer(VitalsInputSerializer):
                     attribution=e["attribution"],
                     action=e["action"],
                     onset_date=e["onset_date"],
+                    seriousness=e["seriousness"],
+                    outcome=e["outcome"],
+                    end_date=e["end_date"],
+                    ongoing=e["ongoing"],
                 )
                 for e in data["adverse_events"]
             ],

@@ -103,7 +103,19 @@ ANSWER_FIELDS = (
     "composite_grade",
 )
 REPORT_FIELDS = ("id", "course_id", "reported_at", "source", "note", *REPORT_MEASUREMENTS)
-EVENT_FIELDS = ("visit_id", "term_id", "expected", "grade", "attribution", "action")
+EVENT_FIELDS = (
+    "visit_id",
+    "term_id",
+    "expected",
+    "grade",
+    "attribution",
+    "action",
+    "seriousness",
+    "outcome",
+    "onset_date",
+    "end_date",
+    "ongoing",
+)
 VISIT_FIELDS = ("id", "course_id", "recorded_at", "notes", *VISIT_MEASUREMENTS)
 FLAG_FIELDS = (
     "course_id",

@@ -32,7 +32,15 @@ from django.conf import settings
 from django.utils import timezone, translation
 from fhir.resources.R4B.bundle import Bundle
 
-from ..models import CourseStatus, DoseStatus, FlagLevel, FlagStatus, ReportSource
+from ..models import (
+    AdverseEventOutcome,
+    CourseStatus,
+    DoseStatus,
+    FlagLevel,
+    FlagStatus,
+    ReportSource,
+    Seriousness,
+)
 from . import codes
 
 # Ids are name-based UUIDs (RFC 4122 version 5) of the records' own ids, so exporting the same
@@ -43,6 +51,17 @@ OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-catego
 IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
 SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+# Our outcomes in the R4B adverse-event-outcome code system (code, display); "not recovered"
+# is the system's "ongoing".
+OUTCOME_CODES = {
+    AdverseEventOutcome.RECOVERING: ("recovering", "Recovering"),
+    AdverseEventOutcome.RECOVERED: ("resolved", "Resolved"),
+    AdverseEventOutcome.RECOVERED_WITH_SEQUELAE: ("resolvedWithSequelae", "Resolved with Sequelae"),
+    AdverseEventOutcome.NOT_RECOVERED: ("ongoing", "Ongoing"),
+    AdverseEventOutcome.FATAL: ("fatal", "Fatal"),
+    AdverseEventOutcome.UNKNOWN: ("unknown", "Unknown"),
+}
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 FLAG_PRIORITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/flag-priority"
 FLAG_PRIORITY = "http://hl7.org/fhir/flag-priority-code"
@@ -76,6 +95,7 @@ KNOWN_SYSTEMS = frozenset(
         IDENTIFIER_TYPE,
         SERIOUSNESS,
         SEVERITY,
+        OUTCOME,
         FLAG_CATEGORY,
         FLAG_PRIORITY,
         DATA_OPERATION,
@@ -380,7 +400,11 @@ class _Builder:
                 resource["severity"] = self._severity(grade)
             else:
                 resource["extension"] = [self._grade_extension(grade)]
-                serious = grade >= codes.SERIOUS_FROM_CTCAE_GRADE
+                if event is not None:
+                    # A clinician's adverse event: serious when an SAE criterion was chosen.
+                    serious = event.is_serious
+                else:
+                    serious = grade >= codes.SERIOUS_FROM_CTCAE_GRADE
                 resource["seriousness"] = {
                     "coding": [
                         _coding(
@@ -390,7 +414,17 @@ class _Builder:
                         )
                     ]
                 }
+                if event is not None and serious:
+                    with translation.override("en"):
+                        resource["seriousness"]["text"] = "Serious: " + "; ".join(
+                            str(label)
+                            for value, label in Seriousness.choices
+                            if value in event.seriousness
+                        )
                 resource["severity"] = self._severity(min(grade, 3))
+            if event is not None and event.outcome in OUTCOME_CODES:
+                code, display = OUTCOME_CODES[event.outcome]
+                resource["outcome"] = {"coding": [_coding(OUTCOME, code, display)]}
             if event is not None:
                 resource["suspectEntity"] = [
                     {

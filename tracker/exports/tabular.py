@@ -193,6 +193,26 @@ COLUMNS = (
         "none, dose_held, dose_delayed, discontinued, treated",
     ),
     Column(
+        "seriousness",
+        _(
+            "Serious adverse event criteria met (ICH E2A), separated by |; empty for an "
+            "adverse event that is not serious."
+        ),
+        "death, life_threatening, hospitalization, disability, congenital_anomaly, other_important",
+    ),
+    Column(
+        "outcome",
+        _("Outcome of the adverse event."),
+        "recovering, recovered, recovered_with_sequelae, not_recovered, fatal, unknown",
+    ),
+    Column("onset_date", _("Date the adverse event began."), "YYYY-MM-DD"),
+    Column(
+        "end_date",
+        _("Date the adverse event ended; empty while it is ongoing or not known."),
+        "YYYY-MM-DD",
+    ),
+    Column("ongoing", _("Whether the adverse event was ongoing when recorded."), "true, false"),
+    Column(
         "flag_level",
         _("Level of the flag raised for this observation, if any."),
         _("urgent (may need hospitalization), review (review today), info (expected, logged)"),
@@ -344,6 +364,11 @@ def _record_rows(record, source, reporter, course, flags_by_term, expected_slugs
                     "grade_scale": CTCAE,
                     "attribution": event.attribution,
                     "action": event.action,
+                    "seriousness": "|".join(event.seriousness or []),
+                    "outcome": event.outcome,
+                    "onset_date": event.onset_date,
+                    "end_date": event.end_date,
+                    "ongoing": event.ongoing,
                     **_flag_cells(flags_by_term.get(event.term_id)),
                 }
             )

@@ -6,9 +6,11 @@ French); the views hand the cleaned values to tracker/services.py. Model forms a
 their field validation only (ranges and decimals at the field); nothing here saves.
 """
 
+import json
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -16,17 +18,21 @@ from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
 
-from .. import ctcae_definitions, validators
+from .. import ctcae_definitions, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
+    AdverseEventOutcome,
     Attribution,
+    CareTeam,
     Course,
     DoseAdministration,
     DoseStatus,
     FlagLevel,
     FlagOutcome,
     MentalStatus,
+    Patient,
+    Seriousness,
     SymptomAnswer,
     SymptomReport,
     Vasopressor,
@@ -82,6 +88,101 @@ class ReasonMixin(forms.Form):
         max_length=300,
         help_text=_("Kept in the record's history with your name and the time."),
     )
+
+
+class PatientForm(forms.ModelForm):
+    """A care team registers a patient (the MRN and the same name and date of birth are
+    checked against every patient of the installation, without showing another team's)."""
+
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("This is a different person: register them anyway"), required=False
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "given_name",
+            "family_name",
+            "birth_date",
+            "sex",
+            "mrn",
+            "phone",
+            "preferred_language",
+            "care_team",
+        ]
+        widgets = {
+            "birth_date": _date_input(),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.duplicate_warning = False
+        self.fields["preferred_language"].choices = BLANK_CHOICE + list(settings.LANGUAGES)
+        if "care_team" in self.fields:
+            teams = CareTeam.objects.filter(members=user).order_by("name")
+            self.fields["care_team"].queryset = teams
+            self.fields["care_team"].empty_label = None
+            self.fields["care_team"].help_text = _("One of your care teams.")
+
+    def clean_birth_date(self):
+        birth = validators.date_not_in_the_future(self.cleaned_data.get("birth_date"))
+        if birth and birth.year < MIN_BIRTH_YEAR:
+            raise ValidationError(_("Check the year of birth."))
+        return birth
+
+    def clean_mrn(self):
+        mrn = services.normalised_mrn(self.cleaned_data.get("mrn", ""))
+        if not mrn:
+            raise ValidationError(_("Enter the medical record number."))
+        if services.possible_duplicates(
+            mrn=mrn, exclude=self.instance if self.instance.pk else None
+        ).mrn:
+            raise ValidationError(
+                _(
+                    "A patient with this MRN already exists. Check the number, or ask their care "
+                    "team to share a course with yours."
+                )
+            )
+        return mrn
+
+    def validate_unique(self):
+        # The MRN is checked in clean_mrn, with a message that names no other patient.
+        pass
+
+    def clean(self):
+        cleaned = super().clean()
+        same = services.possible_duplicates(
+            given_name=cleaned.get("given_name", ""),
+            family_name=cleaned.get("family_name", ""),
+            birth_date=cleaned.get("birth_date"),
+            exclude=self.instance if self.instance.pk else None,
+        )
+        if same.name_and_birth_date and not cleaned.get("confirm_not_duplicate"):
+            self.duplicate_warning = True
+            self.add_error(
+                "confirm_not_duplicate",
+                _(
+                    "A patient with this name and date of birth already exists. If this is "
+                    "another person, tick the box to register them anyway."
+                ),
+            )
+        return cleaned
+
+    def patient_fields(self):
+        return {
+            name: self.cleaned_data[name] for name in services.PATIENT_FIELDS if name in self.fields
+        }
+
+
+class PatientEditForm(ReasonMixin, PatientForm):
+    class Meta(PatientForm.Meta):
+        fields = [name for name in PatientForm.Meta.fields if name != "care_team"]
+
+
+# A date of birth before this year is a typing error (no patient is that old).
+MIN_BIRTH_YEAR = 1900
 
 
 class DoseAdviceOverrideForm(forms.Form):
@@ -359,6 +460,20 @@ GRADE_CHOICES = [("", "—")] + [
 ]
 
 
+BLANK_CHOICE = [("", "—")]
+
+
+def _check_ae_dates(form, cleaned):
+    """An adverse event ends on a date or is ongoing, not both; it does not end before onset."""
+    end, onset = cleaned.get("end_date"), cleaned.get("onset_date")
+    if end and cleaned.get("ongoing"):
+        form.add_error(
+            "end_date", _("An ongoing adverse event has no end date: choose one or the other.")
+        )
+    elif end and onset and end < onset:
+        form.add_error("end_date", _("The end date is before the onset."))
+
+
 class AdverseEventForm(forms.Form):
     """One row of the adverse-event formset; `terms` maps slug -> SideEffectTerm."""
 
@@ -367,13 +482,25 @@ class AdverseEventForm(forms.Form):
     grade = forms.TypedChoiceField(
         label=_("CTCAE grade"), choices=GRADE_CHOICES, coerce=int, required=False, empty_value=None
     )
+    # No default: a clinician chooses attribution and action on every row (clean).
     attribution = forms.ChoiceField(
-        label=_("Attribution"), choices=Attribution.choices, initial=Attribution.POSSIBLE
+        label=_("Attribution"), choices=BLANK_CHOICE + Attribution.choices, required=False
     )
     action = forms.ChoiceField(
-        label=_("Action taken"), choices=AdverseEventAction.choices, initial=AdverseEventAction.NONE
+        label=_("Action taken"), choices=BLANK_CHOICE + AdverseEventAction.choices, required=False
+    )
+    seriousness = forms.MultipleChoiceField(
+        label=_("Serious because (none: not serious)"),
+        choices=Seriousness.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=BLANK_CHOICE + AdverseEventOutcome.choices, required=False
     )
     onset_date = forms.DateField(label=_("Onset"), required=False, widget=_date_input())
+    end_date = forms.DateField(label=_("End date"), required=False, widget=_date_input())
+    ongoing = forms.BooleanField(label=_("Ongoing"), required=False)
 
     def __init__(self, *args, terms, definitions_url="", **kwargs):
         super().__init__(*args, **kwargs)
@@ -381,6 +508,26 @@ class AdverseEventForm(forms.Form):
         self.fields["term"].choices = [("", "—")] + [
             (slug, term.clinical_name) for slug, term in terms.items()
         ]
+        # The picker is searchable in English and French (static/js/clinician.js): each
+        # term's CTCAE name, patient wordings and other names, matched without accents.
+        self.fields["term"].widget.attrs.update(
+            {
+                "data-term-picker": "",
+                "data-search-label": _("Search the adverse events (English or French)"),
+                "data-term-search": json.dumps(
+                    {
+                        slug: [
+                            term.ctcae_term,
+                            term.label_en,
+                            term.label_fr,
+                            *ctcae_definitions.OTHER_NAMES.get(slug, ()),
+                        ]
+                        for slug, term in terms.items()
+                    },
+                    ensure_ascii=False,
+                ),
+            }
+        )
         if definitions_url:
             # The grade definitions of the chosen term appear under the row (htmx fragment).
             self.fields["term"].widget.attrs.update(
@@ -401,6 +548,11 @@ class AdverseEventForm(forms.Form):
             self.add_error("term", _("Choose the adverse event."))
         if "grade" in cleaned and cleaned["grade"] is None:
             self.add_error("grade", _("Choose the grade."))
+        if "attribution" in cleaned and not cleaned["attribution"]:
+            self.add_error("attribution", _("Choose the attribution."))
+        if "action" in cleaned and not cleaned["action"]:
+            self.add_error("action", _("Choose the action taken."))
+        _check_ae_dates(self, cleaned)
         term, grade = cleaned.get("term"), cleaned.get("grade")
         # The grades CTCAE v5.0 defines for the term, as AdverseEvent.clean checks them.
         error = term.grade_error(grade) if term is not None else None
@@ -410,6 +562,9 @@ class AdverseEventForm(forms.Form):
 
     def clean_onset_date(self):
         return validators.date_not_in_the_future(self.cleaned_data.get("onset_date"))
+
+    def clean_end_date(self):
+        return validators.date_not_in_the_future(self.cleaned_data.get("end_date"))
 
     @property
     def chosen_term(self):
@@ -693,14 +848,37 @@ class ReportCorrectionForm(ReasonMixin, ReportMeasurementsForm):
 
 class AdverseEventCorrectionForm(ReasonMixin, forms.ModelForm):
     grade = forms.TypedChoiceField(label=_("CTCAE grade"), choices=GRADE_CHOICES, coerce=int)
+    seriousness = forms.MultipleChoiceField(
+        label=_("Serious because (none: not serious)"),
+        choices=Seriousness.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = AdverseEvent
-        fields = ["grade", "attribution", "action", "onset_date"]
-        widgets = {"onset_date": _date_input()}
+        fields = [
+            "grade",
+            "attribution",
+            "action",
+            "seriousness",
+            "outcome",
+            "onset_date",
+            "end_date",
+            "ongoing",
+        ]
+        widgets = {"onset_date": _date_input(), "end_date": _date_input()}
 
     def clean_onset_date(self):
         return validators.date_not_in_the_future(self.cleaned_data.get("onset_date"))
+
+    def clean_end_date(self):
+        return validators.date_not_in_the_future(self.cleaned_data.get("end_date"))
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_ae_dates(self, cleaned)
+        return cleaned
 
 
 class DoseCorrectionForm(forms.ModelForm):

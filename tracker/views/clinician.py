@@ -482,6 +482,59 @@ def patient_list(request):
     )
 
 
+@clinician_required
+@write_rate_limited("course")
+def patient_create(request):
+    """A clinician registers a patient for one of their care teams."""
+    form = forms.PatientForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.register_patient(
+                by=request.user,
+                care_team=form.cleaned_data["care_team"],
+                **form.patient_fields(),
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        except PermissionDenied:
+            form.add_error("care_team", _("Patients are registered for your own care team."))
+        else:
+            messages.success(request, _("Patient registered."))
+            return redirect("tracker:patient-detail", pk=patient.pk)
+    return render(request, "tracker/clinician/patient_form.html", {"form": form, "patient": None})
+
+
+@clinician_required
+@write_rate_limited("course")
+def patient_edit(request, pk):
+    """Correct a patient's record with a reason (kept in its history); their own care team
+    only (another team, even one sharing a course, gets "not found")."""
+    patient = get_object_or_404(
+        Patient.objects.filter(care_team__members=request.user).select_related("care_team"),
+        pk=pk,
+    )
+    form = forms.PatientEditForm(request.POST or None, instance=patient, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            updated = services.update_patient(
+                patient=patient,
+                by=request.user,
+                changes=form.patient_fields(),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            if updated.changed_fields:
+                messages.success(request, _("Patient record updated."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("tracker:patient-detail", pk=patient.pk)
+    return render(
+        request, "tracker/clinician/patient_form.html", {"form": form, "patient": patient}
+    )
+
+
 def _open_flags(level):
     return Count("flags", filter=Q(flags__status=FlagStatus.OPEN, flags__level=level))
 
@@ -511,6 +564,7 @@ def patient_detail(request, pk):
             "courses": courses,
             # The portal invitation is the patient's own care team's, not a sharing team's.
             "can_invite": services.may_invite(request.user, patient),
+            "can_edit": services.may_edit_patient(request.user, patient),
         },
     )
 
@@ -759,6 +813,8 @@ def course_detail(request, pk):
                 for p in lists["grade_points"][1]
             ],
             "vitals_rows": lists["vitals_rows"][1],
+            # The latest measurements open the page, beside the dose advice and the flags.
+            "last_vitals": vitals_rows[-1] if vitals_rows else None,
             "doses": lists["doses"][1],
             "records": lists["records"][1],
             "in_error": in_error,
@@ -915,6 +971,8 @@ def visit_create(request, pk):
             "form": form,
             "ae_formset": ae_formset,
             "dose_formset": dose_formset,
+            # The error summary links to the fields of each row too.
+            "formsets": [(_("Adverse event"), ae_formset), (_("Dose"), dose_formset)],
             "grade_meanings": ctcae_definitions.GRADE_MEANINGS.items(),
         },
     )

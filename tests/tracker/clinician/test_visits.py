@@ -40,11 +40,19 @@ def visit_data(**fields):
             {
                 f"ae-{index}-term": "",
                 f"ae-{index}-grade": "",
-                f"ae-{index}-attribution": "possible",
-                f"ae-{index}-action": "none",
+                # No default: an untouched row sends empty choices.
+                f"ae-{index}-attribution": "",
+                f"ae-{index}-action": "",
+                f"ae-{index}-outcome": "",
                 f"ae-{index}-onset_date": "",
+                f"ae-{index}-end_date": "",
             }
         )
+        if fields.get(f"ae-{index}-term"):
+            # A row the clinician fills: attribution and action are chosen (the tests of
+            # their being required leave them out explicitly).
+            data[f"ae-{index}-attribution"] = "possible"
+            data[f"ae-{index}-action"] = "none"
     data.update(
         {
             "dose-0-dose_number": "1",

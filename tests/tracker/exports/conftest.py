@@ -103,7 +103,15 @@ def fill(course, patient, clinician):
         },
         adverse_events=[
             services.AdverseEventInput(term=term("chills"), grade=2),
-            services.AdverseEventInput(term=term("hypotension"), grade=3, action="dose_held"),
+            services.AdverseEventInput(
+                term=term("hypotension"),
+                grade=3,
+                action="dose_held",
+                seriousness=("hospitalization",),
+                outcome="recovering",
+                onset_date=START,
+                ongoing=True,
+            ),
         ],
         notes="Bolus 500 mL given. Reassess before next dose.",
     )

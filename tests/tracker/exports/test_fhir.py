@@ -187,11 +187,48 @@ def test_grade_5_is_sent_as_text_only():
     assert concept["text"] == "CTCAE v5.0 grade 5"
 
 
-def test_grade_3_is_serious_and_grade_2_is_not(bundle):
+def test_a_clinicians_adverse_event_is_serious_by_the_criteria_recorded(bundle):
+    # Hypotension was recorded with "hospitalization or its prolongation" (ICH E2A); chills
+    # with no criterion, which means not serious. Seriousness is not the grade.
     (hypotension,) = event_named(bundle, "Hypotension")
     (chills,) = event_named(bundle, "Chills")
-    assert hypotension["seriousness"]["coding"][0]["code"] == "serious"
+    assert hypotension["seriousness"]["coding"][0] == {
+        "system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness",
+        "code": "serious",
+        "display": "Serious",
+    }
+    assert hypotension["seriousness"]["text"] == "Serious: Hospitalization or its prolongation"
     assert chills["seriousness"]["coding"][0]["code"] == "non-serious"
+
+
+def test_the_outcome_is_coded_in_the_fhir_outcome_system(bundle):
+    (hypotension,) = event_named(bundle, "Hypotension")
+    (chills,) = event_named(bundle, "Chills")
+    assert hypotension["outcome"]["coding"] == [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+            "code": "recovering",
+            "display": "Recovering",
+        }
+    ]
+    assert "outcome" not in chills  # not recorded
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code"),
+    [
+        ("recovering", "recovering"),
+        ("recovered", "resolved"),
+        ("recovered_with_sequelae", "resolvedWithSequelae"),
+        ("not_recovered", "ongoing"),
+        ("fatal", "fatal"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_every_outcome_has_its_fhir_r4b_code(outcome, code):
+    # FHIR R4B AdverseEvent.outcome binds the adverse-event-outcome code system: resolved,
+    # recovering, ongoing, resolvedWithSequelae, fatal, unknown.
+    assert fhir.OUTCOME_CODES[outcome][0] == code
 
 
 def test_patient_reported_symptom_has_a_severity_but_no_ctcae_grade(bundle):
