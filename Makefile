@@ -74,12 +74,19 @@ bench: install
 	@scripts/ensure-debian-packages wrk
 	$(PY) bench/run.py --patients $(BENCH_PATIENTS) $(BENCH_ARGS)
 
+# The house rules, checked before the tests (.ci/run): style, complexity, security and aware
+# datetimes (ruff), templates (djlint), types (mypy), which part may import which
+# (import-linter, docs/architecture.md), migrations in step with the models, every French
+# entry translated.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djlint templates --lint
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
-	msgfmt --check --statistics -o /dev/null $(PO_FILES)
+	scripts/check-translations $(PO_FILES)
 
 # Extract new strings into locale/fr/LC_MESSAGES/django.po; translate them, then `make`.
 messages: install

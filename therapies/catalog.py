@@ -333,7 +333,8 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
     return therapies
 
 
-def _parse_expected(raw, term_slugs, source_keys, therapy_where, errors) -> dict:
+# One check per field of an expected-effect row, each with its own message: a table, not logic.
+def _parse_expected(raw, term_slugs, source_keys, therapy_where, errors) -> dict:  # noqa: C901
     if not isinstance(raw, list):
         errors.append(f"{therapy_where}: 'expected' must be a list.")
         return {}

@@ -91,12 +91,12 @@ _HISTORIES = (
 def _version_sql():
     tables = {"reports": SymptomReport._meta.db_table, "visits": Visit._meta.db_table}
     parts = [
-        f"SELECT {index}, COUNT(*), MAX(history_id), NULL "  # table names, never input
+        f"SELECT {index}, COUNT(*), MAX(history_id), NULL "  # noqa: S608 (table names, never input)
         f"FROM {model.history.model._meta.db_table} WHERE {where.format(**tables)}"
         for index, (model, where) in enumerate(_HISTORIES)
     ]
     # The catalog's names and order are drawn too (terms are edited in the admin).
-    parts.append(f"SELECT -1, id, sort_order, ctcae_term FROM {SideEffectTerm._meta.db_table}")
+    parts.append(f"SELECT -1, id, sort_order, ctcae_term FROM {SideEffectTerm._meta.db_table}")  # noqa: S608
     return " UNION ALL ".join(parts)
 
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, rules, schedule, services
+from .. import charts, ctcae_definitions, schedule, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -45,7 +45,7 @@ from ..models import (
     Visit,
     patient_search,
 )
-from ..summary import VITAL_SERIES, build_summary
+from ..summary import VITAL_SERIES, build_summary, weight_gain_percent
 from ..throttling import write_rate_limited
 from .decorators import clinician_required
 
@@ -461,7 +461,7 @@ def _vitals_rows(summary):
                 continue
             percent = None
             if baseline and record.weight_kg is not None:
-                percent = rules.weight_gain_percent(float(record.weight_kg), float(baseline))
+                percent = weight_gain_percent(float(record.weight_kg), float(baseline))
             rows.append(VitalsRow(getattr(record, when), record, kind, percent))
     return sorted(rows, key=lambda row: row.when)
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, TermKind
-from tracker import rules, schedule, services, units
+from tracker import schedule, services, summary, units
 from tracker.charts import SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
@@ -101,16 +101,16 @@ SELF_CARE = {
 
 
 def _number(value) -> str:
-    """40.0 -> "40", 100.4 -> "100.4" (thresholds come from tracker.rules as floats)."""
+    """40.0 -> "40", 100.4 -> "100.4" (thresholds from the rules are floats)."""
     return f"{float(value):g}"
 
 
 def danger_signs():
     """When to call emergency services at once, in plain words (domain.md §5.3)."""
-    high_fever = rules.FEVER_GRADE_3_ABOVE_C
+    high_fever = summary.FEVER_GRADE_3_ABOVE_C
     return [
         _("Fainting, or very low blood pressure (top number below %(sbp)s)")
-        % {"sbp": rules.SYSTOLIC_BP_BELOW_MMHG},
+        % {"sbp": summary.SYSTOLIC_BP_BELOW_MMHG},
         _("Trouble breathing"),
         _("Chest pain"),
         _("New confusion, or very sleepy and hard to wake"),
@@ -127,8 +127,8 @@ def danger_signs():
 def call_now_signs(therapy):
     """Signs that need a call to the care team now for this therapy (beyond the danger signs)."""
     signs = [_("Anything that worries you, or a side effect that gets worse quickly")]
-    if therapy.drug_class == rules.IL6_BLOCKER:
-        fever = rules.IL6_BLOCKER_FEVER_C
+    if therapy.drug_class == summary.IL6_BLOCKER:
+        fever = summary.IL6_BLOCKER_FEVER_C
         signs.insert(
             0,
             _(
@@ -627,7 +627,7 @@ def report_discard(request, course_id):
 
 
 def _worst(flags):
-    return max((f.level for f in flags), key=rules.LEVEL_ORDER.__getitem__, default=None)
+    return max((f.level for f in flags), key=summary.LEVEL_ORDER.__getitem__, default=None)
 
 
 @patient_required
