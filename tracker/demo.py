@@ -90,7 +90,7 @@ def _answers(**spec):
 
 
 def _ae(slug, grade, **extra):
-    return services.AdverseEventInput(
+    return services.AdverseEventEntry(
         term=SideEffectTerm.objects.get(slug=slug), grade=grade, **extra
     )
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from therapies.models import Setting, SideEffectTerm
 
-from . import emails, rules, schedule
+from . import emails, internals, rules, schedule
 from .models import (
     AccountEvent,
     AdverseEvent,
@@ -266,7 +266,7 @@ def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) ->
         flag._change_reason = "raised"
     _create_with_history(Flag, flags)
     for flag in flags:
-        flag._judgement = flag._current_judgement()  # as Flag.save leaves it: fixed from now on
+        internals.fix_judgement(flag)  # as Flag.save leaves it: fixed from now on
         # No clinical content or names in the log: ids, level and rule only.
         log.info(
             "flag raised id=%s course=%s level=%s rule=%s",
@@ -394,7 +394,7 @@ def submit_report(
 
 
 @dataclass(frozen=True)
-class AdverseEventInput:
+class AdverseEventEntry:
     term: SideEffectTerm
     grade: int
     attribution: str = "possible"
@@ -408,7 +408,7 @@ def record_visit(
     course: Course,
     by,
     measurements: Mapping | None = None,
-    adverse_events: Iterable[AdverseEventInput] = (),
+    adverse_events: Iterable[AdverseEventEntry] = (),
     notes: str = "",
     recorded_at=None,
     assessment: Mapping | None = None,
@@ -1318,9 +1318,7 @@ def send_due_reminders(*, now=None, site_url: str = "") -> int:
     sent = 0
     for course in _courses_to_remind(today):
         last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
-        due = schedule.next_report_due(
-            start_date=course.start_date, last_report_on=last, today=today
-        )
+        due = schedule.next_report_due(start_date=course.start_date, last_report_on=last)
         if due <= today and _send_reminder(course, due, now, site_url):
             sent += 1
     return sent

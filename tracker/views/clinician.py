@@ -19,7 +19,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
@@ -47,19 +46,9 @@ from ..models import (
 )
 from ..summary import VITAL_SERIES, build_summary, weight_gain_percent
 from ..throttling import write_rate_limited
-from .decorators import clinician_required
+from .decorators import clinician_required, safe_next_url
 
 PAGE_SIZE = 25
-
-
-def _next_url(request, fallback):
-    """Where to go back to after a plain (no-JavaScript) form post: only this site's pages."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def patients_in_scope(user):
@@ -223,7 +212,7 @@ def flag_transition(request, pk, action):
         messages.error(request, error)
     else:
         messages.success(request, done)
-    return redirect(_next_url(request, reverse("tracker:triage")))
+    return redirect(safe_next_url(request, reverse("tracker:triage")))
 
 
 # --- Not reported yet ---------------------------------------------------------------------------
@@ -259,9 +248,7 @@ def not_reported(request):
         last = course.last_report_at
         last_day = timezone.localtime(last).date() if last else None
         if schedule.is_overdue(start_date=course.start_date, last_report_on=last_day, today=today):
-            due = schedule.next_report_due(
-                start_date=course.start_date, last_report_on=last_day, today=today
-            )
+            due = schedule.next_report_due(start_date=course.start_date, last_report_on=last_day)
             overdue.append(OverdueCourse(course, last, due, (today - due).days))
     overdue.sort(key=lambda row: (-row.days_late, row.course.patient.family_name))
     return render(
@@ -426,7 +413,7 @@ def therapy_regimen(request):
 
 
 def _has_timeline(summary):
-    # The same test as charts.grade_timeline_svg: graded points, or flags without a grade.
+    # The timeline chart has something to draw: graded points, or flags without a grade.
     return bool(summary.grade_points) or any(
         f.ctcae_grade is None and f.composite_grade is None for f in summary.flags
     )
@@ -687,7 +674,7 @@ def visit_create(request, pk):
                         by=request.user,
                         measurements=form.measurements(),
                         adverse_events=[
-                            services.AdverseEventInput(**event) for event in ae_formset.events()
+                            services.AdverseEventEntry(**event) for event in ae_formset.events()
                         ],
                         notes=form.cleaned_data["notes"],
                         recorded_at=form.cleaned_data["recorded_at"],

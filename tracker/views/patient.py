@@ -742,7 +742,7 @@ def home(request):
         last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
         course.last_report_on = last
         course.next_due = schedule.next_report_due(
-            start_date=course.start_date, last_report_on=last, today=today
+            start_date=course.start_date, last_report_on=last
         )
         course.due_now = course.running and course.next_due <= today
         step = drafts.get(course.pk)
