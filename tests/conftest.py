@@ -22,11 +22,6 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_local_cache(settings):
     """Each test starts with an empty in-process cache: no chart or write count carried over
     from another test."""
@@ -38,19 +33,6 @@ def _fresh_local_cache(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    """Serve static files by their plain names in tests.
-
-    Production stores them hashed after `collectstatic` (whitenoise's manifest storage), which
-    raises for any file not yet collected when DEBUG is off, as it is in tests.
-    """
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 @pytest.fixture(autouse=True)

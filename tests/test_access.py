@@ -191,7 +191,7 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
         by=clinician,
         measurements={"systolic_bp": 118},
         adverse_events=[
-            services.AdverseEventInput(term=SideEffectTerm.objects.get(slug="nausea"), grade=1)
+            services.AdverseEventEntry(term=SideEffectTerm.objects.get(slug="nausea"), grade=1)
         ],
     )
     dose = services.record_dose(

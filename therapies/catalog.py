@@ -614,7 +614,10 @@ BAND_ORDER = [
 ]
 
 
-def _parse_expected(raw, term_slugs, source_keys, indication_slugs, therapy_where, errors) -> dict:
+# One check per field of an expected-effect row, each with its own message: a table, not logic.
+def _parse_expected(  # noqa: C901
+    raw, term_slugs, source_keys, indication_slugs, therapy_where, errors
+) -> dict:
     if not isinstance(raw, list):
         errors.append(f"{therapy_where}: 'expected' must be a list.")
         return {}

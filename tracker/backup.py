@@ -182,6 +182,7 @@ def _run(command, alias):
     password = _settings(alias).get("PASSWORD")
     if password:
         env = {**os.environ, "PGPASSWORD": password}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    # The command is pg_dump/pg_restore with the configured database's own settings, no shell.
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)  # noqa: S603
     if result.returncode != 0:
         raise BackupError(result.stderr.strip() or f"{command[0]} failed.")

@@ -38,7 +38,7 @@ from PIL import Image  # noqa: E402
 
 from therapies.models import SideEffectTerm  # noqa: E402
 
-from . import rules  # noqa: E402
+from . import internals, rules  # noqa: E402
 from .models import (  # noqa: E402
     AdverseEvent,
     Course,
@@ -90,17 +90,8 @@ _HISTORIES = (
 
 def _version_sql():
     tables = {"reports": SymptomReport._meta.db_table, "visits": Visit._meta.db_table}
-    parts = [
-        f"SELECT {index}, COUNT(*), MAX(history_id), NULL "  # table names, never input
-        f"FROM {model.history.model._meta.db_table} WHERE {where.format(**tables)}"
-        for index, (model, where) in enumerate(_HISTORIES)
-    ]
     # The catalog's names and order are drawn too (terms are edited in the admin).
-    parts.append(
-        f"SELECT -1, id, sort_order, ctcae_term || '|' || ctcae_term_fr "
-        f"FROM {SideEffectTerm._meta.db_table}"
-    )
-    return " UNION ALL ".join(parts)
+    return internals.history_version_sql(_HISTORIES, tables, SideEffectTerm._meta.db_table)
 
 
 def course_version(course) -> str:
@@ -184,16 +175,6 @@ def print_chart_png(kind, summary) -> bytes | None:
     the 51-page PDF of a 500-answer course, the two SVG charts were 8 % of its time, about
     0.7 s); a picture is copied as it is."""
     return _from_summary(kind, summary, "png")
-
-
-def grade_timeline_svg(summary) -> str | None:
-    """Grades per side effect over the course days; None when nothing was graded yet."""
-    return _from_summary("timeline", summary)
-
-
-def vitals_svg(summary) -> str | None:
-    """Small multiples of the vitals that have data, thresholds drawn; None when none do."""
-    return _from_summary("vitals", summary)
 
 
 # --- Drawing -------------------------------------------------------------------------------------

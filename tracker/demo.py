@@ -22,7 +22,7 @@ from therapies.models import SideEffectTerm, Therapy
 from . import services
 from .models import CareTeam, Course, DoseStatus, Patient, Role, Sex, User
 
-DEMO_PASSWORD = "demo-tracker-2026"
+DEMO_PASSWORD = "demo-tracker-2026"  # noqa: S105 (the demo clinic's published sign-in)
 TEAM_NAME = "Oncology & Immunotherapy Unit"
 
 
@@ -90,7 +90,7 @@ def _answers(**spec):
 
 
 def _ae(slug, grade, **extra):
-    return services.AdverseEventInput(
+    return services.AdverseEventEntry(
         term=SideEffectTerm.objects.get(slug=slug), grade=grade, **extra
     )
 

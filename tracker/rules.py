@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 LEVEL_INFO, LEVEL_REVIEW, LEVEL_URGENT = "info", "review", "urgent"
 LEVEL_ORDER = {LEVEL_INFO: 0, LEVEL_REVIEW: 1, LEVEL_URGENT: 2}
@@ -220,7 +221,7 @@ class Finding:
     source: str
     # The message as parts ({"key": …, "params": {…}}) that a page renders in its reader's
     # language (tracker/flag_text.py); `message` is the same in English, kept for audit.
-    parts: tuple = ()
+    parts: tuple[dict[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class Evaluation:
 
     findings: tuple[Finding, ...]
     graded_answers: tuple[GradedAnswer, ...] = ()
-    measured_grades: dict = field(default_factory=dict)
+    measured_grades: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,12 @@ _THREE_ATTRIBUTES = (  # [frequency 1..4][severity 0..4][interference 0..4]
 )
 
 
-def composite_grade(attributes, frequency=None, severity=None, interference=None) -> int | None:
+def composite_grade(
+    attributes: Sequence[str],
+    frequency: int | None = None,
+    severity: int | None = None,
+    interference: int | None = None,
+) -> int | None:
     """Composite 0-3 of one PRO-CTCAE symptom; None for presence items or unanswered items."""
     unknown = set(attributes) - set(PRO_CTCAE_ATTRIBUTES)
     if unknown:
@@ -316,13 +322,14 @@ def composite_grade(attributes, frequency=None, severity=None, interference=None
     if scores[0] == 0:
         return 0
     # ProAE leaves the composite missing when a later attribute is unanswered.
-    if None in scores:
+    known = [score for score in scores if score is not None]
+    if len(known) < len(scores):
         return None
-    if len(scores) == 1:
-        return _ONE_ATTRIBUTE[asked[0]][scores[0]]
-    if len(scores) == 2:
-        return _TWO_ATTRIBUTES[asked][scores[0] - 1][scores[1]]
-    return _THREE_ATTRIBUTES[scores[0] - 1][scores[1]][scores[2]]
+    if len(known) == 1:
+        return _ONE_ATTRIBUTE[asked[0]][known[0]]
+    if len(known) == 2:
+        return _TWO_ATTRIBUTES[(asked[0], asked[1])][known[0] - 1][known[1]]
+    return _THREE_ATTRIBUTES[known[0] - 1][known[1]][known[2]]
 
 
 # --- CTCAE v5.0 grades of measurements -------------------------------------------------------
@@ -470,17 +477,17 @@ class _Msg:
 
     english: str
     key: str
-    params: tuple = ()
+    params: tuple[tuple[str, object], ...] = ()
 
-    def part(self) -> dict:
+    def part(self) -> dict[str, object]:
         return {"key": self.key, "params": dict(self.params)}
 
 
-def _msg(key: str, english: str, **params) -> _Msg:
+def _msg(key: str, english: str, **params: object) -> _Msg:
     return _Msg(english, key, tuple(params.items()))
 
 
-def _term_params(term: TermInfo) -> dict:
+def _term_params(term: TermInfo) -> dict[str, object]:
     return {"term": term.slug, "term_en": term.ctcae_term}
 
 
@@ -505,7 +512,9 @@ class _Context:
     record: str  # "report" or "visit", for messages
 
 
-def _red_flag(term, rule, value, threshold, message, source) -> _Signal:
+def _red_flag(
+    term: TermInfo, rule: str, value: str, threshold: str, message: _Msg, source: str
+) -> _Signal:
     return _Signal(term, LEVEL_URGENT, rule, _RANK_SPECIFIC, value, threshold, message, source)
 
 
@@ -551,7 +560,8 @@ def _il6_fever_signal(value: str, threshold: str, therapy: TherapyProfile) -> _S
 
 
 def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, message: _Msg) -> _Signal:
-    level = level_for_ctcae(grade, expected=True)
+    # Graded 1 or more here: always a level.
+    level = cast(str, level_for_ctcae(grade, expected=True))
     source = f"{CTCAE} – {term.ctcae_term}"
     return _Signal(
         term,
@@ -635,7 +645,7 @@ def _composite_signal(answer: Answer, grade: int) -> _Signal:
         for name in PRO_CTCAE_ATTRIBUTES
         if name in answer.term.attributes and getattr(answer, name) is not None
     )
-    level = level_for_composite(grade, expected=True)
+    level = cast(str, level_for_composite(grade, expected=True))  # graded 1 or more here
     return _Signal(
         answer.term,
         level,
@@ -696,7 +706,9 @@ def _answer_signals(answer: Answer, grade: int | None, ctx: _Context) -> list[_S
 # --- Clinician-graded adverse events ------------------------------------------------------------
 
 
-def _adverse_event_red_flags(event: AdverseEventInput, value: str, therapy: TherapyProfile):
+def _adverse_event_red_flags(
+    event: AdverseEventInput, value: str, therapy: TherapyProfile
+) -> Iterator[_Signal]:
     """Red flags that no grade and no "expected" can lower (domain.md §4.7)."""
     slug, il2 = event.term.slug, _is_high_dose_il2(therapy)
     if slug == RED_FLAG_BLEEDING:
@@ -757,7 +769,7 @@ def _adverse_event_signals(event: AdverseEventInput, ctx: _Context) -> list[_Sig
 # --- Measurements: one function per rule ----------------------------------------------------
 
 
-def _fever_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _fever_signals(m: Measurements, b: Baseline, therapy: TherapyProfile) -> Iterator[_Signal]:
     if m.temperature_c is None:
         return
     value, grade = f"{_num(m.temperature_c, 1)} °C", fever_grade(m.temperature_c)
@@ -774,7 +786,9 @@ def _fever_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         yield _fever_escalation_signal(value, f"≥ {FEVER_ESCALATION_C} °C", therapy)
 
 
-def _low_blood_pressure_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _low_blood_pressure_signals(
+    m: Measurements, b: Baseline, therapy: TherapyProfile
+) -> Iterator[_Signal]:
     # CTCAE grades hypotension by the intervention needed, not by a number: no ctcae_grade.
     if m.systolic_bp is not None and m.systolic_bp < SYSTOLIC_BP_BELOW_MMHG:
         yield _red_flag(
@@ -795,7 +809,7 @@ def _low_blood_pressure_signals(m: Measurements, b: Baseline, therapy: TherapyPr
         )
 
 
-def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile) -> Iterator[_Signal]:
     # CTCAE hypoxia needs to know exertion vs rest (<88 %): no ctcae_grade.
     if m.spo2 is not None and m.spo2 < SPO2_BELOW_PCT:
         yield _red_flag(
@@ -815,7 +829,9 @@ def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         )
 
 
-def _fast_heart_rate_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _fast_heart_rate_signals(
+    m: Measurements, b: Baseline, therapy: TherapyProfile
+) -> Iterator[_Signal]:
     # CTCAE grades sinus tachycardia by symptoms and intervention: no ctcae_grade.
     if m.heart_rate is not None and m.heart_rate > HEART_RATE_ABOVE_BPM:
         yield _red_flag(
@@ -835,7 +851,9 @@ def _fast_heart_rate_signals(m: Measurements, b: Baseline, therapy: TherapyProfi
         )
 
 
-def _weight_gain_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _weight_gain_signals(
+    m: Measurements, b: Baseline, therapy: TherapyProfile
+) -> Iterator[_Signal]:
     if m.weight_kg is None or not b.weight_kg:
         return
     percent = weight_gain_percent(m.weight_kg, b.weight_kg)
@@ -865,7 +883,9 @@ def _weight_gain_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         )
 
 
-def _urine_output_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _urine_output_signals(
+    m: Measurements, b: Baseline, therapy: TherapyProfile
+) -> Iterator[_Signal]:
     if m.urine_output_ml_8h is not None and urine_output_grade(m.urine_output_ml_8h):
         yield _measured_signal(
             OLIGURIA,
@@ -875,7 +895,7 @@ def _urine_output_signals(m: Measurements, b: Baseline, therapy: TherapyProfile)
         )
 
 
-def _platelet_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _platelet_signals(m: Measurements, b: Baseline, therapy: TherapyProfile) -> Iterator[_Signal]:
     if m.platelets_10e9_per_l is None:
         return
     grade = platelet_count_grade(m.platelets_10e9_per_l, b.platelets_lln_10e9_per_l)
@@ -894,7 +914,7 @@ def _platelet_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         )
 
 
-def _creatinine_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
+def _creatinine_signals(m: Measurements, b: Baseline, therapy: TherapyProfile) -> Iterator[_Signal]:
     if m.creatinine_mg_dl is None:
         return
     value, uln = m.creatinine_mg_dl, b.creatinine_uln_mg_dl
@@ -911,7 +931,8 @@ def _creatinine_signals(m: Measurements, b: Baseline, therapy: TherapyProfile):
         threshold = f"> {factor:g} × ULN ({factor * uln:.2f} mg/dL)"
     else:
         factor = {2: CREATININE_BASELINE_GRADE_2_ABOVE, 3: CREATININE_BASELINE_GRADE_3_ABOVE}[grade]
-        threshold = f"> {factor:g} × baseline ({factor * b.creatinine_mg_dl:.2f} mg/dL)"
+        baseline = cast(float, b.creatinine_mg_dl)  # graded against it: it is known
+        threshold = f"> {factor:g} × baseline ({factor * baseline:.2f} mg/dL)"
     yield _measured_signal(CREATININE_INCREASED, grade, f"{_num(value)} mg/dL", threshold)
 
 
@@ -927,7 +948,9 @@ _MEASUREMENT_RULES = (
 )
 
 
-def _measurement_signals(m: Measurements, b: Baseline, ctx: _Context):
+def _measurement_signals(
+    m: Measurements, b: Baseline, ctx: _Context
+) -> tuple[list[_Signal], dict[str, int]]:
     """Signals of every measurement, and the CTCAE grade (>= 1) of each graded measured term."""
     signals, grades = [], {}
     for rule in _MEASUREMENT_RULES:
@@ -942,7 +965,7 @@ def _measurement_signals(m: Measurements, b: Baseline, ctx: _Context):
 # --- One finding per term, and the capillary-leak pattern ------------------------------------
 
 
-def _signal_order(s: _Signal):
+def _signal_order(s: _Signal) -> tuple[Any, ...]:
     return (
         LEVEL_ORDER[s.level],
         s.rank,
@@ -979,9 +1002,11 @@ def _merge(signals: list[_Signal], therapy: TherapyProfile) -> Finding:
     )
 
 
-def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> dict[str, list]:
+def _capillary_leak_signs(
+    findings: Mapping[str, Finding], m: Measurements
+) -> dict[str, list[tuple[str, dict[str, str]]]]:
     """Sign name -> what shows it in this record: (English text, its part's params) each."""
-    signs = {}
+    signs: dict[str, list[tuple[str, dict[str, str]]]] = {}
     for sign, slugs in CAPILLARY_LEAK_SIGNS.items():
         shown = [
             (
@@ -1006,7 +1031,7 @@ def _capillary_leak_signs(findings: Mapping[str, Finding], m: Measurements) -> d
 
 def _fold_capillary_leak(
     findings: dict[str, Finding], m: Measurements, record: str, therapy: TherapyProfile
-):
+) -> dict[str, Finding]:
     """Three or more signs -> one urgent finding that folds in the components' own findings."""
     signs = _capillary_leak_signs(findings, m)
     if len(signs) < CAPILLARY_LEAK_MIN_SIGNS:
@@ -1060,7 +1085,13 @@ def _fold_capillary_leak(
     return kept
 
 
-def _evaluation(signals, m: Measurements, ctx: _Context, graded_answers, measured_grades):
+def _evaluation(
+    signals: Iterable[_Signal],
+    m: Measurements,
+    ctx: _Context,
+    graded_answers: Iterable[Any],
+    measured_grades: dict[str, int],
+) -> Evaluation:
     by_term = defaultdict(list)
     for signal in signals:
         by_term[signal.term.slug].append(signal)
@@ -1163,7 +1194,7 @@ def _answer_grade(answer: Answer) -> int | None:
     )
 
 
-def _graded_value(answer: Answer, grade: int) -> str:
+def _graded_value(answer: Answer, grade: int | None) -> str:
     if answer.term.presence:
         return "present"
     scores = ", ".join(
@@ -1174,7 +1205,7 @@ def _graded_value(answer: Answer, grade: int) -> str:
     return f"composite grade {grade} ({scores})"
 
 
-def _measured_emergency_signs(m: Measurements):
+def _measured_emergency_signs(m: Measurements) -> Iterator[EmergencySign]:
     if m.temperature_c is not None and m.temperature_c > EMERGENCY_TEMPERATURE_ABOVE_C:
         yield EmergencySign(
             HIGH_TEMPERATURE,
@@ -1204,7 +1235,7 @@ def _measured_emergency_signs(m: Measurements):
         )
 
 
-def _answered_emergency_signs(answers: Sequence[Answer]):
+def _answered_emergency_signs(answers: Sequence[Answer]) -> Iterator[EmergencySign]:
     for answer in answers:
         slug = answer.term.slug
         if slug == "shortness_of_breath":
@@ -1226,12 +1257,14 @@ def _answered_emergency_signs(answers: Sequence[Answer]):
             )
 
 
-def _il6_fever_sign(therapy: TherapyProfile, answers: Sequence[Answer], m: Measurements):
+def _il6_fever_sign(
+    therapy: TherapyProfile, answers: Sequence[Answer], m: Measurements
+) -> Iterator[EmergencySign]:
     if therapy.drug_class != IL6_BLOCKER or m.temperature_c is None:
         return
     if m.temperature_c < EMERGENCY_IL6_FEVER_C:
         return
-    companions = []
+    companions: list[tuple[Answer, int | None]] = []
     for answer in answers:
         if answer.term.slug not in EMERGENCY_IL6_COMPANION_TERMS:
             continue
@@ -1396,7 +1429,7 @@ def _grade_text(e: AdverseEventInput) -> str:
     return f"{e.term.ctcae_term} CTCAE grade {e.grade}"
 
 
-def _il2_systolic_bp(a: Assessment, b: Baseline):
+def _il2_systolic_bp(a: Assessment, b: Baseline) -> _Observation | None:
     sbp = a.measurements.systolic_bp
     seen = []
     if sbp is not None and sbp < SYSTOLIC_BP_BELOW_MMHG:
@@ -1430,7 +1463,7 @@ def _il2_systolic_bp(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_vasopressor(a: Assessment, b: Baseline):
+def _il2_vasopressor(a: Assessment, b: Baseline) -> _Observation | None:
     if a.vasopressor is None:
         return None
     if a.vasopressor == IL2_VASOPRESSOR_NONE:
@@ -1444,7 +1477,7 @@ def _il2_vasopressor(a: Assessment, b: Baseline):
     )
 
 
-def _il2_heart_rate(a: Assessment, b: Baseline):
+def _il2_heart_rate(a: Assessment, b: Baseline) -> _Observation | None:
     hr = a.measurements.heart_rate
     if hr is None:
         return None
@@ -1476,12 +1509,12 @@ def _il2_heart_rate(a: Assessment, b: Baseline):
     return _Observation(None, f"Heart rate {_num(hr)} bpm")
 
 
-def _il2_rhythm(a: Assessment, b: Baseline):
+def _il2_rhythm(a: Assessment, b: Baseline) -> _Observation | None:
     events = _graded(a, *IL2_ARRHYTHMIA_TERMS)
     return _worst(*(_met(ABSOLUTE, _grade_text(e), CAUTIOUS_ARRHYTHMIA) for e in events))
 
 
-def _il2_spo2(a: Assessment, b: Baseline):
+def _il2_spo2(a: Assessment, b: Baseline) -> _Observation | None:
     spo2 = a.measurements.spo2
     seen = []
     if spo2 is not None and spo2 < SPO2_BELOW_PCT:
@@ -1506,7 +1539,7 @@ def _il2_spo2(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_oxygen(a: Assessment, b: Baseline):
+def _il2_oxygen(a: Assessment, b: Baseline) -> _Observation | None:
     flow = a.oxygen_l_min
     if flow is None:
         return None
@@ -1526,7 +1559,7 @@ def _il2_oxygen(a: Assessment, b: Baseline):
     return _Observation(None, f"Oxygen {_num(flow)} L/min")
 
 
-def _il2_resting_dyspnea(a: Assessment, b: Baseline):
+def _il2_resting_dyspnea(a: Assessment, b: Baseline) -> _Observation | None:
     seen = []
     for e in _graded(a, "shortness_of_breath"):
         if e.grade >= IL2_DYSPNEA_STOP_GRADE:
@@ -1536,7 +1569,7 @@ def _il2_resting_dyspnea(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_mental_status(a: Assessment, b: Baseline):
+def _il2_mental_status(a: Assessment, b: Baseline) -> _Observation | None:
     seen = []
     if a.mental_status == "changed":
         seen.append(
@@ -1582,7 +1615,7 @@ def _il2_mental_status(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_urine_output(a: Assessment, b: Baseline):
+def _il2_urine_output(a: Assessment, b: Baseline) -> _Observation | None:
     urine = a.measurements.urine_output_ml_8h
     seen = []
     if urine is not None and urine < IL2_URINE_ABSOLUTE_BELOW_ML_8H:
@@ -1614,7 +1647,7 @@ def _il2_urine_output(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_creatinine(a: Assessment, b: Baseline):
+def _il2_creatinine(a: Assessment, b: Baseline) -> _Observation | None:
     value = a.measurements.creatinine_mg_dl
     seen = []
     if value is not None and value >= IL2_CREATININE_ABSOLUTE_FROM:
@@ -1651,7 +1684,7 @@ def _il2_creatinine(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_platelets(a: Assessment, b: Baseline):
+def _il2_platelets(a: Assessment, b: Baseline) -> _Observation | None:
     value = a.measurements.platelets_10e9_per_l
     seen = []
     if value is not None and value < IL2_PLATELETS_ABSOLUTE_BELOW:
@@ -1692,7 +1725,7 @@ def _il2_platelets(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_weight_gain(a: Assessment, b: Baseline):
+def _il2_weight_gain(a: Assessment, b: Baseline) -> _Observation | None:
     seen = []
     if a.measurements.weight_kg is not None and b.weight_kg:
         percent = weight_gain_percent(a.measurements.weight_kg, b.weight_kg)
@@ -1717,7 +1750,7 @@ def _il2_weight_gain(a: Assessment, b: Baseline):
     return _worst(*seen)
 
 
-def _il2_bilirubin(a: Assessment, b: Baseline):
+def _il2_bilirubin(a: Assessment, b: Baseline) -> _Observation | None:
     events = _graded(a, "bilirubin_increased")
     return _worst(
         *(
@@ -1728,12 +1761,12 @@ def _il2_bilirubin(a: Assessment, b: Baseline):
     )
 
 
-def _il2_bleeding(a: Assessment, b: Baseline):
+def _il2_bleeding(a: Assessment, b: Baseline) -> _Observation | None:
     events = _graded(a, *IL2_BLEEDING_TERMS)
     return _worst(*(_met(ABSOLUTE, f"{_grade_text(e)} (frank blood)") for e in events))
 
 
-def _il2_infection(a: Assessment, b: Baseline):
+def _il2_infection(a: Assessment, b: Baseline) -> _Observation | None:
     events = _graded(a, *IL2_INFECTION_TERMS)
     return _worst(*(_met(ABSOLUTE, f"{_grade_text(e)} (documented infection)") for e in events))
 
@@ -1745,7 +1778,7 @@ class _Criterion:
 
     name: str
     window: timedelta
-    observe: object  # (Assessment, Baseline) -> _Observation | None
+    observe: Callable[[Assessment, Baseline], _Observation | None]
     core: bool = False
     missing: str | None = None
 
@@ -1808,7 +1841,9 @@ _IL2_CRITERIA = (
 _IL2_LONGEST_WINDOW = max(c.window for c in _IL2_CRITERIA)
 
 
-def _latest_observation(criterion: _Criterion, recent, at: datetime, b: Baseline):
+def _latest_observation(
+    criterion: _Criterion, recent: Sequence[Assessment], at: datetime, b: Baseline
+) -> _Observation | None:
     """The criterion's latest assessment within its window (the worst of simultaneous ones)."""
     found, found_at = [], None
     for a in reversed(recent):
@@ -1821,7 +1856,9 @@ def _latest_observation(criterion: _Criterion, recent, at: datetime, b: Baseline
     return _worst(*found)
 
 
-def _judge(at: datetime, recent, holds_before: int, b: Baseline) -> DoseAdvice:
+def _judge(
+    at: datetime, recent: Sequence[Assessment], holds_before: int, b: Baseline
+) -> DoseAdvice:
     """The advice at `at` from the assessments in `recent` (sorted, none after `at`)."""
     met, checked, not_assessed, core_missing = [], [], [], False
     for criterion in _IL2_CRITERIA:

@@ -753,7 +753,7 @@ def _outpatient_course(b: CourseBuilder, account, start: datetime.date, last_day
                     rng, b.catalog, info, _pick(rng, CHOSEN_SYMPTOMS) + (2 if unwell else 0)
                 ),
             )
-        due = schedule.next_report_due(start_date=start, last_report_on=due, today=due)
+        due = schedule.next_report_due(start_date=start, last_report_on=due)
 
 
 def _il2_course(b: CourseBuilder, account, start: datetime.date, last_day: datetime.date):

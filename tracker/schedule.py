@@ -24,10 +24,7 @@ def interval_on(start_date: datetime.date, day: datetime.date) -> int:
 
 
 def next_report_due(
-    *,
-    start_date: datetime.date,
-    last_report_on: datetime.date | None,
-    today: datetime.date,
+    *, start_date: datetime.date, last_report_on: datetime.date | None
 ) -> datetime.date:
     """The day the next report is due: the start day when nothing came yet, otherwise one
     interval after the last report (the interval that applies on the day after it)."""
@@ -43,9 +40,7 @@ def is_overdue(
     """Overdue once the due day has passed without a report (the due day itself is not late)."""
     if today < start_date:
         return False
-    return (
-        next_report_due(start_date=start_date, last_report_on=last_report_on, today=today) < today
-    )
+    return next_report_due(start_date=start_date, last_report_on=last_report_on) < today
 
 
 # --- Care team opening hours ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from therapies.models import Setting, SideEffectTerm
 
-from . import emails, photos, rules, schedule
+from . import emails, internals, photos, rules, schedule
 from .models import (
     AccountEvent,
     AdverseEvent,
@@ -303,7 +303,7 @@ def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) ->
         flag._change_reason = "raised"
     _create_with_history(Flag, flags)
     for flag in flags:
-        flag._judgement = flag._current_judgement()  # as Flag.save leaves it: fixed from now on
+        internals.fix_judgement(flag)  # as Flag.save leaves it: fixed from now on
         # No clinical content or names in the log: ids, level and rule only.
         log.info(
             "flag raised id=%s course=%s level=%s rule=%s",
@@ -500,7 +500,7 @@ def offline_guidance_thresholds() -> dict:
 
 
 @dataclass(frozen=True)
-class AdverseEventInput:
+class AdverseEventEntry:
     term: SideEffectTerm
     grade: int
     # The visit form and the API require attribution and action to be chosen; these defaults
@@ -520,7 +520,7 @@ def record_visit(
     course: Course,
     by,
     measurements: Mapping | None = None,
-    adverse_events: Iterable[AdverseEventInput] = (),
+    adverse_events: Iterable[AdverseEventEntry] = (),
     notes: str = "",
     recorded_at=None,
     assessment: Mapping | None = None,
@@ -1641,9 +1641,7 @@ def send_due_reminders(*, now=None, site_url: str = "") -> int:
     sent = 0
     for course in _courses_to_remind(today):
         last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
-        due = schedule.next_report_due(
-            start_date=course.start_date, last_report_on=last, today=today
-        )
+        due = schedule.next_report_due(start_date=course.start_date, last_report_on=last)
         if due <= today and _send_reminder(course, due, now, site_url):
             sent += 1
     return sent
@@ -1796,7 +1794,7 @@ def _post_webhook(url, flag, step, link):
     body = json.dumps(
         {"flag": str(flag.pk), "level": flag.level, "step": str(step), "link": link}
     ).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (an administrator sets the URL)
         url, data=body, method="POST", headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(  # noqa: S310 (the URL is set by an administrator)

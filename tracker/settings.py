@@ -6,7 +6,6 @@ DATABASE_URL to PostgreSQL. See README.md for the list.
 """
 
 import datetime
-import os
 from pathlib import Path
 
 import environ
@@ -119,10 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # on every connection, where it fails on a read-only disk and takes reads down too.
         "init_command": "PRAGMA synchronous=NORMAL;",
     }
-    # Tests use a file too (not Django's shared in-memory database), so that concurrent
-    # writers in the live-server tests meet the same locking as in production.
-    # One file per process, so two test runs on one machine never share a database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+    # The test suite's database: tracker/settings_test.py.
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -237,7 +233,8 @@ STORAGES = {
     "photos": PHOTOS_STORAGE,
 }
 # Production serves hashed, compressed files after `collectstatic` (whitenoise). `runserver`
-# with DEBUG serves them from the app directories; the test suite switches to plain storage.
+# with DEBUG serves them from the app directories; the test suite switches to plain storage
+# (tracker/settings_test.py).
 WHITENOISE_MANIFEST_STRICT = False
 
 # Mail: a server through EMAIL_URL (smtp+tls://user:password@host:587). Without one, e-mails are

@@ -363,3 +363,15 @@ def hide_internal_notes(flags):
             flag.acknowledged_note = ""
         if not flag.resolved_note_shared:
             flag.resolved_note = ""
+
+
+# --- What the pages word from the rules ------------------------------------------------------
+# The patient's guidance names the emergency thresholds and the clinician's vitals table shows
+# weight gain against baseline. The pages take them from here and never import the rules
+# themselves (docs/architecture.md); the values and their sources stay in tracker/rules.py.
+FEVER_GRADE_3_ABOVE_C = rules.FEVER_GRADE_3_ABOVE_C
+SYSTOLIC_BP_BELOW_MMHG = rules.SYSTOLIC_BP_BELOW_MMHG
+IL6_BLOCKER = rules.IL6_BLOCKER
+IL6_BLOCKER_FEVER_C = rules.IL6_BLOCKER_FEVER_C
+LEVEL_ORDER = rules.LEVEL_ORDER
+weight_gain_percent = rules.weight_gain_percent

@@ -110,7 +110,7 @@ def visit(course, by, grade=2, systolic=120):
         course=course,
         by=by,
         measurements={"systolic_bp": systolic, "temperature_c": "37.2"},
-        adverse_events=[services.AdverseEventInput(term=fatigue, grade=grade)],
+        adverse_events=[services.AdverseEventEntry(term=fatigue, grade=grade)],
     )
 
 

@@ -5,6 +5,8 @@ The number of generated cases is bounded per operation so the suite stays fast; 
 go through the real WSGI application with a real token, against real course and flag ids.
 """
 
+import hashlib
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -68,7 +70,9 @@ def _point_at_real_objects(case, world):
 )
 @pytest.mark.django_db
 def test_api_has_no_server_errors_and_answers_match_the_schema(case, world):
-    if hash(repr(case.body)) % 2 == 0:
+    # A stable hash: the same half of the cases point at real objects on every run and machine
+    # (Python's hash() of a string changes with each process).
+    if hashlib.sha256(repr(case.body).encode()).digest()[0] % 2 == 0:
         _point_at_real_objects(case, world)
     case.call_and_validate(
         headers={"Authorization": f"Token {world['token']}"},

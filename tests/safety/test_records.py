@@ -33,7 +33,7 @@ def records(course, patient, clinician):
         course=course,
         by=clinician,
         measurements={"systolic_bp": 85},
-        adverse_events=[services.AdverseEventInput(term=_term("headache"), grade=2)],
+        adverse_events=[services.AdverseEventEntry(term=_term("headache"), grade=2)],
     )
     services.record_dose(
         course=course,

@@ -10,7 +10,7 @@ from tracker.exports import pdf
 
 JUNE_6 = datetime.date(2026, 6, 6)
 JULY_6 = datetime.date(2026, 7, 6)
-DEC_6_AT_2 = datetime.datetime(2026, 12, 6, 14, 5)
+DEC_6_AT_2 = datetime.datetime(2026, 12, 6, 14, 5)  # noqa: DTZ001 (a wall-clock time, zone set where used)
 
 
 def test_english_pages_write_the_day_first_and_the_month_by_name():

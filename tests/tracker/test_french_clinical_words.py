@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from pypdf import PdfReader
 
@@ -52,7 +52,7 @@ def term(slug):
 
 def at(days_ago, hour):
     moment = datetime.datetime.combine(
-        datetime.date.today() - datetime.timedelta(days=days_ago), datetime.time(hour)
+        timezone.localdate() - datetime.timedelta(days=days_ago), datetime.time(hour)
     )
     return moment.astimezone(datetime.UTC)
 
@@ -64,7 +64,7 @@ def flagged(patient, clinician):
     il2 = factories.CourseFactory(
         patient=patient,
         therapy=Therapy.objects.get(slug="aldesleukin-high-dose"),
-        start_date=datetime.date.today() - datetime.timedelta(days=3),
+        start_date=timezone.localdate() - datetime.timedelta(days=3),
         baseline_weight_kg=Decimal("70.0"),
     )
     report = services.submit_report(
@@ -98,15 +98,15 @@ def flagged(patient, clinician):
             "creatinine_mg_dl": Decimal("2.5"),
         },
         adverse_events=[
-            services.AdverseEventInput(term=term("hallucinations"), grade=1),
-            services.AdverseEventInput(term=term("bleeding"), grade=1),
-            services.AdverseEventInput(term=term("back_pain"), grade=2),
+            services.AdverseEventEntry(term=term("hallucinations"), grade=1),
+            services.AdverseEventEntry(term=term("bleeding"), grade=1),
+            services.AdverseEventEntry(term=term("back_pain"), grade=2),
         ],
     )
     il6 = factories.CourseFactory(
         patient=patient,
         therapy=Therapy.objects.get(slug="tocilizumab"),
-        start_date=datetime.date.today() - datetime.timedelta(days=3),
+        start_date=timezone.localdate() - datetime.timedelta(days=3),
     )
     services.record_visit(
         course=il6, by=clinician, recorded_at=at(1, 9), measurements={"temperature_c": 38.4}

@@ -1,7 +1,5 @@
 """Serializers of the JSON API v1 (PRODUCT.md §7). The field names are a contract."""
 
-import copy
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +8,7 @@ from rest_framework import serializers
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
 
-from .. import ranges, services, validators
+from .. import internals, ranges, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -79,10 +77,7 @@ class RecordSerializer(serializers.ModelSerializer):
     """
 
     def get_fields(self):
-        cls = type(self)
-        if "_built_fields" not in cls.__dict__:
-            cls._built_fields = super().get_fields()
-        return copy.deepcopy(cls._built_fields)
+        return internals.fields_built_once(self, super().get_fields)
 
 
 # --- Catalog ---------------------------------------------------------------------------------
@@ -657,7 +652,7 @@ class VisitCreateSerializer(VitalsInputSerializer):
             by=by,
             measurements={n: data.get(n) for n in services.VISIT_MEASUREMENTS},
             adverse_events=[
-                services.AdverseEventInput(
+                services.AdverseEventEntry(
                     term=e["ctcae_term"],
                     grade=e["grade"],
                     attribution=e["attribution"],

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from therapies.models import ExpectedSideEffect, Therapy
 
-from .. import services
+from .. import internals, services
 from ..exports import responses as export_responses
 from ..models import (
     Course,
@@ -58,18 +58,6 @@ class IsClinician(permissions.BasePermission):
 
 def _flags_with_people(queryset):
     return queryset.select_related("term", "acknowledged_by", "resolved_by")
-
-
-def _with_prefetched(instance, **related):
-    """`instance` as `prefetch_related(*related)` leaves it, from objects already in hand:
-    `instance.<name>.all()` then gives them without a query (as Django's prefetch does it)."""
-    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, objects in related.items():
-        queryset = getattr(instance, name).all()
-        queryset._result_cache = list(objects)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-    return instance
 
 
 class TherapyViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
@@ -185,7 +173,7 @@ class SymptomReportListCreate(_CourseChildView):
     def as_stored(self, report):
         # The answers and flags just saved, as the list's prefetch would give them (same
         # order), instead of reading back what this request wrote.
-        return _with_prefetched(
+        return internals.with_prefetched(
             report,
             answers=report.answers_saved,
             flags=sorted(report.flags_raised, key=lambda flag: flag.created_at, reverse=True),

@@ -1,8 +1,7 @@
 """The cohort export form: a therapy, a range of course start dates, identified or pseudonymised."""
 
-import datetime
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
@@ -49,7 +48,7 @@ class CohortExportForm(forms.Form):
 
     @staticmethod
     def initial_for(therapy_slug=None, today=None):
-        today = today or datetime.date.today()
+        today = today or timezone.localdate()
         return {
             "therapy": therapy_slug,
             "start_from": today.replace(month=1, day=1),

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules
@@ -59,8 +60,8 @@ BOTH = (IDENTIFIED, PSEUDONYMISED)
 @dataclass(frozen=True)
 class Column:
     name: str
-    meaning: str
-    allowed: str
+    meaning: str | Promise
+    allowed: str | Promise
     modes: tuple = BOTH
 
 

@@ -11,7 +11,6 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -24,17 +23,7 @@ from tracker.forms.patient import (
 )
 from tracker.models import Patient
 from tracker.throttling import write_rate_limited
-from tracker.views.decorators import clinician_required
-
-
-def _back_url(request):
-    """Where the invitation form was (the clinician's patient page), if it is one of ours."""
-    url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
+from tracker.views.decorators import clinician_required, safe_next_url
 
 
 @clinician_required
@@ -59,7 +48,7 @@ def invite_patient(request, patient_id):
         return render(
             request,
             "tracker/patient/invite.html",
-            {"patient": patient, "form": form, "back_url": _back_url(request)},
+            {"patient": patient, "form": form, "back_url": safe_next_url(request)},
             status=400,
         )
     try:
@@ -84,7 +73,7 @@ def invite_patient(request, patient_id):
             "patient": patient,
             "form": form,
             "errors": errors,
-            "back_url": _back_url(request),
+            "back_url": safe_next_url(request),
         }
         return render(request, "tracker/patient/invite.html", context, status=400)
     # The account only: the link itself never reaches a page.
@@ -92,7 +81,7 @@ def invite_patient(request, patient_id):
         "patient": patient,
         "account": invitation.user,
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-        "back_url": _back_url(request),
+        "back_url": safe_next_url(request),
     }
     return render(request, "tracker/patient/invite_done.html", context)
 

@@ -20,14 +20,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, rules, schedule, services
+from .. import charts, ctcae_definitions, schedule, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -47,21 +46,11 @@ from ..models import (
     Visit,
     patient_search,
 )
-from ..summary import VITAL_SERIES, build_summary
+from ..summary import VITAL_SERIES, build_summary, weight_gain_percent
 from ..throttling import write_rate_limited
-from .decorators import clinician_required
+from .decorators import clinician_required, safe_next_url
 
 PAGE_SIZE = 25
-
-
-def _next_url(request, fallback):
-    """Where to go back to after a plain (no-JavaScript) form post: only this site's pages."""
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def patients_in_scope(user):
@@ -297,7 +286,7 @@ def _flag_row_answer(request, flag, *, error, done):
         messages.error(request, error)
     else:
         messages.success(request, done)
-    return redirect(_next_url(request, reverse("tracker:triage")))
+    return redirect(safe_next_url(request, reverse("tracker:triage")))
 
 
 @require_POST
@@ -367,7 +356,7 @@ def flag_resolve(request, pk):
         {
             "flag": flag,
             "form": form,
-            "next": _next_url(request, reverse("tracker:triage")),
+            "next": safe_next_url(request, reverse("tracker:triage")),
         },
     )
 
@@ -379,7 +368,7 @@ def flags_acknowledge_together(request):
     """Acknowledge "expected, logged" flags together with one note: those ticked, or all of
     one patient's. Only open info flags of the clinician's patients are touched."""
     form = forms.FlagsTogetherForm(request.POST)
-    back = redirect(_next_url(request, reverse("tracker:triage")))
+    back = redirect(safe_next_url(request, reverse("tracker:triage")))
     if not form.is_valid():
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
         return back
@@ -442,9 +431,7 @@ def not_reported(request):
         last = course.last_report_at
         last_day = timezone.localtime(last).date() if last else None
         if schedule.is_overdue(start_date=course.start_date, last_report_on=last_day, today=today):
-            due = schedule.next_report_due(
-                start_date=course.start_date, last_report_on=last_day, today=today
-            )
+            due = schedule.next_report_due(start_date=course.start_date, last_report_on=last_day)
             overdue.append(OverdueCourse(course, last, due, (today - due).days))
     overdue.sort(key=lambda row: (-row.days_late, row.course.patient.family_name))
     return render(
@@ -663,7 +650,7 @@ def therapy_regimen(request):
 
 
 def _has_timeline(summary):
-    # The same test as charts.grade_timeline_svg: graded points, or flags without a grade.
+    # The timeline chart has something to draw: graded points, or flags without a grade.
     return bool(summary.grade_points) or any(
         f.ctcae_grade is None and f.composite_grade is None for f in summary.flags
     )
@@ -698,7 +685,7 @@ def _vitals_rows(summary):
                 continue
             percent = None
             if baseline and record.weight_kg is not None:
-                percent = rules.weight_gain_percent(float(record.weight_kg), float(baseline))
+                percent = weight_gain_percent(float(record.weight_kg), float(baseline))
             rows.append(VitalsRow(getattr(record, when), record, kind, percent))
     return sorted(rows, key=lambda row: row.when)
 
@@ -936,7 +923,7 @@ def visit_create(request, pk):
                         by=request.user,
                         measurements=form.measurements(),
                         adverse_events=[
-                            services.AdverseEventInput(**event) for event in ae_formset.events()
+                            services.AdverseEventEntry(**event) for event in ae_formset.events()
                         ],
                         notes=form.cleaned_data["notes"],
                         recorded_at=form.cleaned_data["recorded_at"],

@@ -5,10 +5,6 @@ user's scope answers 404, whoever asks. Patients download their own course's sum
 cohort export is for clinicians (their care teams' courses) and administrators (every course).
 """
 
-from functools import wraps
-
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -19,21 +15,7 @@ from ..exports.cohort import cohort_courses
 from ..exports.forms import CohortExportForm
 from ..models import Course
 from ..summary import build_summary, hide_internal_notes
-
-
-def clinician_or_administrator_required(view):
-    """Clinicians and administrators; patients are refused with 403."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not (user.is_clinician or user.sees_everything):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from .decorators import clinician_or_administrator_required
 
 
 def _summary(request, pk, **options):

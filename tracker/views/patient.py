@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
-from tracker import rules, schedule, services, units
+from tracker import schedule, services, summary, units
 from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
@@ -77,16 +77,16 @@ SELF_CARE_MAX_GRADE = 1
 
 
 def _number(value) -> str:
-    """40.0 -> "40", 100.4 -> "100.4" (thresholds come from tracker.rules as floats)."""
+    """40.0 -> "40", 100.4 -> "100.4" (thresholds from the rules are floats)."""
     return f"{float(value):g}"
 
 
 def danger_signs():
     """When to call emergency services at once, in plain words (domain.md §5.3)."""
-    high_fever = rules.FEVER_GRADE_3_ABOVE_C
+    high_fever = summary.FEVER_GRADE_3_ABOVE_C
     return [
         _("Fainting, or very low blood pressure (top number below %(sbp)s)")
-        % {"sbp": rules.SYSTOLIC_BP_BELOW_MMHG},
+        % {"sbp": summary.SYSTOLIC_BP_BELOW_MMHG},
         _("Trouble breathing"),
         _("Chest pain"),
         _("New confusion, or very sleepy and hard to wake"),
@@ -103,8 +103,8 @@ def danger_signs():
 def call_now_signs(therapy):
     """Signs that need a call to the care team now for this therapy (beyond the danger signs)."""
     signs = [_("Anything that worries you, or a side effect that gets worse quickly")]
-    if therapy.drug_class == rules.IL6_BLOCKER:
-        fever = rules.IL6_BLOCKER_FEVER_C
+    if therapy.drug_class == summary.IL6_BLOCKER:
+        fever = summary.IL6_BLOCKER_FEVER_C
         signs.insert(
             0,
             _(
@@ -645,7 +645,7 @@ def self_care_tips(answers, flags):
 
 
 def _worst(flags):
-    return max((f.level for f in flags), key=rules.LEVEL_ORDER.__getitem__, default=None)
+    return max((f.level for f in flags), key=summary.LEVEL_ORDER.__getitem__, default=None)
 
 
 @patient_required
@@ -769,7 +769,7 @@ def home(request):
         last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
         course.last_report_on = last
         course.next_due = schedule.next_report_due(
-            start_date=course.start_date, last_report_on=last, today=today
+            start_date=course.start_date, last_report_on=last
         )
         course.due_now = course.running and course.next_due <= today
         step = drafts.get(course.pk)

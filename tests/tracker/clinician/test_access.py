@@ -17,7 +17,7 @@ def records(clinician, course):
         course=course,
         by=clinician,
         measurements={"systolic_bp": 120, "temperature_c": 37},
-        adverse_events=[services.AdverseEventInput(term=term("nausea"), grade=1)],
+        adverse_events=[services.AdverseEventEntry(term=term("nausea"), grade=1)],
     )
     report = services.submit_report(
         course=course,

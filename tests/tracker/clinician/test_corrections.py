@@ -29,7 +29,7 @@ def a_visit(course, by, **measurements):
         by=by,
         recorded_at=timezone.now() - datetime.timedelta(hours=1),
         measurements=measurements or {"systolic_bp": 118},
-        adverse_events=[services.AdverseEventInput(term=term("chills"), grade=1)],
+        adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=1)],
     )
 
 
@@ -567,7 +567,7 @@ def test_adverse_event_grade_corrected_down_withdraws_the_urgent_flag(clinician,
         by=clinician,
         recorded_at=timezone.now() - datetime.timedelta(hours=1),
         measurements={"systolic_bp": 118},
-        adverse_events=[services.AdverseEventInput(term=term("chills"), grade=3)],
+        adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=3)],
     )
     urgent = Flag.objects.get(visit=visit, term__slug="chills")
     assert urgent.level == FlagLevel.URGENT

@@ -171,7 +171,7 @@ def visit(course, by, hours_ago, **measurements):
         by=by,
         recorded_at=timezone.now() - datetime.timedelta(hours=hours_ago),
         measurements=measurements,
-        adverse_events=[services.AdverseEventInput(term=term("chills"), grade=2)],
+        adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=2)],
     )
 
 

@@ -47,7 +47,7 @@ def visit(course, by, at, measurements=None, events=(), assessment=None, notes="
         recorded_at=at,
         measurements=measurements or {},
         adverse_events=[
-            services.AdverseEventInput(term=SideEffectTerm.objects.get(slug=slug), grade=grade)
+            services.AdverseEventEntry(term=SideEffectTerm.objects.get(slug=slug), grade=grade)
             for slug, grade in events
         ],
         assessment=assessment,

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from tests import factories
 from tracker import services
@@ -141,7 +142,7 @@ def test_a_birth_year_before_1900_is_a_typing_error(
 
 def test_a_birth_date_in_the_future_is_refused(client, clinician, care_team):
     client.force_login(clinician)
-    tomorrow = datetime.date.today() + datetime.timedelta(days=2)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=2)
     response = client.post(
         NEW, registration(care_team=care_team.pk, birth_date=tomorrow.isoformat())
     )

@@ -347,7 +347,7 @@ def test_the_service_refuses_a_grade_the_term_does_not_define(clinician, il2_cou
             course=il2_course,
             by=clinician,
             measurements={"systolic_bp": 120},
-            adverse_events=[services.AdverseEventInput(term=term("nausea"), grade=4)],
+            adverse_events=[services.AdverseEventEntry(term=term("nausea"), grade=4)],
         )
     assert error.value.message_dict == {"grade": ["Nausea has CTCAE v5.0 grades 1–3."]}
     assert not Visit.objects.exists()
@@ -404,7 +404,7 @@ def test_a_clinicians_earlier_grade_of_a_measured_term_is_compared(clinician, co
         course=course,
         by=clinician,
         recorded_at=at(24),
-        adverse_events=[services.AdverseEventInput(term=term("platelets_decreased"), grade=1)],
+        adverse_events=[services.AdverseEventEntry(term=term("platelets_decreased"), grade=1)],
     )
     later = platelet_visit(course, clinician, "40", hours_ago=1)
     assert "Worsening: grade 1 → 3" in flag_on(later, "platelets_decreased").message
@@ -418,7 +418,7 @@ def test_a_later_clinicians_grade_of_a_measured_term_is_compared_with_the_measur
         course=course,
         by=clinician,
         recorded_at=at(1),
-        adverse_events=[services.AdverseEventInput(term=term("platelets_decreased"), grade=3)],
+        adverse_events=[services.AdverseEventEntry(term=term("platelets_decreased"), grade=3)],
     )
     assert "Worsening: grade 1 → 3" in flag_on(later, "platelets_decreased").message
 

@@ -102,8 +102,8 @@ def fill(course, patient, clinician):
             "creatinine_mg_dl": Decimal("1.90"),
         },
         adverse_events=[
-            services.AdverseEventInput(term=term("chills"), grade=2),
-            services.AdverseEventInput(
+            services.AdverseEventEntry(term=term("chills"), grade=2),
+            services.AdverseEventEntry(
                 term=term("hypotension"),
                 grade=3,
                 action="dose_held",

@@ -258,11 +258,16 @@ def test_flags_carry_level_status_and_acknowledgement(bundle):
 
 
 def test_emitted_loinc_and_ucum_codes_are_those_of_domain_md(bundle):
+    checked = set()
     for coding in codings(bundle):
         if coding["system"] == codes.LOINC:
             assert coding["code"] in DOMAIN_LOINC
+            checked.add(codes.LOINC)
         if coding["system"] == codes.UCUM:
             assert coding["code"] in DOMAIN_UCUM
+            checked.add(codes.UCUM)
+    # The course has vitals and labs: both kinds of code were there to check.
+    assert checked == {codes.LOINC, codes.UCUM}
 
 
 def test_emitted_meddra_and_snomed_codes_are_those_of_domain_md(bundle):

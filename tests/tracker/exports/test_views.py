@@ -199,7 +199,7 @@ def course_with_records(patient, clinician, count):
             by=clinician,
             recorded_at=at(day, 7),
             measurements={"systolic_bp": 88, "platelets_10e9_per_l": Decimal("62")},
-            adverse_events=[services.AdverseEventInput(term=term("chills"), grade=2)],
+            adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=2)],
             notes=f"visit {day}",
         )
     return course

@@ -139,7 +139,7 @@ def test_the_page_says_when_the_care_team_saw_the_report(patient_client, course,
     saved = SymptomReport.objects.get()
     detail = reverse("tracker:patient-report-detail", args=[saved.pk])
     assert "Seen by your care team" not in patient_client.get(detail).text
-    seen = timezone.make_aware(datetime.datetime(2026, 11, 24, 14, 5))
+    seen = timezone.make_aware(datetime.datetime(2026, 11, 24, 14, 5))  # noqa: DTZ001 (made aware)
     flag = saved.flags.get()
     flag.acknowledge(by=clinician, note="Query gastritis, review labs")
     type(flag).objects.filter(pk=flag.pk).update(acknowledged_at=seen)
