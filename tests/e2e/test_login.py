@@ -142,6 +142,7 @@ def test_clinician_turns_on_two_factor_then_signs_in_with_the_apps_code(
     expect(page.locator("#backup-codes li")).to_have_count(10)
 
     page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_label("Password")).to_be_visible()  # back on the sign-in page
     page.goto(f"{live_server.url}/clinician/")
     page.get_by_label("Username").fill(clinician.username)
     page.get_by_label("Password").fill(PASSWORD)

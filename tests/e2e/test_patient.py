@@ -125,6 +125,7 @@ def test_tocilizumab_patient_reports_severe_vomiting_with_fever_and_is_told_to_c
 
     open_menu(page)
     page.get_by_role("button", name="Log out").click()
+    expect(page.locator("input[type='password']")).to_be_visible()  # back on the sign-in page
     page.set_viewport_size(DESKTOP)
     log_in(page, live_server, "dr.martin")
     page.goto(f"{live_server.url}/clinician/")  # the triage queue
