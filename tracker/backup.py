@@ -121,21 +121,51 @@ def restore(path: Path, *, alias: str = "default") -> None:
             source.close()
         return
     if vendor == "postgresql":
+        _check_pg_backup(path, alias)
         connections[alias].close()
-        _run(
-            [
-                "pg_restore",
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                *_pg_args(alias),
-                str(path),
-            ],
-            alias,
-        )
+        try:
+            # One transaction: a file that fails half-way leaves the current data as it was.
+            _run(
+                [
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    *_pg_args(alias),
+                    str(path),
+                ],
+                alias,
+            )
+        except BackupError as exc:
+            raise _not_a_whole_backup(path, str(exc).splitlines()[0]) from None
         return
     raise BackupError(f"No restore method for the {vendor} database.")
+
+
+def _not_a_whole_backup(path: Path, problem: str) -> BackupError:
+    return BackupError(
+        f"{path} is not a whole backup ({problem}). Nothing was restored; "
+        f"the current data is unchanged. Choose another backup file."
+    )
+
+
+def _check_pg_backup(path: Path, alias: str) -> None:
+    """Refuse a file pg_restore cannot read, or one without this app's tables."""
+    if shutil.which("pg_restore") is None:
+        raise BackupError("pg_restore is not installed (Debian: postgresql-client).")
+    # pg_restore reading its own archive's table of contents, no shell.
+    listing = subprocess.run(  # noqa: S603
+        ["pg_restore", "--list", str(path)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listing.returncode != 0:
+        problem = (listing.stderr.strip().splitlines() or ["unreadable"])[0]
+        raise _not_a_whole_backup(path, problem)
+    if "django_migrations" not in listing.stdout:
+        raise _not_a_whole_backup(path, "it holds no tracker database")
 
 
 def _check_sqlite_backup(path: Path) -> None:
@@ -157,10 +187,7 @@ def _check_sqlite_backup(path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         problem = str(exc)
     if problem:
-        raise BackupError(
-            f"{path} is not a whole backup ({problem}). Nothing was restored; "
-            f"the current data is unchanged. Choose another backup file."
-        )
+        raise _not_a_whole_backup(path, problem)
 
 
 def _pg_args(alias):

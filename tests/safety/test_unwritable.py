@@ -26,7 +26,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @contextlib.contextmanager
 def read_only_copy(tmp_path):
-    """Serve the rest of the test from a read-only copy of the database as it is now."""
+    """Serve the rest of the test from a read-only database as it is now.
+
+    SQLite: a copy of the file opened read-only by SQLite itself. PostgreSQL: every new
+    session starts its transactions read only (`default_transaction_read_only`), as a server
+    in recovery or with a full disk refuses writes (SQLSTATE 25006).
+    """
+    if connection.vendor == "postgresql":
+        options = connection.settings_dict.setdefault("OPTIONS", {})
+        saved = dict(options)
+        connection.close()
+        options["options"] = "-c default_transaction_read_only=on"
+        try:
+            yield None
+        finally:
+            connection.close()
+            options.clear()
+            options.update(saved)
+        return
     copy = tmp_path / "read-only.sqlite3"
     source = sqlite3.connect(connection.settings_dict["NAME"])
     target = sqlite3.connect(copy)
@@ -45,6 +62,8 @@ def read_only_copy(tmp_path):
 
 
 def reports_in(path):
+    if path is None:  # PostgreSQL: the database itself, read only
+        return SymptomReport.objects.count()
     db = sqlite3.connect(path)
     try:
         return db.execute("SELECT COUNT(*) FROM tracker_symptomreport").fetchone()[0]
