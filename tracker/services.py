@@ -739,21 +739,41 @@ def refresh_dose_advice(course: Course, *, since=None, by=None, reason: str = ""
     return changed
 
 
-def current_dose_advice(course: Course, *, at=None) -> dict | None:
-    """The advice for the next dose judged now (or at `at`): what the course page shows."""
-    profile = therapy_profile(course)
-    if profile.drug_class != rules.IL2_HIGH_DOSE:
+def course_dose_advice(course: Course, *, visits, doses, overrides, at) -> dict | None:
+    """The advice for the next dose judged on the course at `at`, from records already loaded
+    (current visits with their current adverse events, doses, overrides); None on other
+    therapies. The course page, the PDF and the API's dose answer all read this."""
+    therapy = course.therapy
+    if therapy.drug_class != rules.IL2_HIGH_DOSE:
         return None
-    at = at or timezone.now()
+    # The dose advice reads the therapy's drug class only, not its expected side effects.
+    profile = rules.TherapyProfile(
+        name=therapy.name, drug_class=therapy.drug_class, expected_terms=frozenset()
+    )
     advice = rules.dose_advice(
         therapy=profile,
         baseline=baseline(course),
-        assessments=assessments_of(_current_visits(course)),
-        held_doses=held_dose_times(DoseAdministration.objects.current().filter(course=course)),
-        overrides=overrides_of(_course_overrides(course)),
+        assessments=assessments_of(visits),
+        held_doses=held_dose_times(doses),
+        overrides=overrides_of(overrides),
         at=at,
     )
-    return {**advice_as_json(advice), "judged_at": at.isoformat()}
+    return advice_as_json(advice)
+
+
+def current_dose_advice(course: Course, *, at=None) -> dict | None:
+    """The advice for the next dose judged now (or at `at`), read from the database."""
+    if course.therapy.drug_class != rules.IL2_HIGH_DOSE:
+        return None
+    at = at or timezone.now()
+    advice = course_dose_advice(
+        course,
+        visits=_current_visits(course),
+        doses=DoseAdministration.objects.current().filter(course=course),
+        overrides=_course_overrides(course),
+        at=at,
+    )
+    return {**advice, "judged_at": at.isoformat()}
 
 
 @transaction.atomic

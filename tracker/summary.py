@@ -105,19 +105,12 @@ class CourseSummary:
             return None
         latest = max(self.visits, key=lambda v: v.recorded_at, default=None)
         if self.course.status == CourseStatus.ACTIVE:
-            advice = services.advice_as_json(
-                rules.dose_advice(
-                    therapy=rules.TherapyProfile(
-                        name=self.therapy.name,
-                        drug_class=self.therapy.drug_class,
-                        expected_terms=self.expected_slugs,
-                    ),
-                    baseline=services.baseline(self.course),
-                    assessments=services.assessments_of(self.visits),
-                    held_doses=services.held_dose_times(self.doses),
-                    overrides=services.overrides_of(self.dose_advice_overrides),
-                    at=self.generated_at,
-                )
+            advice = services.course_dose_advice(
+                self.course,
+                visits=self.visits,
+                doses=self.doses,
+                overrides=self.dose_advice_overrides,
+                at=self.generated_at,
             )
             judged_at = self.generated_at
         elif latest is not None and latest.dose_advice:
