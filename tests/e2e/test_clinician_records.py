@@ -47,6 +47,9 @@ def course():
 def assert_every_error_visible(page: Page, form_selector: str) -> int:
     """Each field message of the form is visible, and the summary links to each field."""
     messages = page.locator(f"{form_selector} .invalid-feedback")
+    # The submit reloads the page: wait for the answer's error summary before counting.
+    expect(page.locator("#form-errors")).to_be_visible()
+    expect(messages.first).to_be_visible()
     count = messages.count()
     assert count > 0
     for index in range(count):
