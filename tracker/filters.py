@@ -55,3 +55,27 @@ class TriageFilter(django_filters.FilterSet):
         return self.is_bound and any(
             value not in (None, "") for value in self.form.cleaned_data.values()
         )
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """An API query is checked strictly: a filter given empty (`?level=`) is a mistake to tell
+    the client about (400), not a reason to answer every row, as a typo in a value is."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not str(self.data.get(name, "")).strip():
+                self.form.add_error(name, _("Give a value, or leave this parameter out."))
+                valid = False
+        return valid
+
+
+class ApiFlagFilter(StrictFilterSet):
+    """The query of the API's flag lists (`/api/v1/flags/`, `/api/v1/courses/{id}/flags/`)."""
+
+    status = django_filters.ChoiceFilter(choices=FlagStatus.choices)
+    level = django_filters.ChoiceFilter(choices=FlagLevel.choices)
+
+    class Meta:
+        model = Flag
+        fields = ["status", "level"]

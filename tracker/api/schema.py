@@ -4,6 +4,8 @@ drf-spectacular documents the success answers from the serializers; the errors c
 handling of authentication, permissions, scoping and validation, the same for every view.
 """
 
+from drf_spectacular.openapi import AutoSchema
+
 ERROR = {
     "type": "object",
     "properties": {"detail": {"type": "string"}},
@@ -55,3 +57,12 @@ def add_error_responses(result, generator, request, public):
                     "409", _json("Error", "The flag already moved (someone acted first).")
                 )
     return result
+
+
+class KeysetAutoSchema(AutoSchema):
+    """A list paginated on request (tracker/api/pagination.py) answers the plain list: its
+    page is named apart from the envelope of a limit/offset list of the same rows (the flag
+    list), which would otherwise share (and overwrite) one `Paginated…List` component."""
+
+    def get_paginated_name(self, serializer_name):
+        return f"{serializer_name}Page"

@@ -10,9 +10,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404  # malformed ids answer 404, not 500
@@ -24,6 +25,7 @@ from therapies.models import ExpectedSideEffect, Therapy
 
 from .. import internals, services
 from ..exports import responses as export_responses
+from ..filters import ApiFlagFilter
 from ..models import (
     Course,
     CourseStatus,
@@ -38,6 +40,8 @@ from ..models import (
 )
 from ..summary import build_summary, hide_internal_notes
 from . import serializers as s
+from .pagination import KeysetPagination
+from .schema import KeysetAutoSchema
 
 
 class ApiView:
@@ -60,6 +64,21 @@ def _flags_with_people(queryset):
     return queryset.select_related("term", "acknowledged_by", "resolved_by")
 
 
+# A page of a plain list, on request (tracker/api/pagination.py): documented on the answer.
+NEXT_PAGE_LINK = OpenApiParameter(
+    "Link",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description='With `limit` or `cursor`, while rows are left: `<URL>; rel="next"` (RFC '
+    "8288), the next page's URL. Absent on the last page and when the whole list is asked.",
+)
+FLAG_FILTERS = [
+    OpenApiParameter("status", enum=FlagStatus.values, description="Only this status."),
+    OpenApiParameter("level", enum=FlagLevel.values, description="Only this level."),
+]
+
+
 class TherapyViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     """The therapy catalog with each therapy's expected side effects (any signed-in user)."""
 
@@ -78,7 +97,15 @@ class CourseViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = s.CourseSerializer
+    pagination_class = KeysetPagination
+    schema = KeysetAutoSchema()
+    filter_backends = [DjangoFilterBackend]
     write_scope = {"create": "course"}  # tracker/throttling.py
+
+    @property
+    def filterset_class(self):
+        # The course list takes no filter; a course's flags take the flag list's.
+        return ApiFlagFilter if self.action == "flags" else None
 
     def get_queryset(self):
         return Course.objects.visible_to(self.request.user).select_related(
@@ -93,12 +120,33 @@ class CourseViewSet(
     def _course(self, pk):
         return get_object_or_404(Course.objects.visible_to(self.request.user), pk=pk)
 
-    @extend_schema(responses=s.FlagSerializer(many=True))
+    @extend_schema(
+        description="The courses the user may see, newest start first: the whole list, or a "
+        "page at a time on request (`limit`, then the `Link` header's URL).",
+        parameters=[NEXT_PAGE_LINK],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        description="The course's flags, most urgent first and newest first within a level: "
+        "the whole list, or a page at a time on request (`limit`, then the `Link` header's URL).",
+        responses=s.FlagSerializer(many=True),
+        # The filters are the flag list's (documented here): discovery reads the course model.
+        filters=False,
+        parameters=[*FLAG_FILTERS, NEXT_PAGE_LINK],
+    )
     @action(detail=True, methods=["get"], url_path="flags")
     def flags(self, request, pk=None):
         course = self._course(pk)
-        flags = _flags_with_people(Flag.objects.filter(course=course).by_urgency())
-        return Response(s.FlagSerializer(flags, many=True, context={"request": request}).data)
+        flags = self.filter_queryset(
+            _flags_with_people(Flag.objects.filter(course=course).by_urgency())
+        )
+        page = self.paginate_queryset(flags)
+        data = s.FlagSerializer(
+            flags if page is None else page, many=True, context={"request": request}
+        ).data
+        return Response(data) if page is None else self.get_paginated_response(data)
 
 
 class _CourseChildView(ApiView, generics.ListCreateAPIView):
@@ -275,46 +323,51 @@ class DoseListCreate(_CourseChildView):
         return super().post(request, *args, **kwargs)
 
 
-class FlagListQuery(serializers.Serializer):
-    """The query of GET /api/v1/flags/, checked strictly: a client with a typo in `status` is
-    told (400) rather than given every flag."""
-
-    status = serializers.ChoiceField(choices=FlagStatus.choices, required=False)
-    level = serializers.ChoiceField(choices=FlagLevel.choices, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)
-    offset = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
-
-
 class FlagPagination(LimitOffsetPagination):
     """A page of flags at a time: a team's history holds tens of thousands of them.
 
-    The view has validated the query (`FlagListQuery`) before the paginator reads it."""
+    The limit and offset are checked strictly: a client with a typo is told (400) rather than
+    given the default page."""
 
     default_limit = 50
     max_limit = 200
+    max_offset = 2**31 - 1
 
-    def paginate_queryset(self, queryset, request, view=None):
-        self.query = view.query
-        return super().paginate_queryset(queryset, request, view)
+    def _number(self, request, name, low, high, default):
+        if name not in request.query_params:
+            return default
+        raw = request.query_params[name]
+        number = int(raw) if raw.isascii() and raw.isdigit() else -1
+        if not low <= number <= high:
+            raise ValidationError(
+                {
+                    name: [
+                        _("Give a whole number from %(low)d to %(high)d.")
+                        % {"low": low, "high": high}
+                    ]
+                }
+            )
+        return number
 
     def get_limit(self, request):
-        return self.query.get("limit", self.default_limit)
+        return self._number(request, "limit", 1, self.max_limit, self.default_limit)
 
     def get_offset(self, request):
-        return self.query.get("offset", 0)
+        return self._number(request, "offset", 0, self.max_offset, 0)
 
     def get_schema_operation_parameters(self, view):
         limit, offset = super().get_schema_operation_parameters(view)
-        fields = FlagListQuery().fields
         limit["description"] += f" Default {self.default_limit}."
-        limit["schema"] |= {"minimum": 1, "maximum": fields["limit"].max_value}
-        offset["schema"] |= {"minimum": 0, "maximum": fields["offset"].max_value}
+        limit["schema"] |= {"minimum": 1, "maximum": self.max_limit}
+        offset["schema"] |= {"minimum": 0, "maximum": self.max_offset}
         return [limit, offset]
 
 
 class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.FlagSerializer
     pagination_class = FlagPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ApiFlagFilter
     write_scope = {"acknowledge": "flag", "resolve": "flag"}  # tracker/throttling.py
 
     def get_queryset(self):
@@ -323,19 +376,10 @@ class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         description="The flags the user may see (a clinician: their care teams'; a patient: "
         "their own), most urgent first and newest first within a level, a page at a time.",
-        parameters=[
-            OpenApiParameter("status", enum=FlagStatus.values, description="Only this status."),
-            OpenApiParameter("level", enum=FlagLevel.values, description="Only this level."),
-        ],
+        parameters=FLAG_FILTERS,
     )
     def list(self, request, *args, **kwargs):
-        # A plain dict, not the QueryDict: DRF reads an empty form value as "not given", and
-        # `?level=` is a mistake to tell the client about.
-        query = FlagListQuery(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        self.query = query.validated_data
-        chosen = {name: self.query[name] for name in ("status", "level") if name in self.query}
-        flags = Flag.objects.visible_to(request.user).filter(**chosen).by_urgency()
+        flags = self.filter_queryset(Flag.objects.visible_to(request.user).by_urgency())
         # Sort the narrow rows (ids) of every flag in scope, then load the page's wide rows
         # (with terms and people): sorting tens of thousands of joined rows took twice as long.
         ids = self.paginate_queryset(flags.values_list("pk", flat=True))
