@@ -68,7 +68,8 @@ test: test-system-packages install
 
 # The benchmark, never part of `make test` (bench/README.md): seeds a fresh database at clinic
 # scale (BENCH_PATIENTS=20000 for a network), measures every page against the floor of the
-# stack, the PDF and the cohort CSV, then a load run (gunicorn, 2 workers, wrk on 127.0.0.1).
+# stack, the PDF and the cohort CSV, then a load run (gunicorn, 4 workers, wrk on 127.0.0.1);
+# BENCH_ARGS=--quick for a quick check at small scale (BENCH_PATIENTS=200).
 # SQLite file by default; BENCH_DATABASE_URL=postgres://user@host:5432/tracker_bench for
 # PostgreSQL (the database is dropped and created again: its name must contain "bench").
 BENCH_PATIENTS ?= 2000

@@ -1,7 +1,10 @@
-"""The load run: gunicorn (2 workers) on the loopback, driven by wrk with bench/wrk_mix.lua.
+"""The load run: gunicorn (4 workers) on the loopback, driven by wrk with bench/wrk_mix.lua.
 
 Bounded: wrk runs for a fixed number of seconds against 127.0.0.1 only, then gunicorn is
-stopped (its whole process group), whatever happened. Import after django.setup().
+stopped (its whole process group), whatever happened. Meanwhile the product's periodic jobs
+(`escalate_flags` and `send_reminders`, as cron would run them) run one after the other in
+their own processes, so the figures are those of a server whose jobs run. Import after
+django.setup().
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -75,7 +79,69 @@ def _warm(base, paths, cookie):
                 response.read()
 
 
-def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print) -> dict:
+JOBS = ("escalate_flags", "send_reminders")
+
+
+class Jobs:
+    """The periodic jobs, run in turn every `every` seconds while the load lasts."""
+
+    def __init__(self, env, every=5.0):
+        self.env, self.every = env, every
+        self.stop = threading.Event()
+        self.runs = []
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        while not self.stop.is_set():
+            for job in JOBS:
+                started = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, str(ROOT / "manage.py"), job],
+                    cwd=ROOT,
+                    env=self.env,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                self.runs.append(
+                    {
+                        "job": job,
+                        "seconds": round(time.perf_counter() - started, 2),
+                        "ok": done.returncode == 0,
+                    }
+                )
+            self.stop.wait(self.every)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=310)
+
+    def summary(self):
+        return {
+            job: {
+                "runs": len(runs := [r for r in self.runs if r["job"] == job]),
+                "failed": sum(not r["ok"] for r in runs),
+                "max_s": max((r["seconds"] for r in runs), default=None),
+            }
+            for job in JOBS
+        }
+
+
+def run(
+    env: dict,
+    cast,
+    *,
+    seconds: int,
+    connections: int,
+    body: str,
+    workers: int = 4,
+    jobs: bool = True,
+    log=print,
+) -> dict:
     wrk = shutil.which("wrk")
     if wrk is None:
         note = "not available: wrk is not installed (make bench installs it when run as root)"
@@ -91,7 +157,7 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
         "gunicorn",
         "tracker.wsgi:application",
         "--workers",
-        "2",
+        str(workers),
         "--bind",
         f"{HOST}:{port}",
         "--timeout",
@@ -112,6 +178,7 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
                 f"/clinician/courses/{course}/",
                 "/clinician/patients/",
                 "/api/v1/flags/",
+                "/api/v1/courses/?limit=50",
             ],
             session,
         )
@@ -134,10 +201,20 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
             str(ROOT / "bench" / "wrk_mix.lua"),
             base,
         ]
-        log(f"  load run: gunicorn 2 workers on {base}, wrk {connections} connections, {seconds} s")
-        done = subprocess.run(
-            command, env=wrk_env, capture_output=True, text=True, timeout=seconds + 120
+        log(
+            f"  load run: gunicorn {workers} workers on {base}, wrk {connections} connections, "
+            f"{seconds} s, periodic jobs {'on' if jobs else 'off'}"
         )
+        job_runner = Jobs(env)
+        if jobs:
+            job_runner.__enter__()
+        try:
+            done = subprocess.run(
+                command, env=wrk_env, capture_output=True, text=True, timeout=seconds + 120
+            )
+        finally:
+            if jobs:
+                job_runner.__exit__(None, None, None)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode != 0 or not lines:
             raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
@@ -146,12 +223,19 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
             result[k]
             for k in ("not_2xx", "connect_errors", "read_errors", "write_errors", "timeouts")
         )
-        result.update(available=True, connections=connections, workers=2)
+        result.update(
+            available=True,
+            connections=connections,
+            workers=workers,
+            jobs=job_runner.summary() if jobs else None,
+        )
         log(
             f"  load run: {result['requests']:,} requests, {result['rps']:.1f} req/s, "
             f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
             f"errors {result['errors']}"
         )
+        for job, runs in (result["jobs"] or {}).items():
+            log(f"    {job}: {runs['runs']} runs, {runs['failed']} failed, max {runs['max_s']} s")
         return result
     finally:
         try:

@@ -321,7 +321,7 @@ def pages(runner: Runner, c: Cast) -> list[Result]:
                 f"course page and its two chart SVGs, {label} course",
                 with_charts,
                 target="≤ 8× floor",
-                ratio_max=8 if label == "typical" else None,
+                ratio_max=8,  # round 3: the 500-answer course too
             )
         )
         results.append(
@@ -351,6 +351,20 @@ def pages(runner: Runner, c: Cast) -> list[Result]:
             target="(no target)",
         )
     )
+    # Round 3: the API lists a page at a time on request (?limit=, then the Link header).
+    for name, url in (
+        ("API course list, a page", f"/api/v1/courses/?limit={API_PAGE}"),
+        ("API course flags, a page", f"/api/v1/courses/{c.big_course.pk}/flags/?limit={API_PAGE}"),
+    ):
+        results.append(
+            runner.measure(
+                name,
+                f"GET {url.split('?')[0]} ?limit={API_PAGE} (first page)",
+                lambda url=url: clinician.get(url),
+                target="≤ 100 ms p95",
+            )
+        )
+        results[-1].extra["paginated"] = api_page_check(clinician, url)
     for name, what, url, who in (
         ("API flag list", "GET /api/v1/flags/ (clinician)", "/api/v1/flags/", clinician),
         (
@@ -368,10 +382,39 @@ def pages(runner: Runner, c: Cast) -> list[Result]:
         ("patient home", "patient portal home", url_or_none("tracker:patient-home"), patient),
     ):
         results.append(
-            runner.measure(name, what, lambda url=url, who=who: _get(who, url), requests=30)
+            runner.measure(
+                name,
+                what,
+                lambda url=url, who=who: _get(who, url),
+                requests=30,
+                # round 3: the not-reported list at most 8× the floor
+                ratio_max=8 if name == "not reported" else None,
+                target="≤ 8× floor" if name == "not reported" else "",
+            )
         )
     results.append(pdf(runner, c, 20, course=c.typical_course, label="typical course"))
     return results
+
+
+API_PAGE = 50
+
+
+def api_page_check(client, url):
+    """Whether the list pages on request: a plain list of at most `limit` rows, and a
+    `Link: <…>; rel="next"` header exactly when rows are left (followed once to see it)."""
+    response = client.get(url)
+    rows = response.json() if response.status_code == 200 else None
+    if not isinstance(rows, list) or len(rows) > API_PAGE:
+        return {"ok": False, "why": f"answered {response.status_code}, not a bounded list"}
+    whole = len(client.get(url.split("?")[0]).json())
+    link = response.headers.get("Link", "")
+    if (whole > API_PAGE) != link.endswith('rel="next"'):
+        return {"ok": False, "why": f"{whole} rows, Link header {link!r}"}
+    if link:
+        following = client.get(link[1 : link.index(">")])
+        if following.status_code != 200 or not isinstance(following.json(), list):
+            return {"ok": False, "why": f"the next page answered {following.status_code}"}
+    return {"ok": True, "rows": whole, "page": len(rows), "link": bool(link)}
 
 
 def pdf(runner: Runner, c: Cast, requests: int, course=None, label="big course") -> Result:
@@ -385,10 +428,11 @@ def pdf(runner: Runner, c: Cast, requests: int, course=None, label="big course")
         f"summary PDF of the {label}",
         lambda: clinician.get(url),
         requests=requests,
-        target="< 1 s",
+        target="< 200 ms p95",
     )
     if result.available:
-        result.met = result.p95_ms < 1000
+        # Round 3: ready before anyone asks (rendered ahead), so the download is < 200 ms p95.
+        result.met = result.p95_ms < 200
     return result
 
 

@@ -1,11 +1,12 @@
 """`make bench`: seed a fresh database, measure every page against the floor, then a load run.
 
-    .venv/bin/python bench/run.py [--patients 2000] [--database-url URL] [--reuse] ...
+    .venv/bin/python bench/run.py [--patients 2000] [--database-url URL] [--reuse] [--quick] ...
 
 The database is a SQLite file under bench/.data/ unless --database-url (or the environment's
 BENCH_DATABASE_URL) names a PostgreSQL database, which is dropped and created again: its name
 must contain "bench", so that no other database can be dropped by mistake. --reuse keeps a
-database seeded by an earlier run (same URL) and measures it again.
+database seeded by an earlier run (same URL) and measures it again. --quick takes fewer
+samples (for a small-scale check that everything runs; its figures are rough).
 
 Results: a table on the terminal, and JSON plus Markdown under bench/.data/results/.
 """
@@ -82,12 +83,19 @@ def manage(env, *args):
     return done.stdout
 
 
-def seed(env, patients, seed_value):
-    log(f"Seeding {patients:,} patients (fresh database)...")
+def seed(env, patients, seed_value, insert="copy"):
+    how = "COPY" if insert == "copy" and "postgres" in env["DATABASE_URL"] else "INSERTs"
+    log(f"Seeding {patients:,} patients (fresh database, rows by {how})...")
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_catalog", "-v0")
     started = time.perf_counter()
-    out = manage(env, "seed_scale", "--patients", str(patients), "--seed", str(seed_value))
+    # seed_scale, through COPY on PostgreSQL (bench/seed.py, bench/copy_rows.py)
+    command = [sys.executable, "-m", "bench.seed", "--patients", str(patients)]
+    command += ["--seed", str(seed_value), "--insert", insert]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"seeding failed:\n{done.stdout}\n{done.stderr}")
+    out = done.stdout
     seconds = time.perf_counter() - started
     counts = {}
     for line in out.splitlines():
@@ -96,7 +104,7 @@ def seed(env, patients, seed_value):
             counts[match.group(1)] = int(match.group(2).replace(",", ""))
         if not line.strip().startswith(tuple("0123456789")):
             log(line)
-    return {"counts": counts, "seconds": round(seconds, 1)}
+    return {"counts": counts, "seconds": round(seconds, 1), "insert": how}
 
 
 # --- The machine ---------------------------------------------------------------------------------
@@ -174,7 +182,9 @@ def cohort_memory(env):
 # --- Report --------------------------------------------------------------------------------------
 
 
-def markdown(report):
+def markdown(report, earlier=None):
+    from bench import targets
+
     m = report["machine"]
     lines = [
         f"### {report['scale']} scale ({report['patients']:,} patients) on {m['database']}",
@@ -218,7 +228,8 @@ def markdown(report):
     if load.get("available"):
         lines += [
             "",
-            f"Load run: gunicorn 2 workers, wrk {load['connections']} connections for "
+            f"Load run: gunicorn {load.get('workers', 2)} workers, wrk {load['connections']} "
+            f"connections for "
             f"{load['seconds']:.0f} s: **{load['rps']:.1f} req/s**, p50 {load['p50_ms']:.1f} ms, "
             f"p90 {load['p90_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms, max {load['max_ms']:.0f} "
             f"ms, {load['requests']:,} requests, **{load['errors']} errors**.",
@@ -230,12 +241,13 @@ def markdown(report):
         c = seed_info["counts"]
         lines += [
             "",
-            f"Seed: {seed_info['seconds']} s for {c.get('courses', 0):,} courses, "
+            f"Seed ({seed_info.get('insert', 'values')}): {seed_info['seconds']} s for "
+            f"{c.get('courses', 0):,} courses, "
             f"{c.get('answers', 0):,} answers, {c.get('visits', 0):,} visits, "
             f"{c.get('flags', 0):,} flags ({c.get('open flags', 0):,} open), "
             f"{c.get('history rows', 0):,} history rows.",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + targets.markdown(report, earlier)
 
 
 # --- Main ----------------------------------------------------------------------------------------
@@ -258,6 +270,31 @@ def main(argv=None):
     parser.add_argument("--load-connections", type=int, default=8)
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn + wrk run")
     parser.add_argument("--no-memory", action="store_true", help="skip the cohort memory runs")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers in the load run")
+    parser.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="no escalation and reminder jobs during the load run (to compare)",
+    )
+    parser.add_argument(
+        "--insert",
+        choices=("copy", "values"),
+        default="copy",
+        help="how seeding writes rows on PostgreSQL: COPY, or prepared INSERTs (SQLite: INSERTs)",
+    )
+    parser.add_argument(
+        "--compare",
+        default="auto",
+        metavar="RESULT.json",
+        help="an earlier run at another scale, for the growth targets (default: the latest "
+        "result on the same database at another scale; 'none' for none)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="few samples (20 per page, 5 PDFs, 10 s of load, no memory runs): checks that "
+        "everything runs; rough figures",
+    )
     parser.add_argument(
         "--only",
         action="append",
@@ -266,6 +303,10 @@ def main(argv=None):
         help="measure only scenarios whose name contains NAME (repeatable), e.g. 'triage'",
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.requests, args.warmup, args.pdf_requests = 20, 3, 5
+        args.budget, args.cohort_repeats, args.load_seconds = 10, 1, 10
+        args.no_memory = True
 
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -276,7 +317,7 @@ def main(argv=None):
     seed_info = None
     if not args.reuse:
         fresh_database(url)
-        seed_info = seed(env, args.patients, args.seed)
+        seed_info = seed(env, args.patients, args.seed, args.insert)
     os.environ.update(env)
 
     import django
@@ -284,7 +325,7 @@ def main(argv=None):
     django.setup()
     from django.db import connection
 
-    from bench import load, measure
+    from bench import load, measure, targets
 
     info = machine(connection)
     scale_name = (
@@ -321,6 +362,8 @@ def main(argv=None):
             seconds=args.load_seconds,
             connections=args.load_connections,
             body=body,
+            workers=args.workers,
+            jobs=not args.no_jobs,
             log=log,
         )
 
@@ -339,14 +382,20 @@ def main(argv=None):
     results_dir = DATA / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{started:%Y%m%d-%H%M%S}-{connection.vendor}-{args.patients}"
+    earlier = targets.compare_with(
+        report, None if args.compare == "none" else args.compare, results_dir
+    )
+    if earlier:
+        report["compared_with"] = earlier["started"]
+    report["targets"] = targets.rows(report, earlier)
     (results_dir / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str))
-    text = markdown(report)
+    text = markdown(report, earlier)
     (results_dir / f"{stem}.md").write_text(text)
     log("\n" + text)
     log(f"Results: {results_dir / stem}.json and .md")
-    missed = [r for r in results if r.met is False]
+    missed = [t for t, _m, verdict in targets.rows(report, earlier) if "not met" in verdict]
     if missed:
-        log("Targets not met: " + ", ".join(r.name for r in missed))
+        log("Round 3 targets not met: " + "; ".join(missed))
     return 0
 
 

@@ -7,6 +7,7 @@ hashers, sessions) is the product's own. Only what a measurement needs differs:
 - static files by their plain names (no `collectstatic` needed before a run);
 - the write rate limits are lifted: a run posts thousands of reports as one patient, and
   measures the work of a write, not the limit's refusal;
+- mail goes to memory (the jobs that run during the load run send some);
 - INFO logs (one line per flag raised) and whitenoise's "no staticfiles" warning are kept
   out of the figures' way.
 """
@@ -24,6 +25,9 @@ STORAGES = {
 }
 WRITE_RATE_LIMITS = {scope: "1000000/hour" for scope in WRITE_RATE_LIMITS}
 LOGGING = {**LOGGING, "root": {**LOGGING["root"], "level": "WARNING"}}
+# The escalation and reminder jobs run during the load run: their mail is built and sent to
+# memory (a mail server's latency is not the product's).
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # whitenoise warns on every start that `collectstatic` was not run; no static file is timed.
 warnings.filterwarnings("ignore", message="No directory at")

@@ -30,6 +30,7 @@ function init(args)
    add(5, wrk.format("GET", "/clinician/patients/", page))
    add(5, wrk.format("GET", "/clinician/not-reported/", page))
    add(5, wrk.format("GET", "/api/v1/flags/", page))  -- first page of the API flag list
+   add(5, wrk.format("GET", "/api/v1/courses/?limit=50", page))  -- a page of the course list
    add(25, wrk.format("POST", report_url,
       { Authorization = token, ["Content-Type"] = "application/json" }, body))
 end
