@@ -3,10 +3,16 @@ record of authenticators turned on and off."""
 
 import logging
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
+from django.contrib.auth.models import update_last_login as django_update_last_login
+from django.db import DatabaseError, transaction
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.models import HistoricalRecords
+
+from .unwritable import is_unwritable
 
 log = logging.getLogger("tracker.access")
 
@@ -64,3 +70,67 @@ def record_device_deleted(sender, instance, **kwargs):
         user_id=instance.user_id, kind=AccountEvent.Kind.TWO_FACTOR_OFF, by=_acting_user()
     )
     log.info("two-factor disabled user=%s", instance.user_id)
+
+
+# --- Signing in while the database refuses writes (tracker/unwritable.py) -------------------
+# Reading must go on at 3 a.m. on a read-only or full disk, and reading starts with signing in.
+# What a sign-in only notes (the time of the last sign-in, the access log's line) is skipped
+# then; what protects the account is not: a wrong password or code that cannot be counted
+# (lockout, the authenticator's throttle), and a backup code that cannot be used up, are
+# answered 503 as every other write.
+
+
+def _unless_unwritable(write, what):
+    try:
+        with transaction.atomic():
+            return write()
+    except DatabaseError as exc:
+        if not is_unwritable(exc):
+            raise
+        log.warning("database unwritable: %s not recorded", what)
+        return None
+
+
+def update_last_login(sender, user, **kwargs):
+    """Django's own, skipped while the database refuses writes."""
+    _unless_unwritable(lambda: django_update_last_login(sender, user, **kwargs), "last sign-in")
+
+
+class AxesHandler(AxesDatabaseHandler):
+    """django-axes' database handler. Failures are counted as before (or the sign-in is
+    refused); a successful sign-in's and a sign-out's log lines are skipped when the database
+    refuses writes."""
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        _unless_unwritable(
+            lambda: super(AxesHandler, self).user_logged_in(sender, request, user, **kwargs),
+            "sign-in access log",
+        )
+
+    def user_logged_out(self, sender, request, user, **kwargs):
+        _unless_unwritable(
+            lambda: super(AxesHandler, self).user_logged_out(sender, request, user, **kwargs),
+            "sign-out access log",
+        )
+
+
+def _save_unless_unwritable_after_success(device):
+    """The authenticator's save after a code was checked. After a right code (its failure count
+    reset) a refused write is skipped: the code is accepted, though its use cannot be recorded
+    (the same code could be given again within its 30 seconds). After a wrong code the failure
+    must count: a refused write is answered 503."""
+    save = device.save
+
+    def guarded(*args, **kwargs):
+        if device.throttling_failure_count:
+            return save(*args, **kwargs)
+        return _unless_unwritable(lambda: save(*args, **kwargs), "authenticator code use")
+
+    device.save = guarded
+
+
+class ReadOnlyTolerantTokenMixin:
+    def _verify_token(self, user, token, device=None):
+        if isinstance(device, TOTPDevice):
+            _save_unless_unwritable_after_success(device)
+        return super()._verify_token(user, token, device)

@@ -160,6 +160,8 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 # The sign-in page is a two-step form (password, then the authenticator's code) whose fields
 # carry the step's prefix: the username is read from the credentials, or from the form.
 AXES_USERNAME_CALLABLE = "tracker.security.axes_username"
+# The database handler, which lets a sign-in through while the database refuses writes.
+AXES_HANDLER = "tracker.security.AxesHandler"
 
 # Two-factor authentication (django-two-factor-auth: an authenticator app's time-based codes,
 # with single-use backup codes). Clinicians and administrators may turn it on for their
@@ -368,6 +370,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+# Sessions are rows in the database; while it refuses writes, a signed cookie (tracker/sessions.py).
+SESSION_ENGINE = "tracker.sessions"
 
 LOGGING = {
     "version": 1,
