@@ -10,7 +10,7 @@ class TrackerConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.models import update_last_login
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_save
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from . import (
@@ -23,5 +23,6 @@ class TrackerConfig(AppConfig):
         # The time of the last sign-in is skipped while the database refuses writes.
         user_logged_in.disconnect(update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(security.update_last_login, dispatch_uid="update_last_login")
+        pre_save.connect(security.refuse_a_second_device, sender=TOTPDevice)
         post_save.connect(security.record_device_saved, sender=TOTPDevice)
         post_delete.connect(security.record_device_deleted, sender=TOTPDevice)

@@ -170,6 +170,8 @@ AXES_HANDLER = "tracker.security.AxesHandler"
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
 TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code
 OTP_TOTP_ISSUER = "Interleukin Therapy Tracker"
+# The administration never shows an authenticator's secret key or QR code once it exists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
