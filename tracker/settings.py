@@ -123,8 +123,8 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# The cache holds the write rate limits' counts and drawn charts. With several app server
-# processes it must be shared by all of them: by default a table in the database (created by
+# The cache holds drawn charts (write rate limits count in the database). With several app
+# server processes it must be shared by all of them: by default a table in the database (created by
 # `migrate`); CACHE_URL may name another, e.g. redis://cache.example.org:6379/0.
 CACHES = {
     "default": env.cache("CACHE_URL")
