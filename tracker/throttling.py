@@ -71,10 +71,15 @@ class WriteRateThrottle(SimpleRateThrottle):
         if self.rate is None or self.get_cache_key(request, None) is None:
             return True
         with transaction.atomic():
-            window, _created = WriteWindow.objects.get_or_create(
+            # The row, if it is the user's first write of the kind (no error if it exists)...
+            WriteWindow.objects.bulk_create(
+                [WriteWindow(user_id=request.user.pk, scope=self.scope)], ignore_conflicts=True
+            )
+            # ...then held until the end of the transaction: another write of this user's and
+            # kind, from any process, waits here.
+            window = WriteWindow.objects.select_for_update().get(
                 user_id=request.user.pk, scope=self.scope
             )
-            window = WriteWindow.objects.select_for_update().get(pk=window.pk)
             self.now = self.timer()  # once the row is held: the moment this write is counted
             times = sorted((t for t in window.times if t > self.now - self.duration), reverse=True)
             self.history = times
