@@ -1,5 +1,7 @@
 """Seeding through PostgreSQL's COPY: the same rows as the prepared INSERTs, several times faster.
 
+`python -m bench.seed_copy` runs the seeding with it (bench/seed_copy.py).
+
 `seed_scale` builds each table's rows in Python and hands them to an inserter; on PostgreSQL
 the rows go through `COPY … FROM STDIN` (psycopg's `cursor.copy()`, text format, each value
 adapted by psycopg's own dumpers) instead of `executemany`. Same rows, same transactions (one
@@ -9,7 +11,10 @@ the prepared INSERTs (it has no COPY, and its inserts are in-process anyway).
 
 from __future__ import annotations
 
-from tracker import scale
+try:  # the seeding logic, in bench/ (or tracker/ before it moved there)
+    from bench import scale
+except ImportError:
+    from tracker import scale
 
 
 class CopyInserter(scale.Inserter):

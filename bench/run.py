@@ -89,8 +89,8 @@ def seed(env, patients, seed_value, insert="copy"):
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_catalog", "-v0")
     started = time.perf_counter()
-    # seed_scale, through COPY on PostgreSQL (bench/seed.py, bench/copy_rows.py)
-    command = [sys.executable, "-m", "bench.seed", "--patients", str(patients)]
+    # the seeding command, through COPY on PostgreSQL (bench/copy_rows.py)
+    command = [sys.executable, "-m", "bench.seed_copy", "--patients", str(patients)]
     command += ["--seed", str(seed_value), "--insert", insert]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:

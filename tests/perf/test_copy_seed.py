@@ -7,8 +7,8 @@ INSERTs. Either way the data, their history and the sequences after them are the
 import pytest
 
 from bench import copy_rows
+from bench.copy_rows import scale
 from tests.perf.test_seed_scale import fingerprint
-from tracker import scale
 from tracker.models import Course, Flag, SymptomAnswer
 
 pytestmark = pytest.mark.django_db
