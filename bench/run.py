@@ -303,10 +303,19 @@ def main(argv=None):
         help="measure only scenarios whose name contains NAME (repeatable), e.g. 'triage'",
     )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.requests, args.warmup, args.pdf_requests = 20, 3, 5
-        args.budget, args.cohort_repeats, args.load_seconds = 10, 1, 10
-        args.no_memory = True
+    if args.quick:  # fewer samples, unless an option says otherwise
+        quick = {
+            "requests": 20,
+            "warmup": 3,
+            "pdf_requests": 5,
+            "budget": 10,
+            "cohort_repeats": 1,
+            "load_seconds": 10,
+            "no_memory": True,
+        }
+        for name, value in quick.items():
+            if getattr(args, name) == parser.get_default(name):
+                setattr(args, name, value)
 
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
