@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from therapies.models import Setting, SideEffectTerm
 
 from . import emails, internals, photos, rules, schedule
+from .measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS  # what each record measures
 from .models import (
     AccountEvent,
     AdverseEvent,
@@ -59,26 +60,6 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-
-REPORT_MEASUREMENTS = (
-    "temperature_c",
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "spo2",
-    "weight_kg",
-)
-VISIT_MEASUREMENTS = (
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "temperature_c",
-    "spo2",
-    "weight_kg",
-    "urine_output_ml_8h",
-    "platelets_10e9_per_l",
-    "creatinine_mg_dl",
-)
 
 
 # --- Inputs for the rules, read from the database ---------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from . import rules, services
+from . import measurements, rules, services
 from .models import (
     AdverseEvent,
     Course,
@@ -64,8 +64,9 @@ class VitalPoint:
     record: str
 
 
-# The series drawn on the vitals chart, with the thresholds from the rules module.
-VITAL_SERIES = ("systolic_bp", "temperature_c", "weight_percent", "platelets_10e9_per_l")
+# The series drawn on the vitals chart (tracker/measurements.py), with the thresholds from the
+# rules module.
+VITAL_SERIES = measurements.CHART_SERIES
 
 
 @dataclass
@@ -330,15 +331,7 @@ def _vitals(course, reports, visits):
         *((r, r.reported_at, "report") for r in reports),
         *((v, v.recorded_at, "visit") for v in visits),
     ]:
-        for name in (
-            "systolic_bp",
-            "temperature_c",
-            "heart_rate",
-            "spo2",
-            "platelets_10e9_per_l",
-            "urine_output_ml_8h",
-            "weight_kg",
-        ):
+        for name in measurements.BY_NAME:
             value = getattr(record, name, None)
             if value is not None:
                 series[name].append(VitalPoint(when, float(value), kind))

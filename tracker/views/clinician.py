@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, schedule, services
+from .. import charts, ctcae_definitions, measurements, schedule, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -671,16 +671,15 @@ class VitalsRow:
 def _vitals_rows(summary):
     """The vitals chart's data as a table: one row per report or visit with a measurement."""
     baseline = summary.course.baseline_weight_kg
-    names = ("systolic_bp", "diastolic_bp", "heart_rate", "temperature_c", "spo2", "weight_kg")
+    names = [m.name for m in measurements.MEASUREMENTS if m.in_vitals_table]
     rows = []
     for kind, records, when in (
         ("report", summary.reports, "reported_at"),
         ("visit", summary.visits, "recorded_at"),
     ):
         for record in records:
+            # A report has no laboratory fields: those read as not measured.
             values = [getattr(record, name, None) for name in names]
-            if kind == "visit":
-                values += [record.platelets_10e9_per_l, record.urine_output_ml_8h]
             if all(value is None for value in values):
                 continue
             percent = None
