@@ -21,7 +21,7 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from therapies.models import Setting, SideEffectTerm
 
-from . import emails, internals, photos, rules, schedule
+from . import emails, internals, photos, rules
 from .measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS  # what each record measures
 from .models import (
     AccountEvent,
@@ -1620,9 +1620,7 @@ def _courses_to_remind(today):
         # Not before the patient has chosen a password: they could not sign in to report.
         .exclude(patient__user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
         .select_related("patient__user", "therapy", "care_team")
-        .annotate(
-            last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False))
-        )
+        .with_last_report()
     )
 
 
@@ -1641,8 +1639,7 @@ def send_due_reminders(*, now=None, site_url: str = "") -> int:
     site_url = site_url or getattr(settings, "SITE_URL", "http://127.0.0.1:8000")
     sent = 0
     for course in _courses_to_remind(today):
-        last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
-        due = schedule.next_report_due(start_date=course.start_date, last_report_on=last)
+        due = course.report_due()
         if due <= today and _send_reminder(course, due, now, site_url):
             sent += 1
     return sent

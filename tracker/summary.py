@@ -197,9 +197,7 @@ def build_summary(course: Course, *, chart_version: bool = False) -> CourseSumma
     )
     flags = list(
         Flag.objects.filter(course=course)
-        .exclude(report__entered_in_error=True)
-        .exclude(visit__entered_in_error=True)
-        .exclude(withdrawn=True)  # raised for an adverse event or answer entered in error
+        .current()
         .select_related("term", "acknowledged_by", "resolved_by")
         .by_urgency()
     )
@@ -360,4 +358,5 @@ SYSTOLIC_BP_BELOW_MMHG = rules.SYSTOLIC_BP_BELOW_MMHG
 IL6_BLOCKER = rules.IL6_BLOCKER
 IL6_BLOCKER_FEVER_C = rules.IL6_BLOCKER_FEVER_C
 LEVEL_ORDER = rules.LEVEL_ORDER
+worst_level = rules.worst_level  # of flags or findings: their most serious level, or None
 weight_gain_percent = rules.weight_gain_percent

@@ -230,9 +230,7 @@ def gather(courses, *, batch_size: int = BATCH_SIZE):
             (
                 FlagRow(*row, terms[row[3]])
                 for row in Flag.objects.filter(course__in=ids)
-                .exclude(report__entered_in_error=True)
-                .exclude(visit__entered_in_error=True)
-                .exclude(withdrawn=True)
+                .current()
                 .by_urgency()
                 .values_list(*_columns(FLAG_FIELDS))
             ),

@@ -19,7 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
-from tracker import schedule, services, summary, units
+from tracker import services, summary, units
 from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
@@ -644,10 +644,6 @@ def self_care_tips(answers, flags):
     return [(a.term, advice[a.term_id]) for a in low if a.term_id in advice]
 
 
-def _worst(flags):
-    return max((f.level for f in flags), key=summary.LEVEL_ORDER.__getitem__, default=None)
-
-
 @patient_required
 @require_safe
 def report_detail(request, report_id):
@@ -667,7 +663,7 @@ def report_detail(request, report_id):
     open_flags = [f for f in flags if f.status == FlagStatus.OPEN]
     answers = list(report.answers.all())
     tips = self_care_tips(answers, flags)
-    level = _worst(open_flags)
+    level = summary.worst_level(open_flags)
     just_sent = timezone.now() - report.reported_at < ReportDraft.MAX_AGE
     # Emergency signs send the patient to the emergency number first, right after sending and
     # for as long as the report's urgent flags wait for the care team.
@@ -751,8 +747,8 @@ def home(request):
         Course.objects.visible_to(request.user)
         .current()
         .select_related("therapy", "care_team")
+        .with_last_report()
         .annotate(
-            last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False)),
             has_urgent=Exists(
                 Flag.objects.filter(
                     course=OuterRef("pk"), status=FlagStatus.OPEN, level=FlagLevel.URGENT
@@ -766,11 +762,7 @@ def home(request):
     )
     for course in courses:
         course.running = course.status == CourseStatus.ACTIVE
-        last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
-        course.last_report_on = last
-        course.next_due = schedule.next_report_due(
-            start_date=course.start_date, last_report_on=last
-        )
+        course.next_due = course.report_due()
         course.due_now = course.running and course.next_due <= today
         step = drafts.get(course.pk)
         course.draft_url = (
@@ -805,7 +797,7 @@ def reports(request):
     courses = {}
     for report in report_list:
         report.rows = _answer_rows(report.answers.all())
-        report.level = _worst(report.flags.all())
+        report.level = summary.worst_level(report.flags.all())
         report.values = _report_measurements(report)
         course = courses.setdefault(report.course_id, report.course)
         drawn = any(row["grade"] for row in report.rows) or bool(report.flags.all())
