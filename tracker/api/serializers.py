@@ -388,7 +388,7 @@ class SymptomReportSerializer(RecordSerializer):
             "reported_at",
             "source",
             "recall_period",
-            *services.REPORT_MEASUREMENTS,
+            *measurements.REPORT_MEASUREMENTS,
             "note",
             "entered_in_error",
             "answers",
@@ -449,7 +449,9 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
         return answers
 
     def validate(self, attrs):
-        has_measurement = any(attrs.get(name) is not None for name in services.REPORT_MEASUREMENTS)
+        has_measurement = any(
+            attrs.get(name) is not None for name in measurements.REPORT_MEASUREMENTS
+        )
         if not attrs.get("answers") and not has_measurement:
             raise serializers.ValidationError(_("Give at least one answer or one measurement."))
         return attrs
@@ -463,7 +465,7 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
             client_id=client_id,
             by=by,
             answers=[services.AnswerInput(**a) for a in data["answers"]],
-            measurements={n: data.get(n) for n in services.REPORT_MEASUREMENTS},
+            measurements={n: data.get(n) for n in measurements.REPORT_MEASUREMENTS},
             note=data.get("note", ""),
         )
         return report
@@ -597,7 +599,7 @@ class VisitSerializer(RecordSerializer):
             "id",
             "course",
             "recorded_at",
-            *services.VISIT_MEASUREMENTS,
+            *measurements.VISIT_MEASUREMENTS,
             *services.VISIT_ASSESSMENT_FIELDS,
             "notes",
             "entered_in_error",
@@ -641,7 +643,7 @@ class VisitCreateSerializer(VitalsInputSerializer):
         return events
 
     def validate(self, attrs):
-        names = (*services.VISIT_MEASUREMENTS, *services.VISIT_ASSESSMENT_FIELDS)
+        names = (*measurements.VISIT_MEASUREMENTS, *services.VISIT_ASSESSMENT_FIELDS)
         has_measurement = any(attrs.get(n) not in (None, "") for n in names)
         if not has_measurement and not attrs.get("adverse_events") and not attrs.get("notes"):
             raise serializers.ValidationError(
@@ -659,7 +661,7 @@ class VisitCreateSerializer(VitalsInputSerializer):
         return services.record_visit(
             course=course,
             by=by,
-            measurements={n: data.get(n) for n in services.VISIT_MEASUREMENTS},
+            measurements={n: data.get(n) for n in measurements.VISIT_MEASUREMENTS},
             adverse_events=[
                 services.AdverseEventEntry(
                     term=e["ctcae_term"],

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
-from tracker import services, summary, units
+from tracker import measurements, services, summary, units
 from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
 from tracker.forms.patient import (
     CHOICES,
@@ -701,7 +701,9 @@ def report_detail(request, report_id):
 
 
 def _report_measurements(report):
-    return _measurement_rows({name: getattr(report, name) for name in services.REPORT_MEASUREMENTS})
+    return _measurement_rows(
+        {name: getattr(report, name) for name in measurements.REPORT_MEASUREMENTS}
+    )
 
 
 def _measurement_rows(values):
