@@ -146,15 +146,21 @@ def _summary_for(course):
     return build_summary(course)
 
 
-def course_chart(kind, course) -> str | None:
+def course_chart(kind, course, *, version=None) -> str | None:
     """The course's chart `kind` ("timeline", PATIENT_TIMELINE or "vitals") as SVG, None when
     it has no data.
 
-    A cached chart costs one query (the course's version); the summary is gathered and the
-    chart drawn only when the course changed since it was last drawn.
+    A cached chart costs one query (the course's version, unless given); the summary is
+    gathered and the chart drawn only when the course changed since it was last drawn.
     """
-    key = _key(kind, course, course_version(course))
+    key = _key(kind, course, version or course_version(course))
     return _cached(key, lambda: _draw(kind, _summary_for(course)))
+
+
+def chart_etag(kind, course, version) -> str:
+    """What the chart's ETag is made of: the same as its cache key (kind, code, language,
+    time zone, course, version)."""
+    return _key(kind, course, version)
 
 
 def _from_summary(kind, summary, image_format="svg"):

@@ -1462,3 +1462,45 @@ class EscalationLog(models.Model):
 
     def __str__(self):
         return f"escalation {self.flag_id} {self.step} {self.channel}"
+
+
+class RenderedPdf(models.Model):
+    """A course's summary PDF rendered ahead of the request (tracker/exports/ahead.py), kept
+    under the course's PDF version: a download of an unchanged course serves these bytes.
+
+    One row per language and audience: "all" when the patient's own PDF is the care team's,
+    otherwise one "clinician" and one "patient" (the patient's hides notes not shared with
+    them). Older versions are deleted when a newer one is stored.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="rendered_pdfs")
+    language = models.CharField(max_length=10)
+    audience = models.CharField(max_length=10)
+    version = models.CharField(max_length=64)
+    content = models.BinaryField()
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "language", "audience", "version"],
+                name="one_rendered_pdf_per_course_language_audience_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"pdf {self.course_id} {self.language} {self.audience} {self.version[:12]}"
+
+
+class PdfRenderClaim(models.Model):
+    """A `render_pdfs` worker rendering a course now: the primary key makes a second host skip
+    the course (a claim older than ahead.CLAIM_SECONDS is taken over: its worker died)."""
+
+    course = models.OneToOneField(
+        Course, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"pdf claim {self.course_id} {self.claimed_by}"

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, measurements, services
+from .. import charts, ctcae_definitions, http_cache, measurements, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -812,12 +812,15 @@ def course_chart(request, pk, chart):
     """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
     Cached per course version: the summary is gathered only when the chart is drawn."""
     course = _course_or_404(request, pk)
-    svg = charts.course_chart(chart, course)
+    # The ETag after the scoped lookup: a course out of scope answers 404, never 304.
+    version = charts.course_version(course)
+    etag = http_cache.etag_of(charts.chart_etag(chart, course, version))
+    if not_modified := http_cache.not_modified(request, etag):
+        return not_modified
+    svg = charts.course_chart(chart, course, version=version)
     if svg is None:
         raise Http404(_("This chart has no data yet."))
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return http_cache.revalidated(HttpResponse(svg, content_type="image/svg+xml"), etag)
 
 
 # --- Visits ---------------------------------------------------------------------------------------

@@ -24,14 +24,19 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.cache import patch_cache_control
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
-from tracker import measurements, services, summary, units
-from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
+from tracker import http_cache, measurements, services, summary, units
+from tracker.charts import (
+    PATIENT_TIMELINE,
+    SVG_RESPONSE_CSP,
+    chart_etag,
+    course_chart,
+    course_version,
+)
 from tracker.forms.patient import (
     CHOICES,
     PRESENCE_CHOICES,
@@ -814,12 +819,15 @@ def reports(request):
 def grade_chart(request, course_id):
     """The grade timeline of one of my courses, as SVG for an <img>."""
     course = _own_course(request, course_id)
-    svg = course_chart(PATIENT_TIMELINE, course)
+    # The ETag after the scoped lookup: another patient's course answers 404, never 304.
+    version = course_version(course)
+    etag = http_cache.etag_of(chart_etag(PATIENT_TIMELINE, course, version))
+    if not_modified := http_cache.not_modified(request, etag):
+        return not_modified
+    svg = course_chart(PATIENT_TIMELINE, course, version=version)
     if svg is None:
         raise Http404
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return http_cache.revalidated(HttpResponse(svg, content_type="image/svg+xml"), etag)
 
 
 @patient_required
