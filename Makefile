@@ -50,11 +50,15 @@ compilemessages: $(MO_FILES)
 locale/%.mo: locale/%.po | $(STAMP)
 	$(MANAGE) compilemessages $(MAKEMESSAGES_IGNORE)
 
+# The PDF worker (render_pdfs) runs beside the server and stops with it; without it, a course's
+# PDF is rendered when first downloaded after a change.
 run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_catalog
 	$(MANAGE) demo
 	@echo "Open http://$(HOST):$(PORT)/ (Ctrl-C stops the server)."
+	@$(MANAGE) render_pdfs & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true $(MANAGE) runserver $(HOST):$(PORT)
 
 # A consistent backup while the app runs (SQLite online backup API, or pg_dump with DATABASE_URL).

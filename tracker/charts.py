@@ -38,7 +38,7 @@ from PIL import Image  # noqa: E402
 
 from therapies.models import SideEffectTerm  # noqa: E402
 
-from . import internals, rules  # noqa: E402
+from . import internals, measurements, rules  # noqa: E402
 from .models import (  # noqa: E402
     AdverseEvent,
     Course,
@@ -146,15 +146,21 @@ def _summary_for(course):
     return build_summary(course)
 
 
-def course_chart(kind, course) -> str | None:
+def course_chart(kind, course, *, version=None) -> str | None:
     """The course's chart `kind` ("timeline", PATIENT_TIMELINE or "vitals") as SVG, None when
     it has no data.
 
-    A cached chart costs one query (the course's version); the summary is gathered and the
-    chart drawn only when the course changed since it was last drawn.
+    A cached chart costs one query (the course's version, unless given); the summary is
+    gathered and the chart drawn only when the course changed since it was last drawn.
     """
-    key = _key(kind, course, course_version(course))
+    key = _key(kind, course, version or course_version(course))
     return _cached(key, lambda: _draw(kind, _summary_for(course)))
+
+
+def chart_etag(kind, course, version) -> str:
+    """What the chart's ETag is made of: the same as its cache key (kind, code, language,
+    time zone, course, version)."""
+    return _key(kind, course, version)
 
 
 def _from_summary(kind, summary, image_format="svg"):
@@ -314,37 +320,30 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
     return fig
 
 
+def _vital_thresholds():
+    """{series: [(threshold, label)]} from the rules module."""
+    return {
+        "systolic_bp": [(rules.SYSTOLIC_BP_BELOW_MMHG, "90")],
+        "temperature_c": [(rules.FEVER_GRADE_1_C, "38"), (rules.FEVER_GRADE_3_ABOVE_C, "40")],
+        "weight_percent": [
+            (rules.WEIGHT_GAIN_GRADE_1_PCT, "5"),
+            (rules.IL2_WEIGHT_GAIN_ABOVE_PCT, "15"),
+            (rules.WEIGHT_GAIN_GRADE_3_PCT, "20"),
+        ],
+        "platelets_10e9_per_l": [
+            (rules.PLATELETS_GRADE_3_BELOW, "50"),
+            (rules.IL2_PLATELETS_ABSOLUTE_BELOW, "30"),
+        ],
+    }
+
+
 def _vital_panels():
-    """(series, title, unit, [(threshold, label)]) with thresholds from the rules module."""
+    """(series, title, unit, [(threshold, label)]): the registry's chart panels
+    (tracker/measurements.py) with their thresholds from the rules module."""
+    thresholds = _vital_thresholds()
     return [
-        (
-            "systolic_bp",
-            _("Systolic blood pressure"),
-            "mmHg",
-            [(rules.SYSTOLIC_BP_BELOW_MMHG, "90")],
-        ),
-        (
-            "temperature_c",
-            _("Temperature"),
-            "°C",
-            [(rules.FEVER_GRADE_1_C, "38"), (rules.FEVER_GRADE_3_ABOVE_C, "40")],
-        ),
-        (
-            "weight_percent",
-            _("Weight change from baseline"),
-            "%",
-            [
-                (rules.WEIGHT_GAIN_GRADE_1_PCT, "5"),
-                (rules.IL2_WEIGHT_GAIN_ABOVE_PCT, "15"),
-                (rules.WEIGHT_GAIN_GRADE_3_PCT, "20"),
-            ],
-        ),
-        (
-            "platelets_10e9_per_l",
-            _("Platelets"),
-            "×10⁹/L",
-            [(rules.PLATELETS_GRADE_3_BELOW, "50"), (rules.IL2_PLATELETS_ABSOLUTE_BELOW, "30")],
-        ),
+        (chart.series, chart.title, chart.unit, thresholds.get(chart.series, []))
+        for chart in measurements.CHARTS
     ]
 
 

@@ -380,6 +380,28 @@ class CourseQuerySet(NoDeleteQuerySet):
         # the not-reported list, the reminders and every list of running courses.
         return self.filter(status=CourseStatus.ACTIVE, entered_in_error=False)
 
+    def with_last_report(self):
+        """Each course with `last_reported_at`: the time of its latest report that is not
+        entered in error (None before the first). `Course.report_due()` reads it."""
+        return self.annotate(
+            last_reported_at=models.Max(
+                "reports__reported_at", filter=models.Q(reports__entered_in_error=False)
+            )
+        )
+
+    def with_open_flag_counts(self):
+        """Each course with `open_urgent`, `open_review` and `open_info`: how many of its flags
+        are open at each level (one aggregate over a join)."""
+        return self.annotate(
+            **{
+                f"open_{level}": models.Count(
+                    "flags",
+                    filter=models.Q(flags__status=FlagStatus.OPEN, flags__level=level),
+                )
+                for level in (FlagLevel.URGENT, FlagLevel.REVIEW, FlagLevel.INFO)
+            }
+        )
+
 
 class CourseStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
@@ -470,6 +492,26 @@ class Course(models.Model):
 
     def __str__(self):
         return f"{self.therapy} – {self.patient.full_name} ({self.start_date:%Y-%m-%d})"
+
+    @property
+    def last_report_on(self):
+        """The clinic's local date of the latest report not entered in error, or None (needs
+        `Course.objects.with_last_report()`)."""
+        last = self.last_reported_at
+        return timezone.localtime(last).date() if last else None
+
+    def report_due(self):
+        """The date the next report is due (tracker/schedule.py), from the latest report (needs
+        `Course.objects.with_last_report()`)."""
+        return schedule.next_report_due(
+            start_date=self.start_date, last_report_on=self.last_report_on
+        )
+
+    def report_overdue(self, today):
+        """The due day has passed without a report (needs `with_last_report()`)."""
+        return schedule.is_overdue(
+            start_date=self.start_date, last_report_on=self.last_report_on, today=today
+        )
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Courses are not deleted; stop or complete them instead."))
@@ -1044,6 +1086,16 @@ class FlagQuerySet(NoDeleteQuerySet):
     def visible_to(self, user):
         return self.filter(course__in=Course.objects.visible_to(user))
 
+    def current(self):
+        """The flags that count: not raised by a report or visit entered in error, nor
+        withdrawn (raised for an adverse event or an answer entered in error, or by a value
+        since corrected). The course summary and the exports count these."""
+        return (
+            self.exclude(report__entered_in_error=True)
+            .exclude(visit__entered_in_error=True)
+            .exclude(withdrawn=True)
+        )
+
     def open(self):
         return self.filter(status=FlagStatus.OPEN)
 
@@ -1410,3 +1462,45 @@ class EscalationLog(models.Model):
 
     def __str__(self):
         return f"escalation {self.flag_id} {self.step} {self.channel}"
+
+
+class RenderedPdf(models.Model):
+    """A course's summary PDF rendered ahead of the request (tracker/exports/ahead.py), kept
+    under the course's PDF version: a download of an unchanged course serves these bytes.
+
+    One row per language and audience: "all" when the patient's own PDF is the care team's,
+    otherwise one "clinician" and one "patient" (the patient's hides notes not shared with
+    them). Older versions are deleted when a newer one is stored.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="rendered_pdfs")
+    language = models.CharField(max_length=10)
+    audience = models.CharField(max_length=10)
+    version = models.CharField(max_length=64)
+    content = models.BinaryField()
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "language", "audience", "version"],
+                name="one_rendered_pdf_per_course_language_audience_version",
+            ),
+        ]
+
+    def __str__(self):
+        return f"pdf {self.course_id} {self.language} {self.audience} {self.version[:12]}"
+
+
+class PdfRenderClaim(models.Model):
+    """A `render_pdfs` worker rendering a course now: the primary key makes a second host skip
+    the course (a claim older than ahead.CLAIM_SECONDS is taken over: its worker died)."""
+
+    course = models.OneToOneField(
+        Course, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"pdf claim {self.course_id} {self.claimed_by}"

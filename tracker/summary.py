@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from . import rules, services
+from . import measurements, rules, services
 from .models import (
     AdverseEvent,
     Course,
@@ -64,8 +64,9 @@ class VitalPoint:
     record: str
 
 
-# The series drawn on the vitals chart, with the thresholds from the rules module.
-VITAL_SERIES = ("systolic_bp", "temperature_c", "weight_percent", "platelets_10e9_per_l")
+# The series drawn on the vitals chart (tracker/measurements.py), with the thresholds from the
+# rules module.
+VITAL_SERIES = measurements.CHART_SERIES
 
 
 @dataclass
@@ -196,9 +197,7 @@ def build_summary(course: Course, *, chart_version: bool = False) -> CourseSumma
     )
     flags = list(
         Flag.objects.filter(course=course)
-        .exclude(report__entered_in_error=True)
-        .exclude(visit__entered_in_error=True)
-        .exclude(withdrawn=True)  # raised for an adverse event or answer entered in error
+        .current()
         .select_related("term", "acknowledged_by", "resolved_by")
         .by_urgency()
     )
@@ -330,15 +329,7 @@ def _vitals(course, reports, visits):
         *((r, r.reported_at, "report") for r in reports),
         *((v, v.recorded_at, "visit") for v in visits),
     ]:
-        for name in (
-            "systolic_bp",
-            "temperature_c",
-            "heart_rate",
-            "spo2",
-            "platelets_10e9_per_l",
-            "urine_output_ml_8h",
-            "weight_kg",
-        ):
+        for name in measurements.BY_NAME:
             value = getattr(record, name, None)
             if value is not None:
                 series[name].append(VitalPoint(when, float(value), kind))
@@ -367,4 +358,5 @@ SYSTOLIC_BP_BELOW_MMHG = rules.SYSTOLIC_BP_BELOW_MMHG
 IL6_BLOCKER = rules.IL6_BLOCKER
 IL6_BLOCKER_FEVER_C = rules.IL6_BLOCKER_FEVER_C
 LEVEL_ORDER = rules.LEVEL_ORDER
+worst_level = rules.worst_level  # of flags or findings: their most serious level, or None
 weight_gain_percent = rules.weight_gain_percent

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
 
-from .. import internals, ranges, services, validators
+from .. import internals, measurements, ranges, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -388,7 +388,7 @@ class SymptomReportSerializer(RecordSerializer):
             "reported_at",
             "source",
             "recall_period",
-            *services.REPORT_MEASUREMENTS,
+            *measurements.REPORT_MEASUREMENTS,
             "note",
             "entered_in_error",
             "answers",
@@ -405,15 +405,27 @@ def _refuse_repeats(terms, message):
         raise serializers.ValidationError(message % {"terms": ", ".join(repeated)})
 
 
-class VitalsInputSerializer(StrictTypes, serializers.Serializer):
-    """Home measurements, in SI units, checked against plausible ranges (tracker/ranges.py)."""
+class MeasurementFields:
+    """A serializer with a field per registry measurement (tracker/measurements.py) recorded on
+    `measured_on` (measurements.REPORT or VISIT), in SI units, checked against its plausible
+    range; they come before the serializer's own fields (which may redefine one)."""
 
-    temperature_c = _measurement(ranges.TEMPERATURE_C)
-    systolic_bp = _measurement(ranges.SYSTOLIC_BP, integer=True)
-    diastolic_bp = _measurement(ranges.DIASTOLIC_BP, integer=True)
-    heart_rate = _measurement(ranges.HEART_RATE, integer=True)
-    spo2 = _measurement(ranges.SPO2)
-    weight_kg = _measurement(ranges.WEIGHT_KG)
+    measured_on = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "measured_on" in cls.__dict__:
+            fields = {
+                m.name: _measurement(m.range, integer=m.range.integer)
+                for m in measurements.recorded_on(cls.measured_on)
+            }
+            cls._declared_fields = fields | dict(cls._declared_fields)
+
+
+class VitalsInputSerializer(MeasurementFields, StrictTypes, serializers.Serializer):
+    """Home measurements, in SI units, checked against plausible ranges."""
+
+    measured_on = measurements.REPORT
 
 
 class SymptomReportCreateSerializer(VitalsInputSerializer):
@@ -437,7 +449,9 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
         return answers
 
     def validate(self, attrs):
-        has_measurement = any(attrs.get(name) is not None for name in services.REPORT_MEASUREMENTS)
+        has_measurement = any(
+            attrs.get(name) is not None for name in measurements.REPORT_MEASUREMENTS
+        )
         if not attrs.get("answers") and not has_measurement:
             raise serializers.ValidationError(_("Give at least one answer or one measurement."))
         return attrs
@@ -451,7 +465,7 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
             client_id=client_id,
             by=by,
             answers=[services.AnswerInput(**a) for a in data["answers"]],
-            measurements={n: data.get(n) for n in services.REPORT_MEASUREMENTS},
+            measurements={n: data.get(n) for n in measurements.REPORT_MEASUREMENTS},
             note=data.get("note", ""),
         )
         return report
@@ -585,7 +599,7 @@ class VisitSerializer(RecordSerializer):
             "id",
             "course",
             "recorded_at",
-            *services.VISIT_MEASUREMENTS,
+            *measurements.VISIT_MEASUREMENTS,
             *services.VISIT_ASSESSMENT_FIELDS,
             "notes",
             "entered_in_error",
@@ -597,11 +611,8 @@ class VisitSerializer(RecordSerializer):
 
 
 class VisitCreateSerializer(VitalsInputSerializer):
+    measured_on = measurements.VISIT
     recorded_at = serializers.DateTimeField(required=False)
-    spo2 = _measurement(ranges.SPO2)
-    urine_output_ml_8h = _measurement(ranges.URINE_ML_8H, integer=True)
-    platelets_10e9_per_l = _measurement(ranges.PLATELETS)
-    creatinine_mg_dl = _measurement(ranges.CREATININE_MG_DL)
     mental_status = serializers.ChoiceField(
         choices=MentalStatus.choices, required=False, allow_null=True
     )
@@ -632,7 +643,7 @@ class VisitCreateSerializer(VitalsInputSerializer):
         return events
 
     def validate(self, attrs):
-        names = (*services.VISIT_MEASUREMENTS, *services.VISIT_ASSESSMENT_FIELDS)
+        names = (*measurements.VISIT_MEASUREMENTS, *services.VISIT_ASSESSMENT_FIELDS)
         has_measurement = any(attrs.get(n) not in (None, "") for n in names)
         if not has_measurement and not attrs.get("adverse_events") and not attrs.get("notes"):
             raise serializers.ValidationError(
@@ -650,7 +661,7 @@ class VisitCreateSerializer(VitalsInputSerializer):
         return services.record_visit(
             course=course,
             by=by,
-            measurements={n: data.get(n) for n in services.VISIT_MEASUREMENTS},
+            measurements={n: data.get(n) for n in measurements.VISIT_MEASUREMENTS},
             adverse_events=[
                 services.AdverseEventEntry(
                     term=e["ctcae_term"],

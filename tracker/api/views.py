@@ -442,13 +442,19 @@ class _CourseSummaryExport(ApiView, APIView):
 class CourseSummaryPdf(_CourseSummaryExport):
     @extend_schema(
         summary="The course summary as a printable PDF",
-        description="In the language of the request (Accept-Language). Out of scope: 404.",
+        description=(
+            "In the language of the request (Accept-Language), rendered ahead and kept by "
+            "course version: the ETag changes with the course; If-None-Match answers 304. "
+            "Out of scope: 404."
+        ),
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request, id):
-        return export_responses.pdf_response(
-            self.summary(chart_version=True), user=request.user, language=get_language()
+        course = get_object_or_404(
+            Course.objects.visible_to(request.user).select_related("patient", "therapy"),
+            pk=id,
         )
+        return export_responses.pdf_response(request, course, language=get_language())
 
 
 class CourseSummaryCsv(_CourseSummaryExport):

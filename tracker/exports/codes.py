@@ -1,21 +1,24 @@
 """The codes the exports emit, in one place (sources: /work/shared/reference/domain.md §6).
 
 Each measurement stored on a report or a visit is exported with its LOINC code and its UCUM
-unit; the CSV and the FHIR Bundle read the same table. The sets at the end are the only codes
-the exports may emit: `fhir.check_codes` refuses a Bundle with anything else, so a typo here
-or a new field cannot slip out unnoticed.
+unit, both defined in the measurement registry (tracker/measurements.py); the CSV and the FHIR
+Bundle read the same table. The sets at the end are the only codes the exports may emit:
+`fhir.check_codes` refuses a Bundle with anything else, so a typo or a new field cannot slip
+out unnoticed.
 """
 
 from dataclasses import dataclass
+
+from .. import measurements
+from ..measurements import LABORATORY, VITAL_SIGNS
+
+__all__ = ["LABORATORY", "VITAL_SIGNS"]
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 MEDDRA = "http://terminology.hl7.org/CodeSystem/mdr"
 SNOMED = "http://snomed.info/sct"
 NCI_THESAURUS = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
-
-VITAL_SIGNS = "vital-signs"
-LABORATORY = "laboratory"
 
 
 @dataclass(frozen=True)
@@ -33,47 +36,14 @@ class Measurement:
         return "laboratory" if self.category == LABORATORY else "vital_sign"
 
 
-# domain.md §6.2. Platelets: the app stores ×10⁹/L; UCUM `10*9/L` is that unit exactly (the
-# same number as `10*3/uL`), so values are exported unconverted.
-SYSTOLIC = Measurement(
-    "systolic_bp", VITAL_SIGNS, "8480-6", "Systolic blood pressure", "mm[Hg]", "mmHg"
-)
-DIASTOLIC = Measurement(
-    "diastolic_bp", VITAL_SIGNS, "8462-4", "Diastolic blood pressure", "mm[Hg]", "mmHg"
-)
-MEASUREMENTS = (
-    SYSTOLIC,
-    DIASTOLIC,
-    Measurement("heart_rate", VITAL_SIGNS, "8867-4", "Heart rate", "/min", "/min"),
-    Measurement("temperature_c", VITAL_SIGNS, "8310-5", "Body temperature", "Cel", "°C"),
-    Measurement("weight_kg", VITAL_SIGNS, "29463-7", "Body weight", "kg", "kg"),
-    Measurement(
-        "spo2",
-        VITAL_SIGNS,
-        "59408-5",
-        "Oxygen saturation in Arterial blood by Pulse oximetry",
-        "%",
-        "%",
-    ),
-    Measurement("urine_output_ml_8h", VITAL_SIGNS, "9187-6", "Urine output", "mL", "mL"),
-    Measurement(
-        "platelets_10e9_per_l",
-        LABORATORY,
-        "777-3",
-        "Platelets [#/volume] in Blood by Automated count",
-        "10*9/L",
-        "×10⁹/L",
-    ),
-    Measurement(
-        "creatinine_mg_dl",
-        LABORATORY,
-        "2160-0",
-        "Creatinine [Mass/volume] in Serum or Plasma",
-        "mg/dL",
-        "mg/dL",
-    ),
+# domain.md §6.2, from the measurement registry (tracker/measurements.py), in its order.
+MEASUREMENTS = tuple(
+    Measurement(m.name, m.code.category, m.code.loinc, m.code.display, m.code.ucum, m.unit)
+    for m in measurements.MEASUREMENTS
 )
 BY_FIELD = {m.field: m for m in MEASUREMENTS}
+SYSTOLIC = BY_FIELD["systolic_bp"]
+DIASTOLIC = BY_FIELD["diastolic_bp"]
 
 # FHIR groups systolic and diastolic pressure in one panel (R4 vital-signs profile "bp").
 BP_PANEL = ("85354-9", "Blood pressure panel with all children optional")
@@ -83,16 +53,7 @@ SPO2_VITAL_SIGN = ("2708-6", "Oxygen saturation in Arterial blood")
 
 # Which measurement a graded term is graded from (rules.py grades these from the value).
 # weight_gain is graded from the change against the course's baseline weight, in percent.
-GRADED_FROM = {
-    "fever": "temperature_c",
-    "hypotension": "systolic_bp",
-    "tachycardia": "heart_rate",
-    "hypoxia": "spo2",
-    "weight_gain": "weight_percent",
-    "oliguria": "urine_output_ml_8h",
-    "platelets_decreased": "platelets_10e9_per_l",
-    "creatinine_increased": "creatinine_mg_dl",
-}
+GRADED_FROM = measurements.GRADED_FROM
 
 # CTCAE grade -> NCI Thesaurus concept of the HL7 "adverse-event-clinical-research-grades"
 # value set (domain.md §6.1, [AE-GRADE]). The grade 5 code could not be verified: grade 5 is

@@ -19,6 +19,7 @@ from django.db.models.functions import Cast
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm
 
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -28,7 +29,6 @@ from ..models import (
     SymptomReport,
     Visit,
 )
-from ..services import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from . import tabular
 
 BATCH_SIZE = 200  # courses gathered together; a batch's records are in memory at once
@@ -230,9 +230,7 @@ def gather(courses, *, batch_size: int = BATCH_SIZE):
             (
                 FlagRow(*row, terms[row[3]])
                 for row in Flag.objects.filter(course__in=ids)
-                .exclude(report__entered_in_error=True)
-                .exclude(visit__entered_in_error=True)
-                .exclude(withdrawn=True)
+                .current()
                 .by_urgency()
                 .values_list(*_columns(FLAG_FIELDS))
             ),

@@ -185,6 +185,16 @@ def _page_strings(context):
     if hasattr(printed_by, "get_full_name"):
         printed_by = printed_by.get_full_name() or printed_by.get_username()
     printed_at = timezone.localtime(context["printed_at"])
+    if printed_by:
+        # Translators: the running footer of a PDF printed for one person.
+        printed = _("Printed %(when)s by %(who)s") % {
+            "when": _datetime(printed_at),
+            "who": printed_by,
+        }
+    else:
+        # Translators: the running footer of a PDF rendered ahead, served to whoever may read
+        # the course (each download is logged with who asked).
+        printed = _("Generated %(when)s") % {"when": _datetime(printed_at)}
     return {
         "page_before": before,
         "page_between": between,
@@ -194,8 +204,7 @@ def _page_strings(context):
         + " · "
         + _("born %(date)s") % {"date": date_format(patient.birth_date, BIRTH_DATE_FORMAT)},
         "running_title": _("Course summary: %(therapy)s") % {"therapy": context["therapy"].name},
-        "running_printed": _("Printed %(when)s by %(who)s")
-        % {"when": _datetime(printed_at), "who": printed_by},
+        "running_printed": printed,
     }
 
 

@@ -2,8 +2,9 @@
 
 The caller has fetched the course through `Course.objects.visible_to(user)` (404 otherwise).
 Every response is a download (Content-Disposition: attachment) that no cache may keep: these
-are patient records. Each export is logged with ids only (who, which course, which format),
-never with clinical content or names.
+are patient records. The PDF carries an ETag (http_cache.py): a client that keeps the file
+itself asks with If-None-Match and gets 304 while the course has not changed. Each export is
+logged with ids only (who, which course, which format), never with clinical content or names.
 """
 
 import logging
@@ -13,7 +14,8 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 
-from . import fhir, pdf, tabular
+from .. import http_cache
+from . import ahead, fhir, tabular
 from .cohort import cohort_table
 
 log = logging.getLogger(__name__)
@@ -31,9 +33,12 @@ def _download(response, filename):
 
 
 def summary_filename(summary, extension: str) -> str:
-    patient = summary.patient
-    stamp = timezone.localtime(summary.generated_at).strftime("%Y%m%d")
-    name = slugify(f"{patient.mrn} {summary.therapy.slug}") or "course"
+    return course_filename(summary.course, summary.generated_at, extension)
+
+
+def course_filename(course, when, extension: str) -> str:
+    stamp = timezone.localtime(when).strftime("%Y%m%d")
+    name = slugify(f"{course.patient.mrn} {course.therapy.slug}") or "course"
     return f"course-summary-{name}-{stamp}.{extension}"
 
 
@@ -41,11 +46,25 @@ def _log(kind, user, summary):
     log.info("export %s course=%s by=%s", kind, summary.course.pk, getattr(user, "pk", None))
 
 
-def pdf_response(summary, *, user, language) -> HttpResponse:
-    context = pdf.document_context(summary, printed_by=user)
-    body = pdf.render_pdf(context, language=language)
-    _log("pdf", user, summary)
-    return _download(HttpResponse(body, content_type=PDF), summary_filename(summary, "pdf"))
+def pdf_response(request, course, *, language) -> HttpResponse:
+    """The course's PDF as rendered ahead (tracker/exports/ahead.py): the stored file of the
+    course's current version, or rendered once now. `course` was fetched in the user's scope
+    (with its patient and therapy). Its ETag is the version, language and audience: a client
+    holding the current file gets 304 without the file being looked up."""
+    user = request.user
+    audience = ahead.audience_of(user)
+    version = ahead.pdf_version(course)
+    etag = http_cache.etag_of("pdf", version.digest, language, audience)
+    if not_modified := http_cache.not_modified(request, etag):
+        return not_modified
+    row = ahead.stored_or_rendered(course, language=language, audience=audience, version=version)
+    log.info("export pdf course=%s by=%s", course.pk, getattr(user, "pk", None))
+    response = HttpResponse(bytes(row.content), content_type=PDF)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{course_filename(course, row.rendered_at, "pdf")}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return http_cache.revalidated(response, etag)
 
 
 def csv_response(summary, *, user) -> StreamingHttpResponse:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules
@@ -130,10 +131,9 @@ COLUMNS = (
             "The side effect (catalog slug) or, for vital signs and laboratory values, the "
             "measurement."
         ),
-        _(
-            "side-effect slug (e.g. chills); measurement: systolic_bp, diastolic_bp, heart_rate, "
-            "temperature_c, weight_kg, spo2, urine_output_ml_8h, platelets_10e9_per_l, "
-            "creatinine_mg_dl"
+        format_lazy(
+            _("side-effect slug (e.g. chills); measurement: {names}"),
+            names=", ".join(m.field for m in MEASUREMENTS),
         ),
     ),
     Column("ctcae_term", _("The CTCAE v5.0 term of the side effect."), _("text")),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from therapies.models import Therapy
 
-from .. import ctcae_definitions, services, validators
+from .. import ctcae_definitions, measurements, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -38,7 +38,7 @@ from ..models import (
     Vasopressor,
     Visit,
 )
-from .fields import TemperatureField, WeightField
+from .fields import TemperatureField, WeightField, value_with_unit_field
 
 DATETIME_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 
@@ -72,6 +72,21 @@ def optional(field):
     """
     field.fields[0].required = False
     return field
+
+
+def measurement_formfield(db_field, **kwargs):
+    """A model form's field, the registry's measurements (tracker/measurements.py) with its
+    label and in the units people type them in (°C or °F, kg or lb)."""
+    measurement = measurements.BY_NAME.get(db_field.name)
+    if measurement is None:
+        return db_field.formfield(**kwargs)
+    if measurement.units:
+        return optional(value_with_unit_field(measurement, label=measurement.label))
+    decimal = not measurement.range.integer
+    return db_field.formfield(
+        **{"label": measurement.label, "widget": _number(decimal=decimal), "localize": decimal}
+        | kwargs
+    )
 
 
 def now_to_the_minute():
@@ -359,20 +374,8 @@ class TherapyChoiceForm(forms.Form):
 
 # --- Visits ---------------------------------------------------------------------------------------
 
-VISIT_FIELDS = [
-    "recorded_at",
-    "temperature_c",
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "spo2",
-    "weight_kg",
-    "urine_output_ml_8h",
-    "platelets_10e9_per_l",
-    "creatinine_mg_dl",
-    "notes",
-]
-VISIT_MEASUREMENTS = VISIT_FIELDS[1:-1]
+VISIT_MEASUREMENTS = list(measurements.VISIT_MEASUREMENTS)
+VISIT_FIELDS = ["recorded_at", *VISIT_MEASUREMENTS, "notes"]
 # What the high-dose IL-2 dose advice reads beyond the numbers (services.VISIT_ASSESSMENT_FIELDS);
 # asked on high-dose IL-2 courses only.
 DOSE_ASSESSMENT_FIELDS = [
@@ -386,8 +389,6 @@ _NOT_ASSESSED = ("", _("Not assessed"))
 
 
 class VisitForm(CourseRecordForm):
-    temperature_c = optional(TemperatureField(label=_("Temperature")))
-    weight_kg = optional(WeightField(label=_("Weight")))
     mental_status = forms.ChoiceField(
         label=_("Mental status"),
         required=False,
@@ -411,21 +412,9 @@ class VisitForm(CourseRecordForm):
     class Meta:
         model = Visit
         fields = VISIT_FIELDS + DOSE_ASSESSMENT_FIELDS
-        localized_fields = ["spo2", "platelets_10e9_per_l", "creatinine_mg_dl"]
-        labels = {
-            "systolic_bp": _("Systolic BP (mmHg)"),
-            "diastolic_bp": _("Diastolic BP (mmHg)"),
-            "urine_output_ml_8h": _("Urine (mL / 8 h)"),
-        }
+        formfield_callback = measurement_formfield
         widgets = {
             "recorded_at": _datetime_input(),
-            "systolic_bp": _number(),
-            "diastolic_bp": _number(),
-            "heart_rate": _number(),
-            "spo2": _number(decimal=True),
-            "urine_output_ml_8h": _number(),
-            "platelets_10e9_per_l": _number(decimal=True),
-            "creatinine_mg_dl": _number(decimal=True),
             "vasopressor_dose_ug_kg_min": _number(decimal=True),
             "oxygen_l_min": _number(decimal=True),
             "notes": forms.Textarea(attrs={"rows": 2}),
@@ -731,41 +720,20 @@ ATTRIBUTE_LABELS = {
 }
 ANSWER_COLUMNS = ("frequency", "severity", "interference", "present")
 
-REPORT_FIELDS = [
-    "reported_at",
-    "recall_period",
-    "temperature_c",
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "spo2",
-    "weight_kg",
-    "note",
-]
-REPORT_MEASUREMENTS = REPORT_FIELDS[2:-1]
+REPORT_MEASUREMENTS = list(measurements.REPORT_MEASUREMENTS)
+REPORT_FIELDS = ["reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"]
 
 
 class ReportMeasurementsForm(CourseRecordForm):
-    temperature_c = optional(TemperatureField(label=_("Temperature")))
-    weight_kg = optional(WeightField(label=_("Weight")))
-
     class Meta:
         model = SymptomReport
         fields = REPORT_FIELDS
-        labels = {
-            "systolic_bp": _("Systolic BP (mmHg)"),
-            "diastolic_bp": _("Diastolic BP (mmHg)"),
-            "note": _("Note"),
-        }
+        formfield_callback = measurement_formfield
+        labels = {"note": _("Note")}
         widgets = {
             "reported_at": _datetime_input(),
-            "systolic_bp": _number(),
-            "diastolic_bp": _number(),
-            "heart_rate": _number(),
-            "spo2": _number(decimal=True),
             "note": forms.Textarea(attrs={"rows": 2}),
         }
-        localized_fields = ["spo2"]
 
     def clean_reported_at(self):
         return validators.record_time(self.cleaned_data.get("reported_at"), self.course)

@@ -1,8 +1,9 @@
 """Form fields for measurements in the units people use.
 
 A temperature is typed in °C or °F and a weight in kg or lb; the field converts to SI
-(°C, kg) and checks the plausible range of tracker/ranges.py in SI, so the message names the
-unit the person chose. French users type decimals with a comma (37,5): fields are localized.
+(°C, kg) and checks the plausible range of tracker/measurements.py in SI, so the message names
+the unit the person chose. The units offered and the conversion are the registry's. French
+users type decimals with a comma (37,5): fields are localized.
 """
 
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .. import ranges, units
+from .. import measurements, ranges, units
 
 
 class ValueWithUnitWidget(forms.MultiWidget):
@@ -45,11 +46,20 @@ class ValueWithUnitWidget(forms.MultiWidget):
 
 
 class ValueWithUnitField(forms.MultiValueField):
+    measurement = None  # a measurements.Measurement with other units than the stored one
+    # From the measurement: the stored unit, the units offered, the plausible range.
     si_unit = ""
     unit_choices = ()
     range = None
     value_label = ""
     unit_label = _("Unit")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.measurement is not None:
+            cls.si_unit = cls.measurement.units[0][0]
+            cls.unit_choices = cls.measurement.units
+            cls.range = cls.measurement.range
 
     def __init__(self, *, required=False, **kwargs):
         # The unit menu always sends a unit, so the parts must be optional for an empty
@@ -74,7 +84,7 @@ class ValueWithUnitField(forms.MultiValueField):
         return si_value
 
     def to_si(self, value, unit):
-        raise NotImplementedError
+        return self.measurement.to_stored_unit(value, unit)
 
     def out_of_range_message(self, value, unit):
         return ranges._range_message(self.range.low, self.range.high, self.range.unit).replace(
@@ -83,14 +93,9 @@ class ValueWithUnitField(forms.MultiValueField):
 
 
 class TemperatureField(ValueWithUnitField):
-    si_unit = units.CELSIUS
-    unit_choices = ((units.CELSIUS, "°C"), (units.FAHRENHEIT, "°F"))
-    range = ranges.TEMPERATURE_C
+    measurement = measurements.BY_NAME["temperature_c"]
     value_label = _("Temperature")
     unit_label = _("Temperature unit")
-
-    def to_si(self, value, unit):
-        return units.to_celsius(value, unit)
 
     def out_of_range_message(self, value, unit):
         low, high = self.range.low, self.range.high
@@ -107,14 +112,9 @@ class TemperatureField(ValueWithUnitField):
 
 
 class WeightField(ValueWithUnitField):
-    si_unit = units.KILOGRAM
-    unit_choices = ((units.KILOGRAM, "kg"), (units.POUND, "lb"))
-    range = ranges.WEIGHT_KG
+    measurement = measurements.BY_NAME["weight_kg"]
     value_label = _("Weight")
     unit_label = _("Weight unit")
-
-    def to_si(self, value, unit):
-        return units.to_kg(value, unit)
 
     def out_of_range_message(self, value, unit):
         return _(
@@ -125,3 +125,17 @@ class WeightField(ValueWithUnitField):
             "low_lb": units.kg_to_pounds(self.range.low),
             "high_lb": units.kg_to_pounds(self.range.high),
         }
+
+
+def value_with_unit_field(measurement, **kwargs):
+    """The form field of a measurement typed in one of several units: its own field class when
+    it words its range in both units (temperature, weight), else a generic one."""
+    for field_class in ValueWithUnitField.__subclasses__():
+        if field_class.measurement is not None and field_class.measurement.name == measurement.name:
+            return field_class(**kwargs)
+    field_class = type(
+        f"ValueWithUnitField_{measurement.name}",
+        (ValueWithUnitField,),
+        {"measurement": measurement, "value_label": measurement.label},
+    )
+    return field_class(**kwargs)

@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Subquery
 from therapies.models import SideEffectTerm
 
 from .. import internals, rules
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS  # what each record measures
 from ..models import (
     AdverseEvent,
     Course,
@@ -25,27 +26,6 @@ from ..models import (
 from .history import _create_with_history
 
 log = logging.getLogger(__name__)
-
-
-REPORT_MEASUREMENTS = (
-    "temperature_c",
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "spo2",
-    "weight_kg",
-)
-VISIT_MEASUREMENTS = (
-    "systolic_bp",
-    "diastolic_bp",
-    "heart_rate",
-    "temperature_c",
-    "spo2",
-    "weight_kg",
-    "urine_output_ml_8h",
-    "platelets_10e9_per_l",
-    "creatinine_mg_dl",
-)
 
 
 # --- Inputs for the rules, read from the database ---------------------------------------------

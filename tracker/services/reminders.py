@@ -6,13 +6,12 @@ import logging
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from therapies.models import Setting
 
-from .. import emails, schedule
+from .. import emails
 from ..models import (
     Course,
     ReminderLog,
@@ -39,9 +38,7 @@ def _courses_to_remind(today):
         # Not before the patient has chosen a password: they could not sign in to report.
         .exclude(patient__user__password__startswith=UNUSABLE_PASSWORD_PREFIX)
         .select_related("patient__user", "therapy", "care_team")
-        .annotate(
-            last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False))
-        )
+        .with_last_report()
     )
 
 
@@ -60,8 +57,7 @@ def send_due_reminders(*, now=None, site_url: str = "") -> int:
     site_url = site_url or getattr(settings, "SITE_URL", "http://127.0.0.1:8000")
     sent = 0
     for course in _courses_to_remind(today):
-        last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
-        due = schedule.next_report_due(start_date=course.start_date, last_report_on=last)
+        due = course.report_due()
         if due <= today and _send_reminder(course, due, now, site_url):
             sent += 1
     return sent

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Max, Min, Prefetch, Q, When
+from django.db.models import Case, F, Min, Prefetch, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, schedule, services
+from .. import charts, ctcae_definitions, http_cache, measurements, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -51,15 +51,6 @@ from ..throttling import write_rate_limited
 from .decorators import clinician_required, safe_next_url
 
 PAGE_SIZE = 25
-
-
-def patients_in_scope(user):
-    """Patients the user may see, each once.
-
-    Patient.objects.visible_to joins the care team's members inside an OR, which repeats a
-    patient once per team member; a subquery on its ids keeps one row per patient.
-    """
-    return Patient.objects.filter(pk__in=Patient.objects.visible_to(user).values("pk"))
 
 
 def _course_or_404(request, pk):
@@ -422,17 +413,13 @@ def not_reported(request):
         .active()
         .filter(therapy__setting=Setting.OUTPATIENT)
         .select_related("patient", "therapy", "care_team")
-        .annotate(
-            last_report_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False))
-        )
+        .with_last_report()
     )
     overdue = []
     for course in courses:
-        last = course.last_report_at
-        last_day = timezone.localtime(last).date() if last else None
-        if schedule.is_overdue(start_date=course.start_date, last_report_on=last_day, today=today):
-            due = schedule.next_report_due(start_date=course.start_date, last_report_on=last_day)
-            overdue.append(OverdueCourse(course, last, due, (today - due).days))
+        if course.report_overdue(today):
+            due = course.report_due()
+            overdue.append(OverdueCourse(course, course.last_reported_at, due, (today - due).days))
     overdue.sort(key=lambda row: (-row.days_late, row.course.patient.family_name))
     return render(
         request, "tracker/clinician/not_reported.html", {"overdue": overdue, "today": today}
@@ -451,7 +438,9 @@ def patient_list(request):
     """
     query = request.GET.get("q", "").strip()
     patients = (
-        patients_in_scope(request.user).select_related("care_team").filter(patient_search(query))
+        Patient.objects.visible_to(request.user)
+        .select_related("care_team")
+        .filter(patient_search(query))
     )
     patients = patients.prefetch_related(
         Prefetch(
@@ -522,25 +511,17 @@ def patient_edit(request, pk):
     )
 
 
-def _open_flags(level):
-    return Count("flags", filter=Q(flags__status=FlagStatus.OPEN, flags__level=level))
-
-
 @require_safe
 @clinician_required
 def patient_detail(request, pk):
     patient = get_object_or_404(
-        patients_in_scope(request.user).select_related("care_team", "user"), pk=pk
+        Patient.objects.visible_to(request.user).select_related("care_team", "user"), pk=pk
     )
     courses = (
         Course.objects.visible_to(request.user)
         .filter(patient=patient)
         .select_related("therapy", "care_team")
-        .annotate(
-            open_urgent=_open_flags(FlagLevel.URGENT),
-            open_review=_open_flags(FlagLevel.REVIEW),
-            open_info=_open_flags(FlagLevel.INFO),
-        )
+        .with_open_flag_counts()
         .order_by("-start_date")
     )
     return render(
@@ -562,7 +543,7 @@ def patient_detail(request, pk):
 @clinician_required
 @write_rate_limited("course")
 def course_create(request, pk):
-    patient = get_object_or_404(patients_in_scope(request.user), pk=pk)
+    patient = get_object_or_404(Patient.objects.visible_to(request.user), pk=pk)
     my_teams = set(request.user.care_teams.values_list("pk", flat=True))
     initial = {
         "start_date": timezone.localdate(),
@@ -671,16 +652,15 @@ class VitalsRow:
 def _vitals_rows(summary):
     """The vitals chart's data as a table: one row per report or visit with a measurement."""
     baseline = summary.course.baseline_weight_kg
-    names = ("systolic_bp", "diastolic_bp", "heart_rate", "temperature_c", "spo2", "weight_kg")
+    names = [m.name for m in measurements.MEASUREMENTS if m.in_vitals_table]
     rows = []
     for kind, records, when in (
         ("report", summary.reports, "reported_at"),
         ("visit", summary.visits, "recorded_at"),
     ):
         for record in records:
+            # A report has no laboratory fields: those read as not measured.
             values = [getattr(record, name, None) for name in names]
-            if kind == "visit":
-                values += [record.platelets_10e9_per_l, record.urine_output_ml_8h]
             if all(value is None for value in values):
                 continue
             percent = None
@@ -832,12 +812,15 @@ def course_chart(request, pk, chart):
     """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
     Cached per course version: the summary is gathered only when the chart is drawn."""
     course = _course_or_404(request, pk)
-    svg = charts.course_chart(chart, course)
+    # The ETag after the scoped lookup: a course out of scope answers 404, never 304.
+    version = charts.course_version(course)
+    etag = http_cache.etag_of(charts.chart_etag(chart, course, version))
+    if not_modified := http_cache.not_modified(request, etag):
+        return not_modified
+    svg = charts.course_chart(chart, course, version=version)
     if svg is None:
         raise Http404(_("This chart has no data yet."))
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return http_cache.revalidated(HttpResponse(svg, content_type="image/svg+xml"), etag)
 
 
 # --- Visits ---------------------------------------------------------------------------------------

@@ -1,18 +1,13 @@
 """Pages every signed-in user reaches, whatever their role."""
 
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from tracker.models import Course, Flag, FlagLevel, FlagStatus
+from tracker.models import Course, Flag
 
 # The home page lists at most this many open flags (the most urgent first), so it stays fast
 # on a busy ward; the rest are still counted per course in the course table.
 HOME_FLAG_LIMIT = 100
-
-
-def _open_flags(level):
-    return Count("flags", filter=Q(flags__status=FlagStatus.OPEN, flags__level=level))
 
 
 @require_safe
@@ -33,11 +28,7 @@ def home(request):
         Course.objects.visible_to(user)
         .active()
         .select_related("patient", "therapy", "care_team")
-        .annotate(
-            open_urgent=_open_flags(FlagLevel.URGENT),
-            open_review=_open_flags(FlagLevel.REVIEW),
-            open_info=_open_flags(FlagLevel.INFO),
-        )
+        .with_open_flag_counts()
         .order_by("-open_urgent", "-open_review", "patient__family_name", "patient__given_name")
     )
     flags = list(

@@ -28,10 +28,12 @@ def _summary(request, pk, **options):
 
 @require_safe
 def course_summary_pdf(request, pk):
-    """The printable summary, in the language the user is reading the site in."""
-    return responses.pdf_response(
-        _summary(request, pk, chart_version=True), user=request.user, language=get_language()
+    """The printable summary, in the language the user is reading the site in: rendered ahead
+    and kept by course version (tracker/exports/ahead.py), so a download is a lookup."""
+    course = get_object_or_404(
+        Course.objects.visible_to(request.user).select_related("patient", "therapy"), pk=pk
     )
+    return responses.pdf_response(request, course, language=get_language())
 
 
 @require_safe

@@ -19,19 +19,24 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.cache import patch_cache_control
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from therapies.models import ExpectedSideEffect, SelfCareAdvice, SideEffectTerm, TermKind
-from tracker import schedule, services, summary, units
-from tracker.charts import PATIENT_TIMELINE, SVG_RESPONSE_CSP, course_chart
+from tracker import http_cache, measurements, services, summary, units
+from tracker.charts import (
+    PATIENT_TIMELINE,
+    SVG_RESPONSE_CSP,
+    chart_etag,
+    course_chart,
+    course_version,
+)
 from tracker.forms.patient import (
     CHOICES,
     PRESENCE_CHOICES,
@@ -644,10 +649,6 @@ def self_care_tips(answers, flags):
     return [(a.term, advice[a.term_id]) for a in low if a.term_id in advice]
 
 
-def _worst(flags):
-    return max((f.level for f in flags), key=summary.LEVEL_ORDER.__getitem__, default=None)
-
-
 @patient_required
 @require_safe
 def report_detail(request, report_id):
@@ -667,7 +668,7 @@ def report_detail(request, report_id):
     open_flags = [f for f in flags if f.status == FlagStatus.OPEN]
     answers = list(report.answers.all())
     tips = self_care_tips(answers, flags)
-    level = _worst(open_flags)
+    level = summary.worst_level(open_flags)
     just_sent = timezone.now() - report.reported_at < ReportDraft.MAX_AGE
     # Emergency signs send the patient to the emergency number first, right after sending and
     # for as long as the report's urgent flags wait for the care team.
@@ -705,7 +706,9 @@ def report_detail(request, report_id):
 
 
 def _report_measurements(report):
-    return _measurement_rows({name: getattr(report, name) for name in services.REPORT_MEASUREMENTS})
+    return _measurement_rows(
+        {name: getattr(report, name) for name in measurements.REPORT_MEASUREMENTS}
+    )
 
 
 def _measurement_rows(values):
@@ -751,8 +754,8 @@ def home(request):
         Course.objects.visible_to(request.user)
         .current()
         .select_related("therapy", "care_team")
+        .with_last_report()
         .annotate(
-            last_reported_at=Max("reports__reported_at", filter=Q(reports__entered_in_error=False)),
             has_urgent=Exists(
                 Flag.objects.filter(
                     course=OuterRef("pk"), status=FlagStatus.OPEN, level=FlagLevel.URGENT
@@ -766,11 +769,7 @@ def home(request):
     )
     for course in courses:
         course.running = course.status == CourseStatus.ACTIVE
-        last = course.last_reported_at and timezone.localtime(course.last_reported_at).date()
-        course.last_report_on = last
-        course.next_due = schedule.next_report_due(
-            start_date=course.start_date, last_report_on=last
-        )
+        course.next_due = course.report_due()
         course.due_now = course.running and course.next_due <= today
         step = drafts.get(course.pk)
         course.draft_url = (
@@ -805,7 +804,7 @@ def reports(request):
     courses = {}
     for report in report_list:
         report.rows = _answer_rows(report.answers.all())
-        report.level = _worst(report.flags.all())
+        report.level = summary.worst_level(report.flags.all())
         report.values = _report_measurements(report)
         course = courses.setdefault(report.course_id, report.course)
         drawn = any(row["grade"] for row in report.rows) or bool(report.flags.all())
@@ -820,12 +819,15 @@ def reports(request):
 def grade_chart(request, course_id):
     """The grade timeline of one of my courses, as SVG for an <img>."""
     course = _own_course(request, course_id)
-    svg = course_chart(PATIENT_TIMELINE, course)
+    # The ETag after the scoped lookup: another patient's course answers 404, never 304.
+    version = course_version(course)
+    etag = http_cache.etag_of(chart_etag(PATIENT_TIMELINE, course, version))
+    if not_modified := http_cache.not_modified(request, etag):
+        return not_modified
+    svg = course_chart(PATIENT_TIMELINE, course, version=version)
     if svg is None:
         raise Http404
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return http_cache.revalidated(HttpResponse(svg, content_type="image/svg+xml"), etag)
 
 
 @patient_required
