@@ -327,6 +327,8 @@ def main(argv=None):
     if not args.reuse:
         fresh_database(url)
         seed_info = seed(env, args.patients, args.seed, args.insert)
+    else:
+        manage(env, "migrate", "--noinput", "-v0")  # the code measured may have new tables
     os.environ.update(env)
 
     import django

@@ -100,14 +100,19 @@ def rows(report, earlier=None):
                 _verdict(max(typical["p95_ms"], big["p95_ms"]) < 200),
             )
         )
-        out.append(
-            (
-                "A PDF render within its budget (< 1 s typical, < 2 s 500 answers)",
-                f"typical p95 {typical['p95_ms']} ms, 500-answer p95 {big['p95_ms']} ms "
-                "(each download renders at most once)",
-                _verdict(typical["p95_ms"] < 1000 and big["p95_ms"] < 2000),
+        label = "First download after a change within one render (< 1 s typical, < 2 s 500 answers)"
+        first = (typical["extra"].get("first_ms"), big["extra"].get("first_ms"))
+        if None in first:
+            out.append((label, "not measured (no first download timed)", "not judged"))
+        else:
+            out.append(
+                (
+                    label,
+                    f"typical {first[0]} ms, 500-answer {first[1]} ms (one request each: "
+                    "indicative)",
+                    _verdict(first[0] < 1000 and first[1] < 2000),
+                )
             )
-        )
     else:
         out.append(("Course PDF download < 200 ms p95 (rendered ahead)", "not measured", "—"))
 

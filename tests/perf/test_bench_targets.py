@@ -31,8 +31,8 @@ def _report(patients=20_000, database="PostgreSQL 15.20", **changes):
             _page("report submission", 4.0, 20),
             _page("API course list, a page", 3.0, 15, paginated=paginated),
             _page("API course flags, a page", 3.0, 12, paginated=paginated),
-            _page("course PDF (typical course)", 50, 150),
-            _page("course PDF (big course)", 90, 190),
+            _page("course PDF (typical course)", 50, 150, first_ms=900),
+            _page("course PDF (big course)", 90, 190, first_ms=1900),
             _page("cohort CSV", 0.7, 0),
         ],
         "seed": {"seconds": 480.0},
@@ -143,3 +143,12 @@ def test_without_a_run_to_compare_growth_is_not_judged():
 def test_the_markdown_table_has_a_row_per_target():
     text = targets.markdown(_report(), _report(patients=2_000))
     assert text.count("\n| ") == 2 + 14
+
+
+def test_a_first_pdf_download_over_its_render_budget_is_not_met():
+    report = _report()
+    report["results"][9]["extra"]["first_ms"] = 2001
+    label = "First download after a change within one render (< 1 s typical, < 2 s 500 answers)"
+    assert _verdicts(report)[label] == "**not met**"
+    del report["results"][9]["extra"]["first_ms"]
+    assert _verdicts(report)[label] == "not judged"
