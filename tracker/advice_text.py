@@ -225,7 +225,7 @@ def _sources(ids) -> str:
     return f"{text} ({DERIVED})" if derived else text
 
 
-def _params(item: dict) -> dict:
+def _params(item: dict, known=None) -> dict:
     key, params = item["key"], dict(item.get("params") or {})
     for name, value in params.items():
         if (key, name) in _ONE_DECIMAL and isinstance(value, int | float):
@@ -234,7 +234,7 @@ def _params(item: dict) -> dict:
             params[name] = _number(value)
     if "term" in params:
         params["event"] = str(EVENT) % {
-            "term": term_name(params["term"], params.get("term_en", "")),
+            "term": term_name(params["term"], params.get("term_en", ""), known),
             "grade": params["grade"],
         }
     if "agent" in params:
@@ -245,14 +245,15 @@ def _params(item: dict) -> dict:
     return params
 
 
-def item_text(item) -> str:
-    """One line of the advice in the active language (a line stored as text: as it is)."""
+def item_text(item, known=None) -> str:
+    """One line of the advice in the active language (a line stored as text: as it is);
+    `known` (slug -> term) spares the look-up of terms already loaded."""
     if isinstance(item, str):
         return item
     key = item.get("key")
     if key == "as_recorded":
         return str((item.get("params") or {}).get("text", ""))
-    params = _params(item)
+    params = _params(item, known)
     if key in COURSE:
         return str(COURSE[key]) % params
     if key in MISSING:
@@ -391,8 +392,9 @@ def _item_back(key, form, found, term_slugs) -> dict | None:
         return None
     kind = found.pop("kind", None) if form == "met" else None
     criterion = "course" if key in COURSE else _criterion_of(key, found.pop("criterion_name", ""))
-    hours = found.pop("hours", None)
-    params = {}
+    # The window of a criterion the app does not record (its wording names no hours).
+    hours = found.pop("hours", None) or _UNWORDED_WINDOWS.get((key, criterion))
+    params = {"unit": _UNITS[key]} if key in _UNITS else {}
     for name, value in found.items():
         if name == "term_en":
             params["term"] = term_slugs.get(value, value)
@@ -410,6 +412,45 @@ def _item_back(key, form, found, term_slugs) -> dict | None:
         "window_hours": _number_back(hours) if hours is not None else None,
     }
 
+
+_UNWORDED_WINDOWS = {
+    ("record_arrhythmia_as_event", "heart_rhythm"): "8",
+    ("record_increase_as_event", "bilirubin"): "24",
+}
+
+# The unit of each wording's numbers, as the rules give it (for lines read back from English).
+_UNITS = {
+    **dict.fromkeys(
+        ["systolic_bp_below", "systolic_bp", "hypotension_medical_intervention"], "mmHg"
+    ),
+    "vasopressor_at_dose": "µg/kg/min",
+    **dict.fromkeys(
+        [
+            "heart_rate_above_persisting",
+            "heart_rate_above_not_persisting",
+            "heart_rate_above_persistence_unknown",
+            "heart_rate_in_range",
+            "heart_rate",
+        ],
+        "bpm",
+    ),
+    **dict.fromkeys(["spo2_below", "spo2", "hypoxia_at_rest"], "%"),
+    **dict.fromkeys(["oxygen_above", "oxygen_in_range", "oxygen"], "L/min"),
+    **dict.fromkeys(["urine_below", "urine_in_range", "urine", "oliguria"], "mL/8 h"),
+    **dict.fromkeys(["creatinine_from", "creatinine_in_range", "creatinine"], "mg/dL"),
+    **dict.fromkeys(
+        [
+            "platelets_below",
+            "platelets_in_range",
+            "platelets",
+            "platelets_grade_4",
+            "platelets_grade_3",
+        ],
+        "10⁹/L",
+    ),
+    **dict.fromkeys(["weight_gain_above", "weight_gain", "weight_gain_grade_3"], "%"),
+    "bilirubin_grade_4": "× ULN",
+}
 
 # The criterion of each wording of what was assessed (for lines read back from English).
 _CRITERION_OF_KEY = {

@@ -739,8 +739,10 @@ class DoseSerializer(RecordSerializer):
 
     @extend_schema_field(DoseAdviceSerializer(allow_null=True))
     def get_dose_advice(self, dose):
-        """On a newly recorded dose: the advice for the next dose, judged now."""
-        return getattr(dose, "dose_advice", None)
+        """On a newly recorded dose: the advice for the next dose, judged now (its lines in the
+        requester's language)."""
+        advice = getattr(dose, "dose_advice", None)
+        return DoseAdviceSerializer(advice).data if advice else None
 
 
 class DoseCreateSerializer(StrictTypes, serializers.Serializer):

@@ -8,6 +8,7 @@ register = template.Library()
 
 
 @register.filter
-def advice_line(item) -> str:
-    """`{{ item|advice_line }}`: one stored line of the dose advice in the active language."""
-    return advice_text.item_text(item)
+def advice_line(item, terms=None) -> str:
+    """`{{ item|advice_line:advice.terms }}`: one stored line of the dose advice in the active
+    language (`terms`, slug -> term, already loaded: named without a query)."""
+    return advice_text.item_text(item, terms)

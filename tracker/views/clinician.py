@@ -1020,7 +1020,11 @@ def _stored_advice(stored):
     if not stored:
         return None
     since = stored.get("since")
-    return {**stored, "since": datetime.datetime.fromisoformat(since) if since else None}
+    return {
+        **stored,
+        "since": datetime.datetime.fromisoformat(since) if since else None,
+        "terms": {},  # the terms its lines name: read from the catalog when worded
+    }
 
 
 @require_POST
