@@ -354,3 +354,129 @@ def test_a_stored_line_that_cannot_be_read_back_is_kept_as_it_was(advised):
     stored = Visit.objects.get(pk=visit.pk).dose_advice["criteria"][0]
     assert stored["key"] == "as_recorded"
     assert advice_text.item_text(stored) == "A sentence from an older version"
+
+
+# --- Every line the rules can write has words in both languages ---------------------------------
+
+
+def _every_line():
+    """The lines of advice on many assessments: each criterion past and within its thresholds
+    (Dutcher 2014, Table 3; Proleukin 2023, Table 2), each event term at each grade, held doses,
+    a discontinuation that stands and an override."""
+    from tests.rules.support import ALDESLEUKIN, adverse_event
+    from tracker import rules
+
+    at = datetime.datetime(2026, 12, 6, 10, tzinfo=datetime.UTC)
+    normal = {
+        "systolic_bp": 118,
+        "heart_rate": 88,
+        "spo2": 97.0,
+        "urine_output_ml_8h": 400.0,
+        "weight_kg": 101.0,
+    }
+    extra = {
+        "vasopressor",
+        "vasopressor_dose_ug_kg_min",
+        "oxygen_l_min",
+        "heart_rate_persists_after_correction",
+    }
+
+    def judge(values=None, events=(), mind="normal", held=(), overrides=(), earlier=()):
+        values = {**normal, **(values or {})}
+        visit = rules.Assessment(
+            at=at,
+            measurements=rules.Measurements(**{k: v for k, v in values.items() if k not in extra}),
+            adverse_events=tuple(events),
+            mental_status=mind,
+            **{k: v for k, v in values.items() if k in extra},
+        )
+        return rules.dose_advice(
+            therapy=ALDESLEUKIN,
+            baseline=rules.Baseline(weight_kg=100.0),
+            assessments=[*earlier, visit],
+            held_doses=list(held),
+            overrides=list(overrides),
+            at=at,
+        )
+
+    hour = datetime.timedelta(hours=1)
+    advices = [
+        judge({"systolic_bp": 85, "spo2": 88.0, "heart_rate": 110}),
+        judge({"heart_rate": 131, "heart_rate_persists_after_correction": True}),
+        judge({"heart_rate": 131, "heart_rate_persists_after_correction": False}),
+        judge({"heart_rate": 131}),
+        judge({"urine_output_ml_8h": 60.0, "creatinine_mg_dl": 3.0, "platelets_10e9_per_l": 20}),
+        judge({"urine_output_ml_8h": 120.0, "creatinine_mg_dl": 2.6, "weight_kg": 116.0}),
+        judge({"creatinine_mg_dl": 1.0, "platelets_10e9_per_l": 40.0, "oxygen_l_min": 5.0}),
+        judge({"platelets_10e9_per_l": 140.0, "oxygen_l_min": 3.0}),
+        judge({"oxygen_l_min": 2.0, "vasopressor": "none"}),
+        judge({"vasopressor": "norepinephrine"}),
+        judge({"vasopressor": "phenylephrine", "vasopressor_dose_ug_kg_min": 0.5}),
+        judge({"heart_rate": 110}, held=[at - 16 * hour, at - 8 * hour]),
+        judge(held=[at - 24 * hour, at - 16 * hour, at - 8 * hour]),
+        judge(mind="changed"),
+        judge({"weight_kg": None}, events=[adverse_event("somnolence", 1)], mind=None),
+        judge(
+            earlier=[rules.Assessment(at=at - 16 * hour, mental_status="changed")],
+            overrides=[rules.Override(at=at - 12 * hour, by="Dr Martin", reason="Resolved")],
+        ),
+        judge(earlier=[judge_stop := rules.Assessment(at=at - 16 * hour, oxygen_l_min=6.0)]),
+        rules.dose_advice(
+            therapy=ALDESLEUKIN,
+            baseline=rules.Baseline(),
+            assessments=[judge_stop],
+            at=at,
+        ),
+    ]
+    slugs = {
+        "hypotension",
+        "hypoxia",
+        "shortness_of_breath",
+        "hallucinations",
+        "confusion",
+        "agitation",
+        "somnolence",
+        "oliguria",
+        "acute_kidney_injury",
+        "platelets_decreased",
+        "weight_gain",
+        "bilirubin_increased",
+        "bleeding",
+        "sepsis",
+        *rules.IL2_ARRHYTHMIA_TERMS,
+    }
+    for slug in slugs:
+        for grade in range(1, 5):
+            advices.append(judge(events=[adverse_event(slug, grade)]))
+    return [
+        item.as_json()
+        for advice in advices
+        for item in (*advice.criteria, *advice.checked, *advice.not_assessed)
+    ]
+
+
+def test_every_line_the_rules_write_reads_in_both_languages():
+    lines = _every_line()
+    keys = {line["key"] for line in lines}
+    # Every wording is reachable, and every line the rules write has a wording.
+    assert keys == (set(advice_text.WHAT) | set(advice_text.COURSE) | set(advice_text.MISSING)), (
+        "a wording without a rule, or a rule without a wording"
+    )
+    for line in lines:
+        assert line["criterion"] in advice_text.CRITERION_NAMES, line
+        for source in line["sources"]:
+            assert source in {*advice_text.SOURCES, "arrhythmia_more_cautious", "derived"}
+        with translation.override("en"):
+            english = advice_text.item_text(line)
+        with translation.override("fr"):
+            french = advice_text.item_text(line)
+        assert french != english, f"{line['key']} reads the same in French: {english!r}"
+        for word in ("withhold", "criterion", "not recorded", "Table", "over baseline"):
+            assert word not in french, f"English {word!r} in {french!r}"
+        for internal in (line["key"], line["criterion"], *line["sources"]):
+            # ("infection" is a French word too: the ids people would not read have a "_")
+            assert "_" not in internal or internal not in french, internal
+        # What was stored as English before reads back as the same parts.
+        with translation.override("en"):
+            slugs = {line["params"].get("term_en"): line["params"].get("term")}
+            assert advice_text.from_english(english, slugs)["key"] == line["key"], english
