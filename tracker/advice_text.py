@@ -10,7 +10,7 @@ wording keys and source ids never reach a person: each has a name for people.
 import re
 
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .flag_text import term_name
@@ -277,6 +277,21 @@ def criterion_name(criterion: str) -> str:
 
 
 LINES = ("criteria", "checked", "not_assessed")
+
+# The decisions, as the PDF names them.
+DECISIONS = {
+    "give": pgettext_lazy("dose advice", "Give the dose"),
+    "hold": pgettext_lazy("dose advice", "Hold the dose"),
+    "discontinue": pgettext_lazy("dose advice", "Discontinue the course"),
+    "incomplete": pgettext_lazy("dose advice", "Incomplete: assess before dosing"),
+}
+
+
+def in_one_line(advice: dict) -> str:
+    """The decision and the criteria met, in one line (a record's history)."""
+    decision = advice.get("decision", "")
+    lines = [item_text(item) for item in advice.get("criteria") or ()]
+    return "; ".join([str(DECISIONS.get(decision, decision)), *lines])
 
 
 def localized(advice: dict | None) -> dict | None:

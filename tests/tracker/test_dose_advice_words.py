@@ -480,3 +480,20 @@ def test_every_line_the_rules_write_reads_in_both_languages():
         with translation.override("en"):
             slugs = {line["params"].get("term_en"): line["params"].get("term")}
             assert advice_text.from_english(english, slugs)["key"] == line["key"], english
+
+
+def test_a_visits_history_shows_its_earlier_advice_in_the_readers_language(
+    advised, client, clinician
+):
+    course, visit = advised
+    # A corrected blood pressure: the visit's advice is judged again, the earlier one kept.
+    services.correct_record(record=visit, by=clinician, changes={"systolic_bp": 120}, reason="Typo")
+    client.force_login(clinician)
+    url = reverse("tracker:record-history", kwargs={"kind": "visit", "pk": visit.pk})
+    french = visible(client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    assert "Arrêter le traitement; " + FRENCH_MET[0] in french
+    for sentence in ENGLISH_MET:
+        assert sentence not in french
+    assert "systolic_bp_below" not in french
+    english = visible(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Discontinue the course; " + ENGLISH_MET[0] in english

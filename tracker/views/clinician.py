@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, schedule, services
+from .. import advice_text, charts, ctcae_definitions, schedule, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -1333,7 +1333,7 @@ def _shown(field, value):
     if isinstance(value, datetime.date):
         return formats.date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, dict) and "decision" in value:  # a visit's dose advice
-        return "; ".join([value["decision"], *value.get("criteria", [])])
+        return advice_text.in_one_line(value)
     return formats.localize(value)
 
 
