@@ -307,7 +307,7 @@ def localized(advice: dict | None) -> dict | None:
     return {**advice, **worded, "parts": parts}
 
 
-# --- Stored English lines read back as parts (migration 0016) ----------------------------------
+# --- Stored English lines read back as parts (migration 0017) ----------------------------------
 
 
 def _english(template) -> str:

@@ -305,7 +305,7 @@ def test_every_criterion_has_a_name_in_both_languages():
             assert french != english, f"{criterion} has no French name"
 
 
-# --- Advice stored as English sentences before (migration 0016) ---------------------------------
+# --- Advice stored as English sentences before (migration 0017) ---------------------------------
 
 
 def test_advice_stored_in_english_is_read_back_as_parts_and_reads_in_french(
@@ -323,7 +323,7 @@ def test_advice_stored_in_english_is_read_back_as_parts_and_reads_in_french(
         "not_assessed": ENGLISH_NOT_ASSESSED,
     }
     Visit.objects.filter(pk=visit.pk).update(dose_advice=legacy)
-    migration = importlib.import_module("tracker.migrations.0016_advice_words_dose_advice_parts")
+    migration = importlib.import_module("tracker.migrations.0017_advice_words_dose_advice_parts")
     migration._convert(apps, None)
 
     converted = Visit.objects.get(pk=visit.pk).dose_advice
@@ -349,7 +349,7 @@ def test_a_stored_line_that_cannot_be_read_back_is_kept_as_it_was(advised):
     course, visit = advised
     advice = {**visit.dose_advice, "criteria": ["A sentence from an older version"]}
     Visit.objects.filter(pk=visit.pk).update(dose_advice=advice)
-    migration = importlib.import_module("tracker.migrations.0016_advice_words_dose_advice_parts")
+    migration = importlib.import_module("tracker.migrations.0017_advice_words_dose_advice_parts")
     migration._convert(apps, None)
     stored = Visit.objects.get(pk=visit.pk).dose_advice["criteria"][0]
     assert stored["key"] == "as_recorded"

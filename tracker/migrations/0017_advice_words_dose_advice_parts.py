@@ -19,7 +19,7 @@ def _convert(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0015_clinician_records_patients_adverse_events"),
+        ("tracker", "0016_sec_rest_write_windows"),
         ("therapies", "0005_clinical_words_french_names"),
     ]
 
