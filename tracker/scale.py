@@ -53,7 +53,7 @@ from django.utils import timezone
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind, Therapy
 
-from . import rules, schedule, services
+from . import advice_text, rules, schedule, services
 from .models import (
     AdverseEvent,
     CareTeam,
@@ -783,7 +783,7 @@ def _il2_course(b: CourseBuilder, account, start: datetime.date, last_day: datet
             if advice.decision == "give":
                 b.dose(number, when, DoseStatus.GIVEN, nurse)
             else:
-                why = (advice.criteria or advice.not_assessed)[-1]
+                why = advice_text.item_text((advice.criteria or advice.not_assessed)[-1].as_json())
                 b.dose(number, when, DoseStatus.HELD, nurse, reason=why[:300])
             if advice.decision == "discontinue":
                 course.status = CourseStatus.STOPPED
