@@ -254,11 +254,19 @@
       found.emergency = true;
     }
     var answers = report.steps.questions || {};
+    // IL-6 blockers (tocilizumab, sarilumab): a fever is urgent, and an emergency with
+    // breathlessness, confusion or dizziness at the rules' composite grade (or present).
+    var il6 = t.il6_blocker && (courseOf(courseId) || {}).il6_blocker ? t.il6_blocker : null;
+    if (il6 && temperature !== null && temperature >= il6.fever_at_or_above_c) {
+      found.urgent = true;
+    }
+    var il6Fever = il6 && temperature !== null && temperature >= il6.emergency_fever_at_or_above_c;
     chosenSymptoms(report).forEach(function (slug) {
       var asked = report.attributes[slug] || [];
+      var companion = il6Fever && il6.companion_terms.indexOf(slug) !== -1;
       if (asked.indexOf("present") !== -1) {
         var present = (answers[slug + "-present"] || [])[0] === "yes";
-        if (present && t.emergency.present_terms.indexOf(slug) !== -1) {
+        if (present && (t.emergency.present_terms.indexOf(slug) !== -1 || companion)) {
           found.emergency = true;
         }
         return;
@@ -269,8 +277,10 @@
       if (!scores.length || scores[0] === "" || scores[0] === "0" || scores.indexOf("") !== -1) {
         return; // none, or not all answered: the server grades it when it gets it
       }
-      var severe = (t.urgent_scores[asked.join(",")] || []).indexOf(scores.join(",")) !== -1;
-      if (severe && t.emergency.composite_terms.indexOf(slug) !== -1) {
+      var answered = scores.join(",");
+      var severe = (t.urgent_scores[asked.join(",")] || []).indexOf(answered) !== -1;
+      var reaches = companion && (il6.companion_scores[asked.join(",")] || []).indexOf(answered) !== -1;
+      if ((severe && t.emergency.composite_terms.indexOf(slug) !== -1) || reaches) {
         found.emergency = true;
       } else if (severe) {
         found.urgent = true;

@@ -1,6 +1,6 @@
 """What a patient page gives the phone so the report flow works without a connection
 (static/js/patient-offline.js): where each report step is, whom to call, the thresholds of the
-urgent guidance (services.offline_guidance_thresholds) and the messages in the patient's
+urgent guidance (tracker.offline_guidance, from the rules) and the messages in the patient's
 language."""
 
 from django import template
@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from tracker import services
+from tracker import offline_guidance
 from tracker.models import Course, CourseStatus
 
 register = template.Library()
@@ -103,6 +103,7 @@ def offline_portal(context):
                 "urls": _course_urls(course.pk),
                 "phone": team.phone_for_patients,
                 "out_of_hours_phone": team.out_of_hours_phone_for_patients,
+                "il6_blocker": offline_guidance.is_il6_blocker(course.therapy),
             }
         )
 
@@ -119,6 +120,6 @@ def offline_portal(context):
         "messages": _banner_messages(),
     }
     if on_step:
-        config["thresholds"] = services.offline_guidance_thresholds()
+        config["thresholds"] = offline_guidance.thresholds()
         config["messages"].update(_step_messages())
     return {"offline_config": config}

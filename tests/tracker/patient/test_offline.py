@@ -15,7 +15,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tracker import services
+from therapies.models import Therapy
+from tracker import offline_guidance, services
 from tracker.models import ReportDraft, SymptomReport
 
 from .support import post_measurements, post_symptoms, step_url
@@ -104,6 +105,36 @@ def test_the_report_pages_ship_the_thresholds_as_json(patient_client, course):
     assert config["courses"][0]["id"] == str(course.pk)
     assert config["emergency_number"]
     assert config["messages"]["queued"] == "Not sent yet — will send when you are back online."
+
+
+def test_the_offline_il6_blocker_signs_are_those_of_the_sources():
+    """domain.md §5.3: on an IL-6 blocker a fever (CTCAE fever floor, 38.0 °C) is urgent, and an
+    emergency with breathlessness, confusion or dizziness at composite grade 2 or more (Basch
+    2021 "moderate"; a yes/no item: present)."""
+    il6 = offline_guidance.thresholds()["il6_blocker"]
+    assert il6["fever_at_or_above_c"] == il6["emergency_fever_at_or_above_c"] == 38.0
+    assert set(il6["companion_terms"]) == {"shortness_of_breath", "confusion", "dizziness"}
+    scores = il6["companion_scores"]
+    # Dizziness (severity, interference), Basch 2021: moderate and somewhat (2, 2) is composite
+    # 2; moderate and a little bit (2, 1) is 1; severe without interference (3, 0) is 1.
+    assert "2,2" in scores["severity,interference"]
+    assert "2,1" not in scores["severity,interference"]
+    assert "3,0" not in scores["severity,interference"]
+    assert scores["severity"] == ["2", "3", "4"]  # severity alone: moderate or worse
+
+
+def test_the_report_pages_say_which_courses_are_on_an_il6_blocker(patient_client, course):
+    def shipped():
+        page = patient_client.get(step_url("measurements", course)).content.decode()
+        start = page.index('<script id="offline-config" type="application/json">')
+        return json.loads(page[start:].split(">", 1)[1].split("</script>", 1)[0])
+
+    assert shipped()["courses"][0]["il6_blocker"] is False  # anakinra blocks IL-1
+    course.therapy = Therapy.objects.get(slug="tocilizumab")
+    course.save()
+    config = shipped()
+    assert config["courses"][0]["il6_blocker"] is True
+    assert config["thresholds"]["il6_blocker"]["emergency_fever_at_or_above_c"] == 38.0
 
 
 # --- The pages the phone keeps ----------------------------------------------------------------
