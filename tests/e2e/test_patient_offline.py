@@ -86,7 +86,8 @@ def next_step(page: Page) -> None:
 
 
 def send(page: Page) -> None:
-    page.locator("main form:not([action]) button[type=submit]").click()
+    """ "Send my report", on the last step (the measurements, with the report summed up)."""
+    page.locator("main button[name=action][value=send]").click()
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -108,12 +109,10 @@ def test_a_report_filled_in_offline_is_sent_once_when_back_online(
     next_step(page)
     expect(page).to_have_url(re.compile(r"/report/measurements/$"))
     page.locator("#id_temperature_0").fill("37,2" if language == "fr" else "37.2")
-    next_step(page)
-    expect(page).to_have_url(re.compile(r"/report/review/$"))
-    kept = page.locator("section[aria-labelledby=review-measurements] li")
-    expect(kept).to_have_text(
-        "Température : 37,2 °C" if language == "fr" else "Temperature: 37.2 °C"
-    )
+    # The answers kept on the phone are summed up above "Send".
+    kept = page.locator("section[aria-labelledby=review-symptoms] li")
+    expect(kept).to_have_count(1)
+    expect(kept).to_contain_text("Nausées" if language == "fr" else "Nausea")
 
     send(page)
     banner = page.get_by_role("status").filter(has_text=QUEUED[language])
@@ -160,9 +159,6 @@ def test_urgent_guidance_is_given_offline_at_once(page: Page, live_server, demo_
     expect(page.locator("#offline-guidance a.call-care-team")).to_be_visible()
     support.screenshot(page, f"patient-offline-emergency-{language}")
 
-    next_step(page)
-    expect(page).to_have_url(re.compile(r"/report/review/$"))
-    expect(call).to_be_visible()  # still said on the review page
     send(page)
     expect(page.get_by_role("status").filter(has_text=QUEUED[language])).to_be_visible()
     expect(call).to_be_visible()
@@ -179,7 +175,6 @@ def test_a_kept_report_is_never_called_sent_when_the_server_did_not_take_it(
     before = SymptomReport.objects.filter(course=course).count()
     page.locator("main button[name=action][value=none]").click()
     page.locator("#id_temperature_0").fill("37.4")
-    next_step(page)
     send(page)
     expect(page.get_by_role("status").filter(has_text=QUEUED["en"])).to_be_visible()
 

@@ -62,9 +62,10 @@ def _course_urls(course_id):
         "questions": questions,
         "measurements": measurements,
         "review": review,
-        # Kept on the phone in their offline form: every symptom's questions, an empty review.
+        # Kept on the phone in their offline form: every symptom's questions, the measurements
+        # without a summary of anyone's answers.
         "questions_offline": questions + "?offline=1",
-        "review_offline": review + "?offline=1",
+        "measurements_offline": measurements + "?offline=1",
     }
 
 

@@ -148,10 +148,16 @@ def test_the_kept_questions_page_asks_about_every_symptom(patient_client, course
     assert not ReportDraft.objects.exists()  # nothing written by fetching it
 
 
-def test_the_kept_review_page_holds_no_answers(patient_client, course):
-    response = patient_client.get(step_url("review", course) + "?offline=1")
+def test_the_kept_last_step_holds_no_answers_and_no_sending_key(patient_client, course):
+    post_symptoms(patient_client, course, "vomiting", note="since Tuesday")
+    post_measurements(patient_client, course, temperature_0="37.6")
+    response = patient_client.get(step_url("measurements", course) + "?offline=1")
     assert response.status_code == 200
-    assert response.context["answers"] == [] and response.context["measurements"] == []
+    assert response.context["answers"] == [] and response.context["note"] == ""
+    page = response.content.decode()
+    assert "since Tuesday" not in page and "37.6" not in page
+    # The phone makes a sending key for each report it keeps: none is kept in the page.
+    assert 'name="client_id"' not in page
 
 
 def test_without_the_offline_copy_the_questions_page_still_needs_symptoms(patient_client, course):
