@@ -128,6 +128,7 @@ MATRIX = {
     "api:course-list": ("get", None, API_LIST),
     "api:course-detail": ("get", "course", API_OBJECT),
     "api:course-flags": ("get", "course", API_OBJECT),
+    "api:report-photo": ("get", "photo", API_OBJECT),
     "api:course-symptom-reports": ("get", "course-pk", API_OBJECT),
     "api:course-visits": ("get", "course-pk", API_OBJECT),
     "api:course-doses": ("get", "course-pk", API_OBJECT),

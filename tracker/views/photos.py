@@ -8,7 +8,6 @@ never sniffed as another type, and shown inline under a plain file name.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -109,17 +108,7 @@ def remove_photo(request, photo_id):
 
 
 def _photo_response(photo: ReportPhoto):
-    try:
-        stream = photo.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    response = FileResponse(
-        stream, content_type=photo.content_type, filename=photo.download_name, as_attachment=False
-    )
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return photos.photo_file_response(photo)
 
 
 @patient_required
