@@ -88,6 +88,7 @@ MATRIX = {
     "tracker:visit-detail": ("get", "visit", CLINICIAN_OBJECT),
     "tracker:report-detail": ("get", "report", CLINICIAN_OBJECT),
     "tracker:photo": ("get", "photo", CLINICIAN_OBJECT),
+    "tracker:photo-entered-in-error": ("get", "photo", CLINICIAN_OBJECT),
     "tracker:record-correct": ("get", "visit-record", CLINICIAN_OBJECT),
     "tracker:record-entered-in-error": ("get", "visit-record", CLINICIAN_OBJECT),
     "tracker:record-history": ("get", "visit-record", CLINICIAN_OBJECT),

@@ -452,3 +452,50 @@ def test_the_api_hides_a_photo_entered_in_error_from_the_patient_only(
     assert shown["entered_in_error"] is True
     assert shown["entered_in_error_reason"] == "Another patient's"
     assert api.get(shown["download"]).status_code == 200
+
+
+# --- The care team marks a photo entered in error ----------------------------------------------
+
+
+def test_a_clinician_marks_a_photo_entered_in_error_with_a_reason(
+    client, patient, clinician, photo, report, course
+):
+    client.force_login(clinician)
+    page = client.get(reverse("tracker:report-detail", args=[report.pk])).content.decode()
+    mark = reverse("tracker:photo-entered-in-error", args=[photo.pk])
+    assert mark in page
+    assert mark in client.get(reverse("tracker:course-detail", args=[course.pk])).content.decode()
+
+    refused = client.post(mark, {"reason": ""})  # a reason is required
+    assert refused.status_code == 400
+    photo.refresh_from_db()
+    assert not photo.entered_in_error
+
+    response = client.post(mark, {"reason": "Another patient's arm"})
+    assert response.url == reverse("tracker:report-detail", args=[report.pk])
+    photo.refresh_from_db()
+    assert photo.entered_in_error and photo.entered_in_error_reason == "Another patient's arm"
+    assert photo.history.count() == 2  # added, then marked: the history is kept
+    assert photo.history.latest().history_user == clinician
+    page = client.get(response.url).content.decode()
+    assert 'id="photos-in-error"' in page and "Another patient&#x27;s arm" in page
+    assert client.get(reverse("tracker:photo", args=[photo.pk])).status_code == 200
+    again = client.post(mark, {"reason": "twice"})  # already marked: nothing changes
+    assert again.status_code == 302
+    photo.refresh_from_db()
+    assert photo.entered_in_error_reason == "Another patient's arm"
+
+    client.force_login(patient.user)
+    assert client.get(reverse("tracker:patient-photo", args=[photo.pk])).status_code == 404
+    page = client.get(reverse("tracker:patient-report-detail", args=[report.pk])).content.decode()
+    assert str(photo.pk) not in page
+
+
+def test_another_team_cannot_mark_the_photo(client, other_clinician, patient, photo):
+    client.force_login(other_clinician)
+    mark = reverse("tracker:photo-entered-in-error", args=[photo.pk])
+    assert client.post(mark, {"reason": "not mine"}).status_code == 404
+    client.force_login(patient.user)
+    assert client.post(mark, {"reason": "mine"}).status_code == 403
+    photo.refresh_from_db()
+    assert not photo.entered_in_error
