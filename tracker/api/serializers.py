@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,6 +22,7 @@ from ..models import (
     FlagOutcome,
     MentalStatus,
     Patient,
+    ReportPhoto,
     Seriousness,
     SymptomAnswer,
     SymptomReport,
@@ -374,11 +376,40 @@ class GradedAnswerSerializer(RecordSerializer):
         ]
 
 
+class ReportPhotoSerializer(RecordSerializer):
+    """A photo of a report: what it shows and its size, and where to download it (a scoped
+    address of the API, never where it is stored). A photo entered in error is listed to
+    clinicians only, with the reason."""
+
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportPhoto
+        fields = [
+            "id",
+            "subject",
+            "content_type",
+            "size",
+            "width",
+            "height",
+            "uploaded_at",
+            "entered_in_error",
+            "entered_in_error_reason",
+            "download",
+        ]
+        read_only_fields = fields
+
+    def get_download(self, photo) -> str:
+        return reverse("api:report-photo", args=[photo.pk])
+
+
 class SymptomReportSerializer(RecordSerializer):
-    """A stored report as the API answers it: graded answers and the flags it raised."""
+    """A stored report as the API answers it: graded answers, the flags it raised and its
+    photos."""
 
     answers = GradedAnswerSerializer(many=True, read_only=True)
     flags = FlagSerializer(many=True, read_only=True)
+    photos = ReportPhotoSerializer(many=True, read_only=True)
 
     class Meta:
         model = SymptomReport
@@ -394,6 +425,7 @@ class SymptomReportSerializer(RecordSerializer):
             "answers",
             "flags",
             "emergency_signs",
+            "photos",
         ]
         read_only_fields = fields
 

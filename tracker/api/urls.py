@@ -25,6 +25,11 @@ urlpatterns = [
         name="course-symptom-reports",
     ),
     path(
+        "photos/<uuid:pk>/",
+        views.ReportPhotoDownload.as_view(),
+        name="report-photo",
+    ),
+    path(
         "courses/<uuid:course_pk>/visits/",
         views.VisitListCreate.as_view(),
         name="course-visits",

@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from therapies.models import ExpectedSideEffect, Therapy
 
-from .. import internals, services
+from .. import internals, photos, services
 from ..exports import responses as export_responses
 from ..models import (
     Course,
@@ -32,6 +32,7 @@ from ..models import (
     FlagLevel,
     FlagStatus,
     FlagTransitionError,
+    ReportPhoto,
     SymptomAnswer,
     SymptomReport,
     Visit,
@@ -143,6 +144,7 @@ class SymptomReportListCreate(_CourseChildView):
         return SymptomReport.objects.filter(course=self.course()).prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
             Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
+            Prefetch("photos", queryset=_photos_for(self.request.user)),
         )
 
     def create(self, request, *args, **kwargs):
@@ -177,6 +179,7 @@ class SymptomReportListCreate(_CourseChildView):
             report,
             answers=report.answers_saved,
             flags=sorted(report.flags_raised, key=lambda flag: flag.created_at, reverse=True),
+            photos=[],  # photos are added to a report after it is sent
         )
 
     def check_may_create(self, user, course):
@@ -219,6 +222,25 @@ class SymptomReportListCreate(_CourseChildView):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+def _photos_for(user):
+    """A report's photos as this user may see them: a photo entered in error is no longer the
+    patient's to see; clinicians still see it listed, marked, with the reason."""
+    photos = ReportPhoto.objects.all()
+    return photos if user.is_clinician else photos.filter(entered_in_error=False)
+
+
+class ReportPhotoDownload(ApiView, APIView):
+    """The file of a report's photo, for the patient and their care team only (404 to anyone
+    else); a photo entered in error only for the care team."""
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        found = ReportPhoto.objects.visible_to(request.user)
+        if not request.user.is_clinician:  # as the patient's own pages show them
+            found = found.current().filter(report__course__entered_in_error=False)
+        return photos.photo_file_response(get_object_or_404(found, pk=pk))
 
 
 class VisitListCreate(_CourseChildView):
