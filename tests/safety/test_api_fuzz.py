@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from config.wsgi import application
 from tracker import services
 from tracker.api.tokens import issue_token
 from tracker.models import Course, Flag, SymptomReport, Visit
-from tracker.wsgi import application
 
 MAX_EXAMPLES = 25
 
