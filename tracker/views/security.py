@@ -26,6 +26,7 @@ from two_factor.utils import default_device, get_otpauth_url, totp_digits
 from two_factor.views import utils as two_factor_utils
 
 from ..security import has_primary_device, two_factor_available, two_factor_required
+from .decorators import safe_next_url
 
 log = logging.getLogger("tracker.access")
 
@@ -98,7 +99,7 @@ class LoginView(two_factor_views.LoginView):
 def admin_login(request):
     """The administration's sign-in goes through the site's own (and its second factor)."""
     if not request.user.is_authenticated:
-        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+        return redirect_to_login(safe_next_url(request, reverse("admin:index")))
     if request.user.is_staff:
         return redirect("admin:index")
     raise PermissionDenied
