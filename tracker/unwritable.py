@@ -1,7 +1,7 @@
 """When the database cannot be written (a read-only or full disk), pages and the API keep
 reading, and every write is answered 503 with a clear message instead of a server error.
 
-Each write runs in one transaction (tracker/services.py), so a write that fails here leaves
+Each write runs in one transaction (tracker/services/), so a write that fails here leaves
 nothing half-saved. `UnwritableDatabaseMiddleware` turns the error raised in a view into the
 answer; `server_error` (handler500) does the same for one raised after the view (e.g. while
 a session is saved).

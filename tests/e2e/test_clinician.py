@@ -102,8 +102,10 @@ def test_log_a_low_blood_pressure_see_it_on_the_queue_and_acknowledge_it(
     assert flag.level == FlagLevel.URGENT
 
     page.get_by_role("link", name=re.compile("Triage queue")).click()
-    assert nav.locator("#nav-urgent-count").inner_text() != badge_before
+    page.wait_for_url(f"{live_server.url}/clinician/")
     row = page.locator(f"#flag-{flag.pk}")
+    expect(row).to_be_visible()
+    expect(nav.locator("#nav-urgent-count")).not_to_have_text(badge_before)
     expect(row).to_contain_text("May need hospitalization")
     # One row per patient, the flag inside it.
     expect(page.locator(f"#patient-{flag.course.patient_id}")).to_contain_text("Marc Lefèvre")

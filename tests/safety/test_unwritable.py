@@ -124,7 +124,7 @@ def test_a_full_disk_is_answered_503_too(signed_in, course, monkeypatch):
     def disk_full(**kwargs):
         raise OperationalError("database or disk is full")
 
-    monkeypatch.setattr(services, "submit_report", disk_full)
+    monkeypatch.setattr(services.records, "submit_report", disk_full)
     response = api.post(
         f"/api/v1/courses/{course.pk}/symptom-reports/", {"temperature_c": 37.5}, format="json"
     )
@@ -140,7 +140,7 @@ def test_other_database_errors_are_still_server_errors(signed_in, course, monkey
     def broken(**kwargs):
         raise OperationalError("no such column: nonsense")
 
-    monkeypatch.setattr(services, "submit_report", broken)
+    monkeypatch.setattr(services.records, "submit_report", broken)
     with pytest.raises(OperationalError):
         api.post(
             f"/api/v1/courses/{course.pk}/symptom-reports/",

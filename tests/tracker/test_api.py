@@ -426,7 +426,7 @@ def test_a_failure_while_saving_flags_leaves_neither_report_nor_flags(patient, c
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_save_flags", broken)
+    monkeypatch.setattr(services.records, "_save_flags", broken)
     client = client_for(patient.user)
     client.raise_request_exception = False
     response = client.post(

@@ -2,7 +2,7 @@
 patient's behalf, corrections.
 
 Forms validate and convert (temperatures to °C, weights to kg, decimals typed with a comma in
-French); the views hand the cleaned values to tracker/services.py. Model forms are used for
+French); the views hand the cleaned values to tracker/services/. Model forms are used for
 their field validation only (ranges and decimals at the field); nothing here saves.
 """
 

@@ -2,7 +2,7 @@
 over the phone, corrections and history.
 
 Every view is `clinician_required` (a patient or administrator gets 403) and fetches through
-`visible_to` (out of scope: 404). Writes go through tracker/services.py.
+`visible_to` (out of scope: 404). Writes go through tracker/services/.
 """
 
 import datetime

@@ -254,7 +254,7 @@ def test_a_race_on_the_same_key_records_one_report(patient, course, monkeypatch)
             return None  # as if the other sending had not committed yet
         return SymptomReport.objects.filter(course=course_, client_id=client_id).first()
 
-    monkeypatch.setattr(services, "report_sent_with", not_found_first)
+    monkeypatch.setattr(services.records, "report_sent_with", not_found_first)
     report, created = services.submit_report_once(
         course=course,
         client_id=key,

@@ -284,7 +284,7 @@ def test_a_refusal_by_the_model_saves_nothing_and_keeps_the_draft(patient_client
     post_symptoms(patient_client, course, action="none")
     post_measurements(patient_client, course, temperature_0="38.1")
     with mock.patch(
-        "tracker.services.SymptomReport.full_clean", side_effect=ValidationError("refused")
+        "tracker.services.records.SymptomReport.full_clean", side_effect=ValidationError("refused")
     ):
         response = send(patient_client, course)
     assert response["Location"] == step_url("review", course)

@@ -1,0 +1,326 @@
+"""Inputs for the rules, read from the database, and the flags their findings raise.
+
+The clinical judgement itself is in `tracker.rules` (pure Python); this module gathers its
+inputs from the database and stores its outputs.
+"""
+
+import dataclasses
+import itertools
+import logging
+from collections.abc import Iterable, Mapping
+
+from django.db.models import OuterRef, Subquery
+
+from therapies.models import SideEffectTerm
+
+from .. import internals, rules
+from ..models import (
+    AdverseEvent,
+    Course,
+    Flag,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
+from .history import _create_with_history
+
+log = logging.getLogger(__name__)
+
+
+REPORT_MEASUREMENTS = (
+    "temperature_c",
+    "systolic_bp",
+    "diastolic_bp",
+    "heart_rate",
+    "spo2",
+    "weight_kg",
+)
+VISIT_MEASUREMENTS = (
+    "systolic_bp",
+    "diastolic_bp",
+    "heart_rate",
+    "temperature_c",
+    "spo2",
+    "weight_kg",
+    "urine_output_ml_8h",
+    "platelets_10e9_per_l",
+    "creatinine_mg_dl",
+)
+
+
+# --- Inputs for the rules, read from the database ---------------------------------------------
+
+
+def term_info(term: SideEffectTerm) -> rules.TermInfo:
+    return rules.TermInfo(
+        slug=term.slug,
+        ctcae_term=term.ctcae_term,
+        attributes=term.attributes,
+        presence=term.is_presence,
+    )
+
+
+def therapy_profile(course: Course) -> rules.TherapyProfile:
+    """One query: the slugs of the therapy's expected side effects.
+
+    A side effect the label lists for some indications only (ExpectedFrequency) is expected
+    for a course whose indication names one of the therapy's labelled indications only if it
+    is listed there; for a course whose indication is unknown or not labelled, the union of
+    every indication's side effects is expected.
+    """
+    therapy = course.therapy
+    indications = therapy_indications(therapy, course.indication)
+    rows = therapy.expected.values_list("term__slug", "frequencies__indication")
+    expected = {
+        slug for slug, indication in rows if not indications or indication in (None, *indications)
+    }
+    return rules.TherapyProfile(
+        name=therapy.name,
+        drug_class=therapy.drug_class,
+        expected_terms=frozenset(expected),
+        fever_escalation_risk=therapy.fever_escalation_risk,
+        fever_escalation_source=therapy.fever_escalation_source,
+    )
+
+
+def therapy_indications(therapy, indication: str) -> set[str]:
+    """The slugs of the therapy's labelled indications that a course's indication names
+    (its name or slug appears in it, case-insensitively), or an empty set."""
+    text = " ".join((indication or "").casefold().replace("’", "'").split())
+    if not text:
+        return set()
+    return {
+        item["slug"]
+        for item in therapy.labelled_indications or ()
+        if item["name"].casefold() in text or item["slug"].replace("-", " ") in text
+    }
+
+
+def baseline(course: Course) -> rules.Baseline:
+    return rules.Baseline(
+        weight_kg=_float(course.baseline_weight_kg),
+        creatinine_mg_dl=_float(course.baseline_creatinine_mg_dl),
+        creatinine_uln_mg_dl=float(course.creatinine_uln_mg_dl),
+        platelets_lln_10e9_per_l=float(course.platelets_lln_10e9_per_l),
+    )
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def _rule_answers(answers) -> list[rules.Answer]:
+    """Answers (AnswerInput or stored SymptomAnswer) as the rules read them."""
+    return [
+        rules.Answer(
+            term=term_info(a.term),
+            frequency=a.frequency,
+            severity=a.severity,
+            interference=a.interference,
+            present=a.present,
+        )
+        for a in answers
+    ]
+
+
+def _measurements(values: Mapping, names: Iterable[str]) -> rules.Measurements:
+    return rules.Measurements(**{name: _float(values.get(name)) for name in names})
+
+
+def _previous_answer_grades(course: Course, terms, before) -> dict[str, int]:
+    """The latest composite grade of each term in the course's earlier reports (one query).
+
+    A subquery per term takes its newest graded answer, walking the course's reports from
+    `before` backwards: the cost follows the terms asked, not the length of the course.
+    Presence items are never graded (`rules.composite_grade`), so they are not looked for.
+    """
+    graded = [term.pk for term in terms if not term.is_presence]
+    if not graded:
+        return {}
+    latest = (
+        SymptomAnswer.objects.current()
+        .filter(
+            report__course=course,
+            report__reported_at__lt=before,
+            term=OuterRef("pk"),
+            composite_grade__isnull=False,
+        )
+        .order_by("-report__reported_at")
+        .values("composite_grade")[:1]
+    )
+    rows = (
+        SideEffectTerm.objects.filter(pk__in=graded)
+        .annotate(grade=Subquery(latest))
+        .values_list("slug", "grade")
+    )
+    return {slug: grade for slug, grade in rows if grade is not None}
+
+
+def _previous_ae_grades(course: Course, terms, before) -> dict[str, int]:
+    rows = (
+        AdverseEvent.objects.current()
+        .filter(visit__course=course, visit__recorded_at__lt=before, term__in=terms)
+        .order_by("term_id", "-visit__recorded_at")
+        .values_list("term__slug", "grade")
+    )
+    latest = {}
+    for slug, grade in rows:
+        latest.setdefault(slug, grade)
+    return latest
+
+
+def _measured_slugs(values: Mapping, terms=()) -> set[str]:
+    """The measured terms a record grades: by its measurements, or a clinician's grade."""
+    measured = {
+        slug for name, slug in rules.GRADED_MEASUREMENTS.items() if values.get(name) is not None
+    }
+    graded = {term.slug for term in terms} & set(rules.GRADED_MEASUREMENTS.values())
+    return measured | graded
+
+
+def _previous_measured_grades(course: Course, slugs, before, course_baseline) -> dict[str, int]:
+    """The previous CTCAE grade of each measured term in `slugs` (fever, weight gain, urine
+    output, platelets, creatinine), for the worsening rule: the grade of its latest earlier
+    measurement in the course's visits and reports, or of a clinician's earlier grade of the
+    term when that is later (at the same time, the higher). Records entered in error do not
+    count; a normal value is grade 0.
+
+    One query whatever the length of the course: a subquery per measurement and per term
+    takes its newest row before `before`, walking the course's records backwards.
+    """
+    slugs = set(slugs)
+    if not slugs:
+        return {}
+    annotations, sources = {}, []
+    for model, time_field, names in (
+        (Visit, "recorded_at", VISIT_MEASUREMENTS),
+        (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
+    ):
+        for name in names:
+            if rules.GRADED_MEASUREMENTS.get(name) not in slugs:
+                continue
+            latest = (
+                model.objects.current()
+                .filter(course=OuterRef("pk"), **{f"{time_field}__lt": before})
+                .exclude(**{name: None})
+                .order_by(f"-{time_field}")
+            )
+            key = f"{model._meta.model_name}_{name}"
+            annotations[key] = Subquery(latest.values(name)[:1])
+            annotations[f"{key}_at"] = Subquery(latest.values(time_field)[:1])
+            sources.append((key, name))
+    for slug in sorted(slugs):
+        latest = (
+            AdverseEvent.objects.current()
+            .filter(visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug)
+            .order_by("-visit__recorded_at", "-grade")
+        )
+        annotations[f"ae_{slug}"] = Subquery(latest.values("grade")[:1])
+        annotations[f"ae_{slug}_at"] = Subquery(latest.values("visit__recorded_at")[:1])
+    row = Course.objects.filter(pk=course.pk).values(**annotations).get()
+
+    latest = {}  # slug -> (time, grade)
+
+    def consider(slug, at, grade):
+        if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
+            latest[slug] = (at, grade)
+
+    for key, name in sources:
+        if row[key] is not None:
+            graded = rules.grade_measurements(
+                rules.Measurements(**{name: float(row[key])}), course_baseline
+            )
+            for slug, grade in graded.items():
+                consider(slug, row[f"{key}_at"], grade)
+    for slug in slugs:
+        consider(slug, row[f"ae_{slug}_at"], row[f"ae_{slug}"])
+    return {slug: grade for slug, (_at, grade) in latest.items()}
+
+
+def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) -> list[Flag]:
+    """Save the findings' flags and their "created" history rows in two INSERTs.
+
+    `known_terms` (terms already loaded, e.g. the report's answers') spare their look-up.
+    """
+    terms = {term.slug: term for term in known_terms}
+    missing = {f.term for f in findings} - terms.keys()
+    if missing:
+        terms |= SideEffectTerm.objects.in_bulk(missing, field_name="slug")
+    flags = [
+        Flag(
+            course=course,
+            report=report,
+            visit=visit,
+            level=finding.level,
+            rule=finding.rule,
+            term=terms[finding.term],
+            ctcae_grade=finding.ctcae_grade,
+            composite_grade=finding.composite_grade,
+            expected=finding.expected,
+            value=finding.value,
+            threshold=finding.threshold,
+            message_en=finding.message,
+            message_parts=list(finding.parts),
+            source=finding.source,
+            catalog_version=course.therapy.catalog_version,
+        )
+        for finding in findings
+    ]
+    for flag in flags:
+        flag._change_reason = "raised"
+    _create_with_history(Flag, flags)
+    for flag in flags:
+        internals.fix_judgement(flag)  # as Flag.save leaves it: fixed from now on
+        # No clinical content or names in the log: ids, level and rule only.
+        log.info(
+            "flag raised id=%s course=%s level=%s rule=%s",
+            flag.pk,
+            course.pk,
+            flag.level,
+            flag.rule,
+        )
+    return flags
+
+
+def _emergency_signs(profile: rules.TherapyProfile, answers, measurements) -> list[dict]:
+    """The report's emergency signs (rules.emergency_signs) as stored on it, for the answer page
+    and the API."""
+    signs = rules.emergency_signs(therapy=profile, answers=answers, measurements=measurements)
+    return [dataclasses.asdict(sign) | {"with_terms": list(sign.with_terms)} for sign in signs]
+
+
+def offline_guidance_thresholds() -> dict:
+    """The thresholds a phone uses to give urgent guidance at once for answers it cannot send
+    yet (the report pages work offline): the emergency signs of tracker.rules.emergency_signs
+    among home measurements, and the PRO-CTCAE composite grade that needs the care team now
+    (rules.COMPOSITE_URGENT). `urgent_scores` lists, for each set of PRO-CTCAE attributes a
+    symptom asks, the scores (joined with ",", in the order asked) whose composite grade
+    (rules.composite_grade) reaches it, so the phone needs no copy of the grading table.
+    """
+    attribute_sets = [
+        combo
+        for size in (1, 2, 3)
+        for combo in itertools.combinations(rules.PRO_CTCAE_ATTRIBUTES, size)
+    ]
+    urgent_scores = {}
+    for attributes in attribute_sets:
+        urgent_scores[",".join(attributes)] = [
+            ",".join(map(str, scores))
+            for scores in itertools.product(range(5), repeat=len(attributes))
+            if (
+                rules.composite_grade(attributes, **dict(zip(attributes, scores, strict=True))) or 0
+            )
+            >= rules.COMPOSITE_URGENT
+        ]
+    return {
+        "emergency": {
+            "temperature_above_c": rules.EMERGENCY_TEMPERATURE_ABOVE_C,
+            "spo2_below_pct": rules.EMERGENCY_SPO2_BELOW_PCT,
+            "systolic_bp_below_mmhg": rules.EMERGENCY_SYSTOLIC_BP_BELOW_MMHG,
+            "composite_grade": rules.EMERGENCY_DYSPNEA_COMPOSITE,
+            "composite_terms": ["shortness_of_breath"],
+            "present_terms": ["bleeding", "confusion"],
+        },
+        "urgent": {"composite_grade": rules.COMPOSITE_URGENT},
+        "urgent_scores": urgent_scores,
+    }

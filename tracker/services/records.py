@@ -1,0 +1,305 @@
+"""New clinical records: a patient's report, a clinician's visit, a dose given.
+
+Each runs in one transaction: a record and the flags it raises are saved together or not at all.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from therapies.models import SideEffectTerm
+
+from .. import rules
+from ..models import (
+    AdverseEvent,
+    Course,
+    DoseAdministration,
+    DoseStatus,
+    ReportSource,
+    SymptomAnswer,
+    SymptomReport,
+    Visit,
+)
+from .dose_advice import _judge_dose_advice, _save_judged_again, refresh_dose_advice
+from .history import _create_with_history
+from .judgement import (
+    REPORT_MEASUREMENTS,
+    VISIT_MEASUREMENTS,
+    _emergency_signs,
+    _measured_slugs,
+    _measurements,
+    _previous_ae_grades,
+    _previous_answer_grades,
+    _previous_measured_grades,
+    _rule_answers,
+    _save_flags,
+    baseline,
+    term_info,
+    therapy_profile,
+)
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    term: SideEffectTerm
+    frequency: int | None = None
+    severity: int | None = None
+    interference: int | None = None
+    present: bool | None = None
+
+
+@transaction.atomic
+def submit_report(
+    *,
+    course: Course,
+    by,
+    answers: Iterable[AnswerInput] = (),
+    measurements: Mapping | None = None,
+    note: str = "",
+    reported_at=None,
+    recall_period: str = SymptomReport._meta.get_field("recall_period").default,
+    client_id=None,
+) -> SymptomReport:
+    """Store a symptom report, grade its answers and raise its flags, all or nothing.
+
+    `client_id` is the report's sending key (see submit_report_once): saved with it, unique
+    per course.
+
+    The inputs are already validated (forms and API serializers use SymptomAnswer.clean and the
+    model field validators); the returned report carries `.flags_raised`, and its
+    `emergency_signs` (saved with it) name what should send the patient to the emergency number.
+    """
+    answers = list(answers)
+    measurements = dict(measurements or {})
+    terms = [a.term for a in answers]
+    if len({term.pk for term in terms}) != len(terms):
+        repeated = sorted({t.slug for t in terms if terms.count(t) > 1})
+        raise ValidationError(
+            _("Each symptom once per report; repeated: %(terms)s.") % {"terms": ", ".join(repeated)}
+        )
+    report = SymptomReport(
+        course=course,
+        submitted_by=by,
+        source=ReportSource.PATIENT if by.is_patient else ReportSource.CLINICIAN,
+        reported_at=reported_at or timezone.now(),
+        recall_period=recall_period,
+        note=note,
+        client_id=client_id,
+        **{name: measurements.get(name) for name in REPORT_MEASUREMENTS},
+    )
+    # The course and the user are loaded objects and the primary key is a new UUID: no
+    # look-ups needed for them.
+    report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
+    profile = therapy_profile(course)
+    rule_answers = _rule_answers(answers)
+    rule_measurements = _measurements(measurements, REPORT_MEASUREMENTS)
+    report.emergency_signs = _emergency_signs(profile, rule_answers, rule_measurements)
+    _create_with_history(SymptomReport, [report])
+
+    course_baseline = baseline(course)
+    evaluation = rules.evaluate_report(
+        therapy=profile,
+        answers=rule_answers,
+        measurements=rule_measurements,
+        baseline=course_baseline,
+        previous_grades=_previous_answer_grades(course, terms, report.reported_at)
+        | _previous_measured_grades(
+            course, _measured_slugs(measurements), report.reported_at, course_baseline
+        ),
+    )
+    graded = {g.term: g for g in evaluation.graded_answers}
+    saved_answers = []
+    for a in answers:
+        answer = SymptomAnswer(
+            report=report,
+            term=a.term,
+            frequency=a.frequency,
+            severity=a.severity,
+            interference=a.interference,
+            present=a.present,
+            composite_grade=graded[a.term.slug].composite_grade,
+            expected=graded[a.term.slug].expected,
+        )
+        # The term is a loaded object and each term comes once (checked above): the field
+        # checks and the PRO-CTCAE item rules (SymptomAnswer.clean) need no queries.
+        answer.full_clean(
+            exclude=["report", "term"], validate_unique=False, validate_constraints=False
+        )
+        saved_answers.append(answer)
+    _create_with_history(SymptomAnswer, saved_answers)
+    report.answers_saved = sorted(saved_answers, key=lambda answer: answer.term.sort_order)
+    report.flags_raised = _save_flags(course, evaluation.findings, report=report, known_terms=terms)
+    return report
+
+
+def report_sent_with(course, client_id):
+    """The course's report sent with this sending key, or None."""
+    return SymptomReport.objects.filter(course=course, client_id=client_id).first()
+
+
+def submit_report_once(*, course: Course, client_id=None, **report) -> tuple[SymptomReport, bool]:
+    """(report, created): submit_report, unless a report of this course was already sent with
+    this sending key (a phone sending again a report filled in offline after a lost answer, an
+    API client retrying): then that report, and nothing new is recorded.
+
+    Two sendings at the same moment: the unique constraint on (course, client_id) refuses the
+    second INSERT, which then answers the first one's report.
+    """
+    if client_id is None:
+        return submit_report(course=course, **report), True
+    if existing := report_sent_with(course, client_id):
+        return existing, False
+    try:
+        with transaction.atomic():
+            return submit_report(course=course, client_id=client_id, **report), True
+    except IntegrityError:
+        existing = report_sent_with(course, client_id)
+        if existing is None:  # another constraint: not a repeat
+            raise
+        return existing, False
+
+
+@dataclass(frozen=True)
+class AdverseEventEntry:
+    term: SideEffectTerm
+    grade: int
+    # The visit form and the API require attribution and action to be chosen; these defaults
+    # serve records written by code (demo data, imports).
+    attribution: str = "possible"
+    action: str = "none"
+    onset_date: object = None
+    seriousness: tuple = ()
+    outcome: str = ""
+    end_date: object = None
+    ongoing: bool = False
+
+
+@transaction.atomic
+def record_visit(
+    *,
+    course: Course,
+    by,
+    measurements: Mapping | None = None,
+    adverse_events: Iterable[AdverseEventEntry] = (),
+    notes: str = "",
+    recorded_at=None,
+    assessment: Mapping | None = None,
+) -> Visit:
+    """Store a clinician's visit with its adverse events, flags and (high-dose IL-2) dose advice.
+
+    `assessment` holds what the dose advice needs beyond the numbers (VISIT_ASSESSMENT_FIELDS:
+    mental status, vasopressor and its dose, oxygen flow, heart rate persisting after
+    correction). The dose advice is judged on the course at the visit's time (rules.dose_advice):
+    this visit and the earlier ones in their windows, the doses held before it.
+    """
+    adverse_events = list(adverse_events)
+    measurements = dict(measurements or {})
+    assessment = dict(assessment or {})
+    visit = Visit(
+        course=course,
+        recorded_by=by,
+        recorded_at=recorded_at or timezone.now(),
+        notes=notes,
+        **{name: measurements.get(name) for name in VISIT_MEASUREMENTS},
+        mental_status=assessment.get("mental_status") or "",
+        vasopressor=assessment.get("vasopressor") or "",
+        vasopressor_dose_ug_kg_min=assessment.get("vasopressor_dose_ug_kg_min"),
+        oxygen_l_min=assessment.get("oxygen_l_min"),
+        heart_rate_persists_after_correction=assessment.get("heart_rate_persists_after_correction"),
+    )
+    visit.full_clean()
+
+    profile = therapy_profile(course)
+    events = [
+        rules.AdverseEventInput(term=term_info(ae.term), grade=ae.grade) for ae in adverse_events
+    ]
+    rule_measurements = _measurements(measurements, VISIT_MEASUREMENTS)
+    course_baseline = baseline(course)
+    later = _judge_dose_advice(course, profile, pending=(visit, events))
+    visit.save()
+
+    for ae in adverse_events:
+        event = AdverseEvent(
+            visit=visit,
+            term=ae.term,
+            grade=ae.grade,
+            attribution=ae.attribution,
+            action=ae.action,
+            onset_date=ae.onset_date,
+            seriousness=list(ae.seriousness),
+            outcome=ae.outcome,
+            end_date=ae.end_date,
+            ongoing=ae.ongoing,
+            expected=ae.term.slug in profile.expected_terms,
+        )
+        event.full_clean(exclude=["visit"])
+        event.save()
+    _save_judged_again(
+        later, by=by, reason=_("Dose advice judged again: an earlier visit was recorded")
+    )
+
+    evaluation = rules.evaluate_visit(
+        therapy=profile,
+        measurements=rule_measurements,
+        adverse_events=events,
+        baseline=course_baseline,
+        previous_grades=_previous_ae_grades(
+            course, [ae.term for ae in adverse_events], visit.recorded_at
+        )
+        | _previous_measured_grades(
+            course,
+            _measured_slugs(measurements, [ae.term for ae in adverse_events]),
+            visit.recorded_at,
+            course_baseline,
+        ),
+    )
+    visit.flags_raised = _save_flags(course, evaluation.findings, visit=visit)
+    return visit
+
+
+def next_dose_number(course: Course) -> int:
+    """One more than the highest number of the course's current doses (1 for the first): a
+    number entered in error is free again."""
+    last = course.doses.current().aggregate(last=Max("dose_number"))["last"]
+    return (last or 0) + 1
+
+
+@transaction.atomic
+def record_dose(
+    *,
+    course: Course,
+    by,
+    dose_number: int,
+    scheduled_at,
+    status: str,
+    reason: str = "",
+    administered_at=None,
+    dose_amount=None,
+    dose_unit: str = "",
+) -> DoseAdministration:
+    dose = DoseAdministration(
+        course=course,
+        recorded_by=by,
+        dose_number=dose_number,
+        scheduled_at=scheduled_at,
+        status=status,
+        reason=reason,
+        administered_at=administered_at,
+        dose_amount=dose_amount,
+        dose_unit=dose_unit,
+    )
+    dose.full_clean()
+    dose.save()
+    if status == DoseStatus.HELD:
+        refresh_dose_advice(
+            course,
+            since=scheduled_at,
+            by=by,
+            reason=_("Dose advice judged again: a dose held before this visit was recorded"),
+        )
+    return dose
