@@ -123,8 +123,8 @@ else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# The cache holds the write rate limits' counts and drawn charts. With several app server
-# processes it must be shared by all of them: by default a table in the database (created by
+# The cache holds drawn charts (write rate limits count in the database). With several app
+# server processes it must be shared by all of them: by default a table in the database (created by
 # `migrate`); CACHE_URL may name another, e.g. redis://cache.example.org:6379/0.
 CACHES = {
     "default": env.cache("CACHE_URL")
@@ -160,6 +160,8 @@ AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
 # The sign-in page is a two-step form (password, then the authenticator's code) whose fields
 # carry the step's prefix: the username is read from the credentials, or from the form.
 AXES_USERNAME_CALLABLE = "tracker.security.axes_username"
+# The database handler, which lets a sign-in through while the database refuses writes.
+AXES_HANDLER = "tracker.security.AxesHandler"
 
 # Two-factor authentication (django-two-factor-auth: an authenticator app's time-based codes,
 # with single-use backup codes). Clinicians and administrators may turn it on for their
@@ -168,6 +170,8 @@ AXES_USERNAME_CALLABLE = "tracker.security.axes_username"
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=False)
 TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code
 OTP_TOTP_ISSUER = "Interleukin Therapy Tracker"
+# The administration never shows an authenticator's secret key or QR code once it exists.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -368,6 +372,8 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+# Sessions are rows in the database; while it refuses writes, a signed cookie (tracker/sessions.py).
+SESSION_ENGINE = "tracker.sessions"
 
 LOGGING = {
     "version": 1,

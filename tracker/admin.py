@@ -4,10 +4,14 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import models
+from .security import refuse_a_second_device
 
 
 @admin.register(models.User)
@@ -168,3 +172,34 @@ class EscalationLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OneAuthenticatorForm(forms.ModelForm):
+    """Refuses, at the account's field, a second authenticator for an account."""
+
+    def clean(self):
+        cleaned = super().clean()
+        device = self.instance
+        if cleaned.get("user") is None:
+            return cleaned
+        trial = TOTPDevice(
+            pk=device.pk, user=cleaned["user"], confirmed=cleaned.get("confirmed", False)
+        )
+        trial._state.adding = device._state.adding
+        try:
+            refuse_a_second_device(TOTPDevice, trial)
+        except ValidationError as error:
+            self.add_error("user", error)
+        return cleaned
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorAdmin(TOTPDeviceAdmin):
+    """django-otp's, with one authenticator per account (tracker.security, which also records
+    each one turned on or off); an account's secret key and QR code are never shown
+    (settings.OTP_ADMIN_HIDE_SENSITIVE_DATA)."""
+
+    form = OneAuthenticatorForm

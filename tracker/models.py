@@ -93,6 +93,27 @@ class AccountEvent(models.Model):
         return f"{self.kind} user={self.user_id}"
 
 
+class WriteWindow(models.Model):
+    """One user's recent writes of one kind (tracker/throttling.py): the times, in seconds since
+    the epoch, of those still inside the rate limit's window. The row is locked while a write is
+    counted, so writes sent at once are counted one after the other and never more than the
+    limit get through."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=32)
+    times = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope"], name="one_write_window_per_kind")
+        ]
+        verbose_name = _("recent writes")
+        verbose_name_plural = _("recent writes")
+
+    def __str__(self):
+        return f"{self.scope} user={self.user_id}"
+
+
 def _nothing_for(user):
     return user is None or not user.is_authenticated
 

@@ -6,14 +6,18 @@ triage queue under thousands of identical flags. Each kind of write ("report", "
 "30/hour"; past it the API answers 429 with Retry-After (DRF's Throttled), and the pages a
 readable page with the same status and header. Reading is never limited.
 
-The counts live in Django's cache (settings.CACHES): with several app server processes it must
-be a shared cache (the default database cache is).
+The counts live in the database (tracker.models.WriteWindow), shared by every app server
+process: each write is counted in a transaction holding its user's row for that kind, so writes
+sent at once (a burst from several tabs, threads or servers) are counted one after the other and
+never more than the limit get through. A count the database refuses to store (a read-only disk)
+refuses the write with 503, as the write itself would be (tracker/unwritable.py).
 """
 
 import math
 from functools import wraps
 
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import render
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
@@ -44,7 +48,7 @@ class WriteRateThrottle(SimpleRateThrottle):
             self.scope = self._scope_of(view)
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        return self.allow_request_for(request)
 
     @staticmethod
     def _scope_of(view):
@@ -58,6 +62,35 @@ class WriteRateThrottle(SimpleRateThrottle):
         if not (user and user.is_authenticated):
             return None  # anonymous requests write nothing: the API refuses them (401)
         return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+    def allow_request_for(self, request):
+        """Count this write if it is within the limit (SimpleRateThrottle's sliding window, kept
+        in the user's locked row instead of the cache)."""
+        from .models import WriteWindow
+
+        if self.rate is None or self.get_cache_key(request, None) is None:
+            return True
+        with transaction.atomic():
+            # The row, if it is the user's first write of the kind (no error if it exists)...
+            WriteWindow.objects.bulk_create(
+                [WriteWindow(user_id=request.user.pk, scope=self.scope)], ignore_conflicts=True
+            )
+            # ...then held until the end of the transaction: another write of this user's and
+            # kind, from any process, waits here.
+            window = WriteWindow.objects.select_for_update().get(
+                user_id=request.user.pk, scope=self.scope
+            )
+            self.now = self.timer()  # once the row is held: the moment this write is counted
+            times = sorted((t for t in window.times if t > self.now - self.duration), reverse=True)
+            self.history = times
+            if len(times) >= self.num_requests:
+                return self.throttle_failure()
+            window.times = [self.now, *times]
+            window.save(update_fields=["times"])
+            return self.throttle_success()
+
+    def throttle_success(self):
+        return True
 
     def retry_after(self) -> int:
         """Whole seconds until the next write of this kind is allowed."""

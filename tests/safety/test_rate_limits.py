@@ -137,3 +137,44 @@ def test_a_clinicians_page_write_past_the_limit_is_refused(
     assert "Retry-After" in second
     flags[1].refresh_from_db()
     assert flags[1].acknowledged_by is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_sent_at_once_never_get_more_than_the_limit_through(patient, settings, monkeypatch):
+    """Twenty writes at once, each from its own thread and database connection (as from several
+    app server processes), on a slow server (reading the clock takes 20 ms, between reading the
+    count and storing it): exactly the limit's five are counted, the rest refused. On SQLite the
+    database takes one writer at a time; on PostgreSQL the user's row is locked while counting."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from tracker.throttling import WriteRateThrottle
+
+    settings.WRITE_RATE_LIMITS = {**settings.WRITE_RATE_LIMITS, "report": "5/hour"}
+
+    def slow_clock(self):
+        time.sleep(0.02)
+        return time.time()
+
+    monkeypatch.setattr(WriteRateThrottle, "timer", slow_clock)
+    request = SimpleNamespace(method="POST", user=patient.user)
+    start = threading.Barrier(20)
+    answers = []
+
+    def write():
+        try:
+            start.wait()
+            answers.append(WriteRateThrottle("report").allow_request(request, None))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 20
+    assert answers.count(True) == 5

@@ -332,3 +332,73 @@ def test_turning_it_on_and_off_is_recorded_without_secrets(client, clinician, ca
     assert f"two-factor enabled user={clinician.pk}" in lines
     assert f"two-factor disabled user={clinician.pk}" in lines
     assert unsaved.key not in caplog.text and clinician.username not in caplog.text
+
+
+# --- One authenticator per account, however it is added; each change recorded ------------------
+
+ADMIN_DEVICES = "/admin/otp_totp/totpdevice/"
+KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key, in hex
+
+
+def admin_device_form(user, *, confirmed=True, adding=True):
+    form = {
+        "user": str(user.pk),
+        "name": "phone",
+        "step": "30",
+        "t0": "0",
+        "digits": "6",
+        "tolerance": "1",
+        "drift": "0",
+        "throttling_failure_count": "0",
+    }
+    if confirmed:
+        form["confirmed"] = "on"
+    if adding:
+        form["key"] = KEY
+    return form
+
+
+def test_no_second_authenticator_even_outside_the_setup_page(clinician, device):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        TOTPDevice.objects.create(user=clinician, name="second", confirmed=True)
+    unconfirmed = TOTPDevice.objects.create(user=clinician, name="later", confirmed=False)
+    unconfirmed.confirmed = True
+    with pytest.raises(ValidationError):
+        unconfirmed.save()
+    assert list(TOTPDevice.objects.filter(user=clinician, confirmed=True)) == [device]
+
+
+def test_the_administration_refuses_a_second_authenticator(client, admin_user, clinician, device):
+    client.force_login(admin_user)
+    response = client.post(f"{ADMIN_DEVICES}add/", admin_device_form(clinician))
+    assert response.status_code == 200
+    assert "already has an authenticator" in response.text
+    assert list(TOTPDevice.objects.filter(user=clinician)) == [device]
+
+
+def test_the_administration_records_an_authenticator_added_turned_off_and_removed(
+    client, admin_user, clinician
+):
+    client.force_login(admin_user)
+    assert client.post(f"{ADMIN_DEVICES}add/", admin_device_form(clinician)).status_code == 302
+    device = TOTPDevice.objects.get(user=clinician)
+    change = f"{ADMIN_DEVICES}{device.pk}/change/"
+    page = client.get(change)
+    assert KEY not in page.text and "qrcode" not in page.text  # the secret is never shown
+    off = admin_device_form(clinician, confirmed=False, adding=False)
+    assert client.post(change, off).status_code == 302
+    assert client.post(change, admin_device_form(clinician, adding=False)).status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    client.post(f"{ADMIN_DEVICES}{device.pk}/delete/", {"post": "yes"})
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    events = AccountEvent.objects.filter(user=clinician).order_by("pk")
+    on, off = AccountEvent.Kind.TWO_FACTOR_ON, AccountEvent.Kind.TWO_FACTOR_OFF
+    assert [(e.kind, e.by) for e in events] == [
+        (on, admin_user),
+        (off, admin_user),
+        (on, admin_user),
+        (off, admin_user),
+    ]

@@ -147,3 +147,86 @@ def test_other_database_errors_are_still_server_errors(signed_in, course, monkey
             {"temperature_c": 37.5},
             format="json",
         )
+
+
+# --- Signing in while the database refuses writes ---------------------------------------------
+# At 3 a.m. on a read-only disk a clinician must still sign in to read: the session is held in
+# a signed cookie until the database takes writes again (tracker/sessions.py). What protects
+# the account still needs its write: a wrong password or code that cannot be counted is 503.
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
+LOGIN = "/accounts/login/?next=/clinician/"
+
+
+def test_a_clinician_signs_in_and_reads_while_the_database_refuses_writes(
+    clinician, course, tmp_path
+):
+    from django.contrib.sessions.models import Session
+
+    from tests.signin import password_step
+
+    web = Client()
+    with read_only_copy(tmp_path):
+        response = web.post(LOGIN, password_step(clinician.username, PASSWORD))
+        assert response.status_code == 302
+        assert response["Location"] == "/clinician/"
+        assert web.get(reverse("tracker:course-detail", args=[course.pk])).status_code == 200
+    # Writable again: the next request moves the session into a row, with a new key.
+    held = web.cookies["sessionid"].value
+    assert web.get("/clinician/").status_code == 200
+    assert Session.objects.count() == 1
+    assert web.cookies["sessionid"].value == Session.objects.get().session_key != held
+    web.post(reverse("logout"))
+    assert Session.objects.count() == 0
+
+
+def test_the_authenticators_code_is_accepted_while_the_database_refuses_writes(clinician, tmp_path):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.signin import code_step, current_code, password_step
+
+    device = TOTPDevice.objects.create(user=clinician, name="default", confirmed=True)
+    web = Client()
+    with read_only_copy(tmp_path):
+        assert web.post(LOGIN, password_step(clinician.username, PASSWORD)).status_code == 200
+        assert web.get("/clinician/").status_code == 302  # the password alone: not signed in
+        response = web.post(LOGIN, code_step(current_code(device)))
+        assert response.status_code == 302
+        assert response["Location"] == "/clinician/"
+        assert web.get("/clinician/").status_code == 200
+
+
+def test_a_wrong_password_or_code_that_cannot_be_counted_is_refused(clinician, tmp_path):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.signin import code_step, current_code, password_step
+
+    web = Client()
+    with read_only_copy(tmp_path):
+        wrong = web.post(LOGIN, password_step(clinician.username, "not the password"))
+        assert wrong.status_code == 503
+        assert web.get("/clinician/").status_code == 302
+
+    device = TOTPDevice.objects.create(user=clinician, name="default", confirmed=True)
+    wrong_code = str((int(current_code(device)) + 1) % 10**6).zfill(6)
+    web = Client()
+    with read_only_copy(tmp_path):
+        assert web.post(LOGIN, password_step(clinician.username, PASSWORD)).status_code == 200
+        assert web.post(LOGIN, code_step(wrong_code)).status_code == 503
+        assert web.get("/clinician/").status_code == 302
+
+
+def test_a_session_cookie_not_signed_by_the_server_is_refused(clinician, tmp_path):
+    from django.core import signing
+
+    from tests.signin import password_step
+
+    web = Client()
+    with read_only_copy(tmp_path):
+        web.post(LOGIN, password_step(clinician.username, PASSWORD))
+        held = web.cookies["sessionid"].value
+        assert held.startswith("ro.")
+        data = signing.loads(held[3:], salt="tracker.sessions.read-only")
+        forged = "ro." + signing.dumps(data, key="another key", salt="tracker.sessions.read-only")
+        web.cookies["sessionid"] = forged
+        assert web.get("/clinician/").status_code == 302

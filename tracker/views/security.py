@@ -21,11 +21,17 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from two_factor import forms as two_factor_forms
 from two_factor import views as two_factor_views
 from two_factor.utils import default_device, get_otpauth_url, totp_digits
 from two_factor.views import utils as two_factor_utils
 
-from ..security import has_primary_device, two_factor_available, two_factor_required
+from ..security import (
+    ReadOnlyTolerantTokenMixin,
+    has_primary_device,
+    two_factor_available,
+    two_factor_required,
+)
 from .decorators import safe_next_url
 
 log = logging.getLogger("tracker.access")
@@ -66,6 +72,10 @@ class LoginStorage(two_factor_utils.LoginStorage):
             self.request.session[self.prefix] = unsaved
 
 
+class TokenForm(ReadOnlyTolerantTokenMixin, two_factor_forms.AuthenticationTokenForm):
+    """The authenticator's code; accepted even while the database refuses writes."""
+
+
 @method_decorator(login_not_required, name="dispatch")
 class LoginView(two_factor_views.LoginView):
     """The sign-in page: username and password, then the authenticator's code (or a backup
@@ -79,6 +89,12 @@ class LoginView(two_factor_views.LoginView):
 
     def get_prefix(self, request, *args, **kwargs):
         return "login_view"  # the step field's name stays the same whatever the class is called
+
+    def get_form_list(self):
+        forms = super().get_form_list()
+        if forms.get(self.TOKEN_STEP) is two_factor_forms.AuthenticationTokenForm:
+            forms[self.TOKEN_STEP] = TokenForm
+        return forms
 
     def get_form(self, step=None, **kwargs):
         form = super().get_form(step=step, **kwargs)
