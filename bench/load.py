@@ -89,7 +89,7 @@ def run(env: dict, cast, *, seconds: int, connections: int, body: str, log=print
         sys.executable,
         "-m",
         "gunicorn",
-        "tracker.wsgi:application",
+        "config.wsgi:application",
         "--workers",
         "2",
         "--bind",

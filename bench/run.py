@@ -75,7 +75,11 @@ def fresh_database(url):
 
 
 def manage(env, *args):
-    command = [sys.executable, str(ROOT / "manage.py"), *args]
+    return run_python(env, str(ROOT / "manage.py"), *args)
+
+
+def run_python(env, *args):
+    command = [sys.executable, *args]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -87,7 +91,9 @@ def seed(env, patients, seed_value):
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_catalog", "-v0")
     started = time.perf_counter()
-    out = manage(env, "seed_scale", "--patients", str(patients), "--seed", str(seed_value))
+    out = run_python(
+        env, "-m", "bench.seed", "--patients", str(patients), "--seed", str(seed_value)
+    )
     seconds = time.perf_counter() - started
     counts = {}
     for line in out.splitlines():

@@ -409,7 +409,7 @@ class _CourseSummaryExport(ApiView, APIView):
 
     def summary(self, **options):
         course = get_object_or_404(
-            Course.objects.visible_to(self.request.user), pk=self.kwargs["id"]
+            Course.objects.visible_to(self.request.user), pk=self.kwargs["pk"]
         )
         summary = build_summary(course, **options)
         if self.request.user.is_patient:
@@ -427,10 +427,10 @@ class CourseSummaryPdf(_CourseSummaryExport):
         ),
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
-    def get(self, request, id):
+    def get(self, request, pk):
         course = get_object_or_404(
             Course.objects.visible_to(request.user).select_related("patient", "therapy"),
-            pk=id,
+            pk=pk,
         )
         return export_responses.pdf_response(request, course, language=get_language())
 
@@ -441,7 +441,7 @@ class CourseSummaryCsv(_CourseSummaryExport):
         description="UTF-8 with a byte-order mark; the codebook is at /exports/codebook.csv.",
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
     )
-    def get(self, request, id):
+    def get(self, request, pk):
         return export_responses.csv_response(self.summary(), user=request.user)
 
 
@@ -450,5 +450,5 @@ class CourseSummaryFhir(_CourseSummaryExport):
         summary="The course summary as a FHIR R4 Bundle (type collection)",
         responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT},
     )
-    def get(self, request, id):
+    def get(self, request, pk):
         return export_responses.fhir_response(self.summary(), user=request.user)

@@ -269,7 +269,7 @@ def _flag_row_answer(request, flag, *, error, done):
                 "layout": request.POST.get("layout", "queue"),
                 "row_error": error,
                 "row_done": done,
-                "next": request.POST.get("next", ""),
+                "next": safe_next_url(request, ""),
                 "audiences": forms.NoteAudience.choices,
             },
         )

@@ -205,12 +205,12 @@ def emergency_sentences(signs, terms, therapy) -> list[str]:
 # --- Scoping --------------------------------------------------------------------------------------
 
 
-def _own_course(request, course_id):
+def _own_course(request, pk):
     """The patient's own course, or 404 (Course.objects.visible_to); a course entered in
     error (e.g. created for the wrong patient) is not theirs to see."""
     return get_object_or_404(
         Course.objects.visible_to(request.user).current().select_related("therapy", "care_team"),
-        pk=course_id,
+        pk=pk,
     )
 
 
@@ -448,9 +448,9 @@ def _run_step(request, course, step, *, form_of, next_step, back_step=None, none
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_symptoms(request, course_id):
+def report_symptoms(request, pk):
     """Step 1: which symptoms, the expected ones first, and "something else" in words."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
     report, form, moved = _run_step(
@@ -487,9 +487,9 @@ def report_symptoms(request, course_id):
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_questions(request, course_id):
+def report_questions(request, pk):
     """Step 2: the PRO-CTCAE questions of each chosen symptom."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
     if offline_copy := offline.questions_copy(request, course, _reported_terms(course)):
@@ -513,10 +513,10 @@ def report_questions(request, course_id):
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_measurements(request, course_id):
+def report_measurements(request, pk):
     """Step 3, the last: optional measurements taken at home, what the report holds summed up,
     and "Send" (which keeps the measurements and sends the report in one tap)."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
     if offline_copy := offline.measurements_copy(request, course):
@@ -582,11 +582,11 @@ def _answer_rows(answers):
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @write_rate_limited("report")
-def report_review(request, course_id):
+def report_review(request, pk):
     """Where a report used to be checked before "Send" (drafts and phones may still point
     here): a report posted here is sent; otherwise the last step opens, or the step to
     correct."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
     kept = _take_signed_out_post(request)
@@ -657,9 +657,9 @@ def _keep_last_step(user, course, measurements):
 
 @patient_required
 @require_POST
-def report_discard(request, course_id):
+def report_discard(request, pk):
     """Start again: forget the draft of this course."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     ReportDraft.objects.filter(user=request.user, course=course).delete()
     return redirect(_step_url("symptoms", course))
 
@@ -690,7 +690,7 @@ def self_care_tips(answers, flags):
 
 @patient_required
 @require_safe
-def report_detail(request, report_id):
+def report_detail(request, pk):
     """The answer to a report: what to do now, by its most serious open flag."""
     report = get_object_or_404(
         SymptomReport.objects.visible_to(request.user)
@@ -700,7 +700,7 @@ def report_detail(request, report_id):
             # A flag withdrawn (its record corrected) no longer says anything about the report.
             Prefetch("flags", queryset=Flag.objects.filter(withdrawn=False).select_related("term")),
         ),
-        pk=report_id,
+        pk=pk,
     )
     course = report.course
     flags = list(report.flags.all())
@@ -856,9 +856,9 @@ def reports(request):
 @patient_required
 @require_safe
 @csp_update(SVG_RESPONSE_CSP)
-def grade_chart(request, course_id):
+def grade_chart(request, pk):
     """The grade timeline of one of my courses, as SVG for an <img>."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     # The ETag after the scoped lookup: another patient's course answers 404, never 304.
     version = course_version(course)
     etag = http_cache.etag_of(chart_etag(PATIENT_TIMELINE, course, version))

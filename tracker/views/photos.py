@@ -23,12 +23,12 @@ from tracker.views.decorators import clinician_required, patient_required
 MAX_BODY_BYTES = photos.MAX_UPLOAD_BYTES + 64 * 1024
 
 
-def _own_report(request, report_id):
+def _own_report(request, pk):
     return get_object_or_404(
         SymptomReport.objects.visible_to(request.user)
         .filter(course__entered_in_error=False)
         .select_related("course__therapy"),
-        pk=report_id,
+        pk=pk,
     )
 
 
@@ -43,10 +43,10 @@ def _add_errors(form, error: ValidationError):
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @write_rate_limited("write")
-def report_photos(request, report_id):
+def report_photos(request, pk):
     """ "Add a photo" to one of the patient's reports: up to three, each refused at the field
     when it is not a photo, too large or too many."""
-    report = _own_report(request, report_id)
+    report = _own_report(request, pk)
     kept = list(ReportPhoto.objects.filter(report=report).current())
     room = not report.entered_in_error and len(kept) < photos.MAX_PHOTOS_PER_REPORT
     if request.method == "POST":
@@ -92,14 +92,14 @@ def report_photos(request, report_id):
 @patient_required
 @require_POST
 @write_rate_limited("write")
-def remove_photo(request, photo_id):
+def remove_photo(request, pk):
     """The patient takes back a photo sent by mistake: it leaves their pages, their care team's
     and the PDF. It is marked entered in error (kept with its history), not deleted."""
     photo = get_object_or_404(
         ReportPhoto.objects.visible_to(request.user)
         .current()
         .filter(report__course__entered_in_error=False),
-        pk=photo_id,
+        pk=pk,
     )
     services.mark_photo_entered_in_error(
         photo=photo, by=request.user, reason=_("Removed by the patient")
@@ -114,13 +114,13 @@ def _photo_response(photo: ReportPhoto):
 
 @patient_required
 @require_safe
-def patient_photo(request, photo_id):
+def patient_photo(request, pk):
     """A photo of the patient's own report (not one marked entered in error)."""
     photo = get_object_or_404(
         ReportPhoto.objects.visible_to(request.user)
         .current()
         .filter(report__course__entered_in_error=False),
-        pk=photo_id,
+        pk=pk,
     )
     return _photo_response(photo)
 

@@ -277,7 +277,7 @@ def test_the_patient_and_their_care_team_see_the_photo_with_private_headers(
     client, patient, clinician, photo
 ):
     for user, name, kwargs in [
-        (patient.user, "tracker:patient-photo", {"photo_id": photo.pk}),
+        (patient.user, "tracker:patient-photo", {"pk": photo.pk}),
         (clinician, "tracker:photo", {"pk": photo.pk}),
     ]:
         client.force_login(user)
