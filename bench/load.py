@@ -155,7 +155,7 @@ def run(
         sys.executable,
         "-m",
         "gunicorn",
-        "tracker.wsgi:application",
+        "config.wsgi:application",
         "--workers",
         str(workers),
         "--bind",

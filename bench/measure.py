@@ -23,8 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from bench import scale
 from therapies.models import Setting, Therapy
-from tracker import scale, services
+from tracker import services
 from tracker.models import (
     Course,
     CourseStatus,

@@ -76,7 +76,11 @@ def fresh_database(url):
 
 
 def manage(env, *args):
-    command = [sys.executable, str(ROOT / "manage.py"), *args]
+    return run_python(env, str(ROOT / "manage.py"), *args)
+
+
+def run_python(env, *args):
+    command = [sys.executable, *args]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -90,12 +94,17 @@ def seed(env, patients, seed_value, insert="copy"):
     manage(env, "load_catalog", "-v0")
     started = time.perf_counter()
     # the seeding command, through COPY on PostgreSQL (bench/copy_rows.py)
-    command = [sys.executable, "-m", "bench.seed_copy", "--patients", str(patients)]
-    command += ["--seed", str(seed_value), "--insert", insert]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"seeding failed:\n{done.stdout}\n{done.stderr}")
-    out = done.stdout
+    out = run_python(
+        env,
+        "-m",
+        "bench.seed_copy",
+        "--patients",
+        str(patients),
+        "--seed",
+        str(seed_value),
+        "--insert",
+        insert,
+    )
     seconds = time.perf_counter() - started
     counts = {}
     for line in out.splitlines():

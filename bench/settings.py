@@ -14,8 +14,8 @@ hashers, sessions) is the product's own. Only what a measurement needs differs:
 
 import warnings
 
-from tracker.settings import *  # noqa: F403
-from tracker.settings import ALLOWED_HOSTS, LOGGING, STORAGES, WRITE_RATE_LIMITS
+from config.settings import *  # noqa: F403
+from config.settings import ALLOWED_HOSTS, LOGGING, STORAGES, WRITE_RATE_LIMITS
 
 ROOT_URLCONF = "bench.urls"
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]

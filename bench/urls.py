@@ -4,8 +4,8 @@ from django.http import HttpResponse
 from django.template import engines
 from django.urls import path
 
-from tracker.urls import handler404  # noqa: F401
-from tracker.urls import urlpatterns as product_urls
+from config.urls import handler404  # noqa: F401
+from config.urls import urlpatterns as product_urls
 
 
 def floor(request):

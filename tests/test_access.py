@@ -88,26 +88,27 @@ MATRIX = {
     "tracker:visit-detail": ("get", "visit", CLINICIAN_OBJECT),
     "tracker:report-detail": ("get", "report", CLINICIAN_OBJECT),
     "tracker:photo": ("get", "photo", CLINICIAN_OBJECT),
+    "tracker:photo-entered-in-error": ("get", "photo", CLINICIAN_OBJECT),
     "tracker:record-correct": ("get", "visit-record", CLINICIAN_OBJECT),
     "tracker:record-entered-in-error": ("get", "visit-record", CLINICIAN_OBJECT),
     "tracker:record-history": ("get", "visit-record", CLINICIAN_OBJECT),
     # An empty invitation is refused at its fields (400); another team's patient is not found.
-    "tracker:patient-invite": ("post", "patient-id", (LOGIN, 403, 403, 400, 404, 403)),
+    "tracker:patient-invite": ("post", "patient", (LOGIN, 403, 403, 400, 404, 403)),
     # Patient portal
     "tracker:patient-home": ("get", None, PATIENT_PAGE),
     "tracker:patient-reports": ("get", None, PATIENT_PAGE),
     "tracker:patient-treatment": ("get", None, PATIENT_PAGE),
-    "tracker:patient-report-detail": ("get", "report-id", PATIENT_OBJECT),
-    "tracker:patient-report-photos": ("get", "report-id", PATIENT_OBJECT),
-    "tracker:patient-photo": ("get", "photo-id", PATIENT_OBJECT),
-    "tracker:patient-photo-remove": ("post", "photo-id", (LOGIN, 302, 404, 403, 403, 403)),
-    "tracker:patient-grade-chart": ("get", "course-id", PATIENT_OBJECT),
-    "tracker:patient-report-create": ("get", "course-id", PATIENT_OBJECT),
-    "tracker:patient-report-questions": ("get", "course-id", (LOGIN, 302, 404, 403, 403, 403)),
-    "tracker:patient-report-measurements": ("get", "course-id", PATIENT_OBJECT),
+    "tracker:patient-report-detail": ("get", "report", PATIENT_OBJECT),
+    "tracker:patient-report-photos": ("get", "report", PATIENT_OBJECT),
+    "tracker:patient-photo": ("get", "photo", PATIENT_OBJECT),
+    "tracker:patient-photo-remove": ("post", "photo", (LOGIN, 302, 404, 403, 403, 403)),
+    "tracker:patient-grade-chart": ("get", "course", PATIENT_OBJECT),
+    "tracker:patient-report-create": ("get", "course", PATIENT_OBJECT),
+    "tracker:patient-report-questions": ("get", "course", (LOGIN, 302, 404, 403, 403, 403)),
+    "tracker:patient-report-measurements": ("get", "course", PATIENT_OBJECT),
     # With no answers yet, the review step sends the patient back to the first step.
-    "tracker:patient-report-review": ("get", "course-id", (LOGIN, 302, 404, 403, 403, 403)),
-    "tracker:patient-report-discard": ("post", "course-id", (LOGIN, 302, 404, 403, 403, 403)),
+    "tracker:patient-report-review": ("get", "course", (LOGIN, 302, 404, 403, 403, 403)),
+    "tracker:patient-report-discard": ("post", "course", (LOGIN, 302, 404, 403, 403, 403)),
     # Exports
     "tracker:export-course-pdf": ("get", "course", SHARED_EXPORT),
     "tracker:export-course-csv": ("get", "course", SHARED_EXPORT),
@@ -128,12 +129,13 @@ MATRIX = {
     "api:course-list": ("get", None, API_LIST),
     "api:course-detail": ("get", "course", API_OBJECT),
     "api:course-flags": ("get", "course", API_OBJECT),
+    "api:report-photo": ("get", "photo", API_OBJECT),
     "api:course-symptom-reports": ("get", "course-pk", API_OBJECT),
     "api:course-visits": ("get", "course-pk", API_OBJECT),
     "api:course-doses": ("get", "course-pk", API_OBJECT),
-    "api:course-summary-pdf": ("get", "course-id", API_OBJECT),
-    "api:course-summary-csv": ("get", "course-id", API_OBJECT),
-    "api:course-summary-fhir": ("get", "course-id", API_OBJECT),
+    "api:course-summary-pdf": ("get", "course", API_OBJECT),
+    "api:course-summary-csv": ("get", "course", API_OBJECT),
+    "api:course-summary-fhir": ("get", "course", API_OBJECT),
     "api:flag-list": ("get", None, API_LIST),
     "api:flag-detail": ("get", "flag", API_OBJECT),
     "api:flag-acknowledge": ("post", "flag", API_CLINICIAN_ACTION),
@@ -238,27 +240,20 @@ def _kwargs(kind, world):
     return {
         None: {},
         "patient": {"pk": world["patient"].pk},
-        "patient-id": {"patient_id": world["patient"].pk},
         "course": {"pk": course.pk},
         "course-pk": {"course_pk": course.pk},
-        "course-id": {"course_id": course.pk},
         "report": {"pk": report.pk},
-        "report-id": {"report_id": report.pk},
         "visit": {"pk": world["visit"].pk},
         "visit-record": {"kind": "visit", "pk": world["visit"].pk},
         "flag": {"pk": world["flag"].pk},
         "photo": {"pk": world["photo"].pk},
-        "photo-id": {"photo_id": world["photo"].pk},
         "therapy": {"slug": course.therapy.slug},
         "token": {"uidb64": "MQ", "token": "set-password"},
     }[kind]
 
 
 def _url(name, kind, world):
-    kwargs = _kwargs(kind, world)
-    if name.startswith("api:course-summary"):
-        kwargs = {"id": world["course"].pk}
-    return reverse(name, kwargs=kwargs)
+    return reverse(name, kwargs=_kwargs(kind, world))
 
 
 CASES = [(name, role) for name in MATRIX for role in ROLES]

@@ -7,17 +7,29 @@ but no longer in the file are never deleted, because courses, reports and flags 
 they are listed in the result so someone can look at them.
 
 The whole file is checked before anything is written, and written in one transaction, so a
-broken file saves nothing.
+broken file saves nothing. The shape of each entry (its keys and the type of each value) is a
+pydantic model in therapies/catalog_schema.py; what needs the rest of the file (cited sources,
+term slugs, CIOMS bands, CTCAE grade ranges) is checked here. Every problem is listed at once,
+each naming its entry: "therapy 'anakinra': missing source."
 """
 
 import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from .catalog_schema import (
+    ByIndicationEntry,
+    CatalogFile,
+    ExpectedEntry,
+    TermEntry,
+    TherapyEntry,
+    entry_values,
+)
 from .models import (
     DrugClass,
     ExpectedFrequency,
@@ -43,93 +55,7 @@ class CatalogError(ValueError):
     """The catalog file cannot be loaded; nothing was saved."""
 
 
-TOP_LEVEL_REQUIRED = {"version", "sources", "terms", "therapies"}
-TOP_LEVEL_OPTIONAL = {"description", "field_notes"}
-
-TERM_FIELDS = {
-    # field: (type check, default when absent)
-    "kind": (str, None),
-    "label_en": (str, None),
-    "label_fr": (str, None),
-    "ctcae_term": (str, None),
-    "meddra_code": (str, ""),
-    "snomed_code": (str, ""),
-    "proctcae_item": (int, None),
-    "has_frequency": (bool, False),
-    "has_severity": (bool, False),
-    "has_interference": (bool, False),
-    "is_presence": (bool, False),
-    "sort_order": (int, 100),
-    "ctcae_min_grade": (int, None),
-    "ctcae_max_grade": (int, None),
-}
-TERM_REQUIRED = {
-    "slug",
-    "kind",
-    "label_en",
-    "label_fr",
-    "ctcae_term",
-    "ctcae_min_grade",
-    "ctcae_max_grade",
-}
 CTCAE_GRADES = range(1, 6)  # NCI CTCAE v5.0 grades 1 (mild) to 5 (death)
-TERM_DOC_ONLY = {"mapping_note"}
-
-THERAPY_FIELDS = {
-    "name": (str, None),
-    "brand": (str, ""),
-    "agent": (str, None),
-    "drug_class": (str, None),
-    "target": (str, None),
-    "indications": (str, None),
-    "route": (str, None),
-    "setting": (str, None),
-    "dose_value": (Decimal, None),
-    "dose_unit": (str, ""),
-    "interval_hours": (int, None),
-    "max_doses_per_cycle": (int, None),
-    "cycle_length_days": (int, None),
-    "rest_days": (int, None),
-    "max_cycles": (int, None),
-    "regimen": (str, None),
-    "boxed_warnings": (str, ""),
-    "source": (str, None),
-    "label_date": (str, ""),
-    "fever_escalation_risk": (bool, False),
-    "fever_escalation_source": (str, ""),
-}
-THERAPY_DOC_ONLY = {"labelled_indications"}
-THERAPY_REQUIRED = {
-    "slug",
-    "name",
-    "agent",
-    "drug_class",
-    "target",
-    "indications",
-    "route",
-    "setting",
-    "regimen",
-    "source",
-    "expected",
-}
-
-EXPECTED_FIELDS = {
-    "frequency_percent": (Decimal, None),
-    "comparator_percent": (Decimal, None),
-    "frequency_band": (str, None),
-    "typical_onset": (str, ""),
-    "source": (str, None),
-    "note": (str, ""),
-}
-EXPECTED_REQUIRED = {"term", "source"}
-EXPECTED_DOC_ONLY = {"unverified", "by_indication"}
-BY_INDICATION_FIELDS = {
-    "frequency_percent": (Decimal, None),
-    "comparator_percent": (Decimal, None),
-    "frequency_band": (str, None),
-    "source": (str, None),
-    "note": (str, ""),
-}
 
 # What may be cited (issue 14, reference/domain.md §4.8): the official label (FDA prescribing
 # information with its set id or application, or the EMA product information), a
@@ -254,8 +180,8 @@ def parse_catalog(data: dict) -> dict:
 
     No database access. Collects every problem before raising, so one run shows them all.
     """
-    errors = []
-    _check_keys(data, TOP_LEVEL_REQUIRED, TOP_LEVEL_OPTIONAL, "catalog", errors)
+    errors: list[str] = []
+    entry_values(CatalogFile, data, "catalog", errors)
 
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
@@ -386,8 +312,8 @@ def _parse_terms(raw, errors) -> dict:
     if not isinstance(raw, list) or not raw:
         errors.append("catalog: 'terms' must be a non-empty list.")
         return {}
-    terms = {}
-    ctcae_seen = {}
+    terms: dict[Any, dict] = {}
+    ctcae_seen: dict[str, Any] = {}
     for index, item in enumerate(raw):
         where = f"terms[{index}]"
         if not isinstance(item, dict):
@@ -398,8 +324,11 @@ def _parse_terms(raw, errors) -> dict:
             where = f"term '{slug}'"
         if not _check_slug(slug, where, errors):
             continue
-        _check_keys(item, TERM_REQUIRED, set(TERM_FIELDS) | {"slug"} | TERM_DOC_ONLY, where, errors)
-        values = _typed_values(item, TERM_FIELDS, where, errors)
+        values = entry_values(TermEntry, item, where, errors)
+        if values is None:
+            # Known by its slug, so that the therapies citing it add no problems of their own.
+            terms.setdefault(slug, {})
+            continue
         if slug in terms:
             errors.append(f"{where}: duplicate slug.")
             continue
@@ -488,9 +417,9 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
             where = f"therapy '{slug}'"
         if not _check_slug(slug, where, errors):
             continue
-        allowed = set(THERAPY_FIELDS) | {"slug", "expected"} | THERAPY_DOC_ONLY
-        _check_keys(item, THERAPY_REQUIRED, allowed, where, errors)
-        values = _typed_values(item, THERAPY_FIELDS, where, errors)
+        values = entry_values(TherapyEntry, item, where, errors)
+        if values is None:
+            continue
         values["labelled_indications"] = _parse_indications(
             item.get("labelled_indications", []), where, errors
         )
@@ -562,14 +491,15 @@ def _parse_by_indication(raw, source_keys, indication_slugs, where, errors) -> d
             continue
         indication = item.get("indication")
         at = f"{where} in '{indication}'"
-        _check_keys(item, {"indication", "source"}, set(BY_INDICATION_FIELDS), at, errors)
+        values = entry_values(ByIndicationEntry, item, at, errors)
+        if values is None:
+            continue
         if indication not in indication_slugs:
             errors.append(f"{at}: not one of the therapy's labelled_indications.")
             continue
         if indication in rows:
             errors.append(f"{at}: listed twice.")
             continue
-        values = _typed_values(item, BY_INDICATION_FIELDS, at, errors)
         _check_frequency(values, at, errors)
         _check_sources(values["source"], source_keys, at, errors)
         rows[indication] = values
@@ -630,13 +560,9 @@ def _parse_expected(  # noqa: C901
         term = item.get("term")
         if isinstance(term, str):
             where = f"{therapy_where} expected '{term}'"
-        _check_keys(
-            item,
-            EXPECTED_REQUIRED,
-            set(EXPECTED_FIELDS) | {"term"} | EXPECTED_DOC_ONLY,
-            where,
-            errors,
-        )
+        values = entry_values(ExpectedEntry, item, where, errors)
+        if values is None:
+            continue
         if not isinstance(term, str) or term not in term_slugs:
             errors.append(
                 f"{where}: unknown term slug {term!r}; it must be one of the file's terms."
@@ -645,7 +571,6 @@ def _parse_expected(  # noqa: C901
         if term in rows:
             errors.append(f"{where}: the term is listed twice for this therapy.")
             continue
-        values = _typed_values(item, EXPECTED_FIELDS, where, errors)
         by_indication = {}
         if "by_indication" in item:
             by_indication = _parse_by_indication(
@@ -658,8 +583,6 @@ def _parse_expected(  # noqa: C901
                     (b for b in bands if b in BAND_ORDER), key=BAND_ORDER.index, default=None
                 )
         unverified = item.get("unverified", False)
-        if not isinstance(unverified, bool):
-            errors.append(f"{where}: 'unverified' must be true or false.")
         percent, comparator = values["frequency_percent"], values["comparator_percent"]
         if unverified and (percent is not None or comparator is not None):
             errors.append(
@@ -672,45 +595,11 @@ def _parse_expected(  # noqa: C901
     return rows
 
 
-def _check_keys(item, required, allowed, where, errors):
-    missing = sorted(required - set(item))
-    if missing:
-        errors.append(f"{where}: missing {', '.join(missing)}.")
-    unknown = sorted(set(item) - required - allowed)
-    if unknown:
-        errors.append(f"{where}: unknown key(s) {', '.join(unknown)}.")
-
-
 def _check_slug(slug, where, errors) -> bool:
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         errors.append(f"{where}: slug {slug!r} must be lowercase letters, digits, '-' or '_'.")
         return False
     return True
-
-
-def _typed_values(item, fields, where, errors) -> dict:
-    """The model values of `item`: every field present, absent ones at their default."""
-    values = {}
-    for name, (kind, default) in fields.items():
-        value = item.get(name, default)
-        if value is None:
-            values[name] = None
-            continue
-        if kind is Decimal:
-            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-                errors.append(f"{where}: {name} must be a number.")
-                value = None
-            else:
-                value = Decimal(str(value))  # str() so a float 77.5 stays exactly 77.5
-        elif kind is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                errors.append(f"{where}: {name} must be a whole number.")
-                value = None
-        elif not isinstance(value, kind):
-            errors.append(f"{where}: {name} must be a {kind.__name__}.")
-            value = None
-        values[name] = value
-    return values
 
 
 def _check_sources(source, source_keys, where, errors):
@@ -726,7 +615,7 @@ def _check_sources(source, source_keys, where, errors):
 
 
 def _save(catalog) -> dict:
-    summary = {
+    summary: dict[str, Any] = {
         name: {"created": 0, "updated": 0, "unchanged": 0}
         for name in ("terms", "therapies", "expected")
     }

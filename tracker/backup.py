@@ -5,16 +5,23 @@ SQLite: the online backup API copies a consistent snapshot page by page while wr
 one transaction), restored with pg_restore. Backups are readable by their owner only and hold
 no sign-in sessions; they still hold patients' records and two-factor secrets: keep them on an
 encrypted volume or encrypt them (README "Backups").
+
+The patients' report photos live in the private photo storage, not in the database: they travel
+with the database file in a tar archive beside it (<backup>.photos.tar, 0600), and come back
+into the photo storage on restore.
 """
 
 import contextlib
 import datetime
 import os
+import posixpath
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 from pathlib import Path
 
+from django.core.files import File
 from django.db import connections
 
 
@@ -63,6 +70,7 @@ def backup(directory: Path, *, alias: str = "default", now=None) -> Path:
                 partial.replace(target)  # whole, sessions gone, or not there at all
             finally:
                 partial.unlink(missing_ok=True)
+            _backup_photos(target)
             return target
         if vendor == "postgresql":
             target = directory / f"tracker-{stamp}.pgdump"
@@ -72,8 +80,84 @@ def backup(directory: Path, *, alias: str = "default", now=None) -> Path:
                 alias,
             )
             os.chmod(target, 0o600)
+            _backup_photos(target)
             return target
     raise BackupError(f"No backup method for the {vendor} database.")
+
+
+def photos_archive(backup_path: Path) -> Path:
+    """Where the photos of a backup are: beside it, <backup>.photos.tar."""
+    return backup_path.with_name(backup_path.name + ".photos.tar")
+
+
+def _photo_storage():
+    from tracker.photos import get_photo_storage
+
+    return get_photo_storage()
+
+
+def _stored_photos(storage, directory=""):
+    """Every file name in the photo storage (local files or S3-compatible), depth first."""
+    try:
+        directories, files = storage.listdir(directory)
+    except FileNotFoundError:  # no photo was ever stored
+        return
+    for name in sorted(files):
+        yield posixpath.join(directory, name) if directory else name
+    for name in sorted(directories):
+        yield from _stored_photos(storage, posixpath.join(directory, name) if directory else name)
+
+
+def _backup_photos(target: Path) -> None:
+    """Write the photo storage's files into the archive beside the backup (none when there is
+    no photo); whole or not there at all."""
+    storage = _photo_storage()
+    names = list(_stored_photos(storage))
+    if not names:
+        return
+    archive = photos_archive(target)
+    partial = archive.with_name(f".{archive.name}.partial")
+    try:
+        with tarfile.open(partial, "w") as tar:
+            for name in names:
+                with storage.open(name, "rb") as stored:
+                    info = tarfile.TarInfo(name)
+                    info.size = storage.size(name)
+                    info.mode = 0o600
+                    tar.addfile(info, stored)
+        os.chmod(partial, 0o600)
+        partial.replace(archive)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _safe_member(member: tarfile.TarInfo) -> bool:
+    """A plain file under the storage's root: no absolute path, no "..", no link."""
+    parts = member.name.split("/")
+    return member.isfile() and not member.name.startswith("/") and ".." not in parts
+
+
+def _restore_photos(path: Path) -> None:
+    """Put the backup's photos back into the photo storage, replacing a file of the same name."""
+    archive = photos_archive(path)
+    if not archive.exists():
+        return
+    storage = _photo_storage()
+    try:
+        with tarfile.open(archive, "r") as tar:
+            for member in tar.getmembers():
+                if not _safe_member(member):
+                    continue
+                if storage.exists(member.name):
+                    storage.delete(member.name)
+                stored = storage.save(member.name, File(tar.extractfile(member)))
+                if stored != member.name:
+                    raise BackupError(f"The photo {member.name} came back as {stored}.")
+    except tarfile.TarError as exc:
+        raise BackupError(
+            f"{archive} is not a whole photo archive ({exc}). The database was restored; "
+            f"the photos were not."
+        ) from None
 
 
 def _sqlite_backup(source_path, target: Path) -> None:
@@ -119,6 +203,7 @@ def restore(path: Path, *, alias: str = "default") -> None:
             destination.close()
         finally:
             source.close()
+        _restore_photos(path)
         return
     if vendor == "postgresql":
         _check_pg_backup(path, alias)
@@ -139,6 +224,7 @@ def restore(path: Path, *, alias: str = "default") -> None:
             )
         except BackupError as exc:
             raise _not_a_whole_backup(path, str(exc).splitlines()[0]) from None
+        _restore_photos(path)
         return
     raise BackupError(f"No restore method for the {vendor} database.")
 

@@ -246,14 +246,14 @@ class DoseAdvice:
 
     decision: give, hold, discontinue or incomplete. criteria: the criteria met, each naming
     value, threshold and source; checked: those assessed and not met; not_assessed: those
-    without an assessment in their window. since: when the course was discontinued (a
-    discontinuation is permanent until a physician's override).
+    without an assessment in their window (each an AdviceItem, worded when shown). since: when
+    the course was discontinued (a discontinuation is permanent until a physician's override).
     """
 
     decision: str
-    criteria: tuple[str, ...]
-    checked: tuple[str, ...] = ()
-    not_assessed: tuple[str, ...] = ()
+    criteria: tuple[AdviceItem, ...]
+    checked: tuple[AdviceItem, ...] = ()
+    not_assessed: tuple[AdviceItem, ...] = ()
     since: datetime | None = None
     permanent: bool = False
 
@@ -1301,9 +1301,6 @@ def emergency_signs(
     )
 
 
-# --- High-dose IL-2 dose advice (domain.md §4) -------------------------------------------------
-
-
 # --- High-dose IL-2 dose advice (domain.md §4 and §4.6) ------------------------------------------
 #
 # The advice for the next dose is a judgement on the course at a time, not on the form just
@@ -1312,6 +1309,10 @@ def emergency_signs(
 # needs every core criterion assessed in its window; a discontinuation is permanent for the
 # course until a physician records an override (Proleukin label 2023, Table 2: "permanently
 # discontinue").
+#
+# The advice names what it found as parts (AdviceItem: criterion id, wording key, kind, values,
+# thresholds and units, source ids, window); tracker/advice_text.py words them in the reader's
+# language when they are shown.
 
 GIVE, HOLD, DISCONTINUE, INCOMPLETE = "give", "hold", "discontinue", "incomplete"
 WITHHOLD, RELATIVE, ABSOLUTE = "withhold", "relative criterion", "absolute criterion"
@@ -1321,6 +1322,32 @@ CAUTIOUS_ARRHYTHMIA = (
     f"{PROLEUKIN_TABLE_2} withholds for AF/SVT; {DUTCHER_2014} and {SPRINGERPLUS_2015} stop: "
     "the more cautious is followed"
 )
+
+# The sources the advice cites, by id (an AdviceItem's `sources`), with their citations.
+SRC_PROLEUKIN_2023 = "proleukin_2023_table_2"
+SRC_PROLEUKIN_2023_PERMANENT = "proleukin_2023_table_2_permanent"
+SRC_PROLEUKIN_2012 = "proleukin_2012"
+SRC_DUTCHER = "dutcher_2014_table_3"
+SRC_DUTCHER_FOOTNOTE = "dutcher_2014_table_3_footnote"
+SRC_DUTCHER_RENAL = "dutcher_2014_table_3_renal_row"
+SRC_SPRINGERPLUS = "springerplus_2015_table_1"
+SRC_SPRINGERPLUS_NEURO = "springerplus_2015_table_1_neurological"
+SRC_CTCAE = "ctcae_v5"
+SRC_CAUTIOUS_ARRHYTHMIA = "arrhythmia_more_cautious"
+SRC_DERIVED = "derived"  # not a source: marks a criterion derived from the others
+ADVICE_SOURCES = {
+    SRC_PROLEUKIN_2023: PROLEUKIN_TABLE_2,
+    SRC_PROLEUKIN_2023_PERMANENT: PROLEUKIN_PERMANENT,
+    SRC_PROLEUKIN_2012: PROLEUKIN_OLD_LABEL,
+    SRC_DUTCHER: DUTCHER_2014,
+    SRC_DUTCHER_FOOTNOTE: DUTCHER_2014 + ", footnote",
+    SRC_DUTCHER_RENAL: DUTCHER_2014 + " (renal row)",
+    SRC_SPRINGERPLUS: SPRINGERPLUS_2015,
+    SRC_SPRINGERPLUS_NEURO: SPRINGERPLUS_2015 + " (neurological changes)",
+    SRC_CTCAE: CTCAE,
+    SRC_CAUTIOUS_ARRHYTHMIA: CAUTIOUS_ARRHYTHMIA,
+    SRC_DERIVED: DERIVED.strip(" ()"),
+}
 
 # Windows: how old an assessment may be and still speak for a criterion at dose time.
 # Proleukin label: 600,000 IU/kg every 8 hours; the criteria are assessed at the time of each
@@ -1349,6 +1376,7 @@ IL2_OXYGEN_RELATIVE_FROM_L_MIN = 3.0
 IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN = 4.0
 IL2_HYPOXIA_WITHHOLD_GRADE = 3  # CTCAE v5.0 hypoxia G3: SpO2 < 88 % at rest, so < 90 % (label)
 IL2_HYPOXIA_STOP_GRADE = 4  # CTCAE v5.0 G4: intubation; Dutcher 2014: intubation is absolute
+IL2_HYPOXIA_GRADE_3_BELOW_PCT = 88.0  # CTCAE v5.0 hypoxia G3: SpO2 < 88 % at rest
 IL2_DYSPNEA_STOP_GRADE = 4  # CTCAE v5.0 dyspnea G4: urgent intervention (derived, needs review)
 # Hemodynamic: SBP < 90 withholds (label); hypotension needing pressors discontinues
 # (SpringerPlus 2015). CTCAE hypotension G3 = "medical intervention indicated" counts as the
@@ -1367,14 +1395,50 @@ IL2_PLATELETS_RELATIVE_GRADE = 3
 IL2_PLATELETS_STOP_GRADE = 4
 IL2_WEIGHT_GAIN_RELATIVE_GRADE = 3  # CTCAE v5.0 weight gain G3 >= 20 %, above Dutcher's 15 %
 IL2_BILIRUBIN_RELATIVE_GRADE = 4  # CTCAE G4 > 10 × ULN (> 7 mg/dL, Dutcher 2014 relative)
+IL2_BILIRUBIN_GRADE_4_ABOVE_ULN = 10.0  # CTCAE v5.0 blood bilirubin increased G4: > 10 × ULN
 IL2_BLEEDING_TERMS = ("bleeding",)  # Dutcher 2014: frank blood in sputum, emesis or stool
 IL2_VASOPRESSOR_NONE = "none"
+
+# The criteria, by id (an AdviceItem's `criterion`); tracker/advice_text.py names each for
+# people. "course" marks what the course's history decides (held doses, a discontinuation).
+C_SYSTOLIC_BP, C_HEART_RATE, C_SPO2 = "systolic_bp", "heart_rate", "spo2"
+C_URINE, C_WEIGHT, C_MENTAL = "urine_output", "weight_gain", "mental_status"
+C_VASOPRESSORS, C_OXYGEN, C_RHYTHM = "vasopressors", "oxygen_flow", "heart_rhythm"
+C_CREATININE, C_PLATELETS, C_BILIRUBIN = "creatinine", "platelets", "bilirubin"
+C_DYSPNEA, C_BLEEDING, C_INFECTION = "resting_dyspnea", "bleeding", "infection"
+C_BICARBONATE, C_OCCULT_BLOOD, C_SKIN = "bicarbonate", "stool_occult_blood", "skin"
+C_COURSE = "course"
 # What the app does not record: always listed as not assessed (Dutcher 2014, Table 3 rows).
-IL2_NOT_RECORDED = (
-    "Bicarbonate (HCO₃ ≤ 18 mEq/L stops): not recorded in the app",
-    "Stool occult blood test (positive withholds): not recorded in the app",
-    "Skin (moist desquamation stops): not recorded in the app",
-)
+IL2_NOT_RECORDED = (C_BICARBONATE, C_OCCULT_BLOOD, C_SKIN)
+
+
+@dataclass(frozen=True)
+class AdviceItem:
+    """One line of the dose advice, as parts a page words in its reader's language.
+
+    criterion: the criterion's id (C_…); key: which wording (tracker/advice_text.py); kind:
+    WITHHOLD, RELATIVE or ABSOLUTE when met, None when assessed and not met or not assessed;
+    params: the values, thresholds and units the wording names (numbers as numbers; a term by
+    its slug with its English name `term_en`); sources: source ids (ADVICE_SOURCES); window_hours:
+    the criterion's window, for a criterion not assessed in it.
+    """
+
+    criterion: str
+    key: str
+    kind: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    window_hours: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion,
+            "key": self.key,
+            "kind": self.kind,
+            "params": dict(self.params),
+            "sources": list(self.sources),
+            "window_hours": self.window_hours,
+        }
 
 
 @dataclass(frozen=True)
@@ -1403,20 +1467,48 @@ class Override:
     reason: str
 
 
-@dataclass(frozen=True)
-class _Observation:
-    kind: str | None  # WITHHOLD, RELATIVE, ABSOLUTE, or None: assessed and not met
-    text: str
-
-
 _SEVERITY = {None: 0, WITHHOLD: 1, RELATIVE: 1, ABSOLUTE: 2}
 
 
-def _met(kind: str, what: str, source: str = DUTCHER_2014) -> _Observation:
-    return _Observation(kind, f"{what}: {kind} ({source})")
+def _met(
+    kind: str, criterion: str, key: str, sources: Iterable[str] = (SRC_DUTCHER,), **params: Any
+) -> AdviceItem:
+    return AdviceItem(criterion, key, kind, params, tuple(sources))
 
 
-def _worst(*observations: _Observation | None) -> _Observation | None:
+def _seen(criterion: str, key: str, **params: Any) -> AdviceItem:
+    """Assessed and not met."""
+    return AdviceItem(criterion, key, None, params)
+
+
+def _beyond(
+    kind: str,
+    c: str,
+    key: str,
+    value: float,
+    threshold: float,
+    unit: str,
+    sources: tuple[str, ...] = (SRC_DUTCHER,),
+) -> AdviceItem:
+    """A value past a threshold."""
+    return _met(kind, c, key, sources, value=value, threshold=threshold, unit=unit)
+
+
+def _between(
+    kind: str,
+    c: str,
+    key: str,
+    value: float,
+    low: float,
+    high: float,
+    unit: str,
+    sources: tuple[str, ...] = (SRC_DUTCHER,),
+) -> AdviceItem:
+    """A value in a range."""
+    return _met(kind, c, key, sources, value=value, low=low, high=high, unit=unit)
+
+
+def _worst(*observations: AdviceItem | None) -> AdviceItem | None:
     seen = [o for o in observations if o is not None]
     return max(seen, key=lambda o: _SEVERITY[o.kind], default=None)
 
@@ -1425,425 +1517,353 @@ def _graded(a: Assessment, *slugs: str) -> list[AdverseEventInput]:
     return [e for e in a.adverse_events if e.term.slug in slugs]
 
 
-def _grade_text(e: AdverseEventInput) -> str:
-    return f"{e.term.ctcae_term} CTCAE grade {e.grade}"
+def _event(e: AdverseEventInput, **params: Any) -> dict[str, Any]:
+    """An adverse event's parts: its term (slug and English name) and CTCAE grade."""
+    return {"term": e.term.slug, "term_en": e.term.ctcae_term, "grade": e.grade, **params}
 
 
-def _il2_systolic_bp(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_systolic_bp(a: Assessment, b: Baseline) -> AdviceItem | None:
     sbp = a.measurements.systolic_bp
-    seen = []
+    c, seen = C_SYSTOLIC_BP, []
+    limit = {"threshold": SYSTOLIC_BP_BELOW_MMHG, "unit": "mmHg"}
     if sbp is not None and sbp < SYSTOLIC_BP_BELOW_MMHG:
         seen.append(
-            _met(
-                WITHHOLD,
-                f"Systolic BP {_num(sbp)} mmHg < {SYSTOLIC_BP_BELOW_MMHG} mmHg",
-                PROLEUKIN_TABLE_2,
-            )
+            _met(WITHHOLD, c, "systolic_bp_below", (SRC_PROLEUKIN_2023,), value=sbp, **limit)
         )
     elif sbp is not None:
-        seen.append(_Observation(None, f"Systolic BP {_num(sbp)} mmHg"))
+        seen.append(_seen(c, "systolic_bp", value=sbp, unit="mmHg"))
     for e in _graded(a, "hypotension"):
         if e.grade >= IL2_HYPOTENSION_STOP_GRADE:
-            seen.append(
-                _met(
-                    ABSOLUTE,
-                    f"{_grade_text(e)} (urgent intervention: hypotension needing pressors)",
-                    f"{SPRINGERPLUS_2015}; {CTCAE}" + DERIVED,
-                )
-            )
+            sources: tuple[str, ...] = (SRC_SPRINGERPLUS, SRC_CTCAE, SRC_DERIVED)
+            seen.append(_met(ABSOLUTE, c, "hypotension_needing_pressors", sources, **_event(e)))
         elif e.grade >= IL2_HYPOTENSION_WITHHOLD_GRADE:
+            sources = (SRC_PROLEUKIN_2023, SRC_CTCAE)
             seen.append(
-                _met(
-                    WITHHOLD,
-                    f"{_grade_text(e)} (medical intervention indicated) counts as systolic BP "
-                    f"< {SYSTOLIC_BP_BELOW_MMHG} mmHg",
-                    f"{PROLEUKIN_TABLE_2}; {CTCAE}",
-                )
+                _met(WITHHOLD, c, "hypotension_medical_intervention", sources, **_event(e, **limit))
             )
     return _worst(*seen)
 
 
-def _il2_vasopressor(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_vasopressor(a: Assessment, b: Baseline) -> AdviceItem | None:
     if a.vasopressor is None:
         return None
     if a.vasopressor == IL2_VASOPRESSOR_NONE:
-        return _Observation(None, "No vasopressor in use")
+        return _seen(C_VASOPRESSORS, "no_vasopressor")
     dose = a.vasopressor_dose_ug_kg_min
-    at_dose = f" at {_num(dose)} µg/kg/min" if dose is not None else ""
+    if dose is None:
+        return _met(
+            ABSOLUTE, C_VASOPRESSORS, "vasopressor", (SRC_SPRINGERPLUS,), agent=a.vasopressor
+        )
     return _met(
         ABSOLUTE,
-        f"Vasopressor in use ({a.vasopressor}{at_dose}): hypotension needing pressors",
-        SPRINGERPLUS_2015,
+        C_VASOPRESSORS,
+        "vasopressor_at_dose",
+        (SRC_SPRINGERPLUS,),
+        agent=a.vasopressor,
+        value=dose,
+        unit="µg/kg/min",
     )
 
 
-def _il2_heart_rate(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_heart_rate(a: Assessment, b: Baseline) -> AdviceItem | None:
     hr = a.measurements.heart_rate
     if hr is None:
         return None
+    c, footnote = C_HEART_RATE, (SRC_DUTCHER_FOOTNOTE,)
+    above = {"value": hr, "threshold": HEART_RATE_ABOVE_BPM, "unit": "bpm"}
     if hr > HEART_RATE_ABOVE_BPM and a.heart_rate_persists_after_correction:
-        return _met(
-            ABSOLUTE,
-            f"Heart rate {_num(hr)} bpm > {HEART_RATE_ABOVE_BPM} bpm, persisting after "
-            "correcting hypotension and fever and stopping dopamine",
-            DUTCHER_2014 + ", footnote",
-        )
+        return _met(ABSOLUTE, c, "heart_rate_above_persisting", footnote, **above)
     if hr > HEART_RATE_ABOVE_BPM:
-        why = (
-            "not persisting after correction"
+        key = (
+            "heart_rate_above_not_persisting"
             if a.heart_rate_persists_after_correction is False
-            else "persistence after correction not recorded"
+            else "heart_rate_above_persistence_unknown"
         )
-        return _met(
-            RELATIVE,
-            f"Heart rate {_num(hr)} bpm > {HEART_RATE_ABOVE_BPM} bpm, {why}: hold, correct "
-            "hypotension and fever, stop dopamine and recheck (absolute if it persists)",
-            DUTCHER_2014 + ", footnote",
-        )
+        return _met(RELATIVE, c, key, footnote, **above)
     if hr >= IL2_HEART_RATE_RELATIVE_FROM_BPM:
-        return _met(
+        return _between(
             RELATIVE,
-            f"Heart rate {_num(hr)} bpm in "
-            f"{IL2_HEART_RATE_RELATIVE_FROM_BPM}–{HEART_RATE_ABOVE_BPM} bpm",
+            c,
+            "heart_rate_in_range",
+            hr,
+            IL2_HEART_RATE_RELATIVE_FROM_BPM,
+            HEART_RATE_ABOVE_BPM,
+            "bpm",
         )
-    return _Observation(None, f"Heart rate {_num(hr)} bpm")
+    return _seen(c, "heart_rate", value=hr, unit="bpm")
 
 
-def _il2_rhythm(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_rhythm(a: Assessment, b: Baseline) -> AdviceItem | None:
     events = _graded(a, *IL2_ARRHYTHMIA_TERMS)
-    return _worst(*(_met(ABSOLUTE, _grade_text(e), CAUTIOUS_ARRHYTHMIA) for e in events))
-
-
-def _il2_spo2(a: Assessment, b: Baseline) -> _Observation | None:
-    spo2 = a.measurements.spo2
-    seen = []
-    if spo2 is not None and spo2 < SPO2_BELOW_PCT:
-        seen.append(
-            _met(WITHHOLD, f"SpO₂ {_num(spo2)} % < {SPO2_BELOW_PCT:g} %", PROLEUKIN_TABLE_2)
+    return _worst(
+        *(
+            _met(ABSOLUTE, C_RHYTHM, "arrhythmia", (SRC_CAUTIOUS_ARRHYTHMIA,), **_event(e))
+            for e in events
         )
+    )
+
+
+def _il2_spo2(a: Assessment, b: Baseline) -> AdviceItem | None:
+    spo2 = a.measurements.spo2
+    c, seen = C_SPO2, []
+    limit = {"threshold": SPO2_BELOW_PCT, "unit": "%"}
+    if spo2 is not None and spo2 < SPO2_BELOW_PCT:
+        seen.append(_met(WITHHOLD, c, "spo2_below", (SRC_PROLEUKIN_2023,), value=spo2, **limit))
     elif spo2 is not None:
-        seen.append(_Observation(None, f"SpO₂ {_num(spo2)} %"))
+        seen.append(_seen(c, "spo2", value=spo2, unit="%"))
     for e in _graded(a, "hypoxia"):
         if e.grade >= IL2_HYPOXIA_STOP_GRADE:
-            seen.append(
-                _met(ABSOLUTE, f"{_grade_text(e)} (intubation)", f"{DUTCHER_2014}; {CTCAE}")
-            )
+            sources: tuple[str, ...] = (SRC_DUTCHER, SRC_CTCAE)
+            seen.append(_met(ABSOLUTE, c, "hypoxia_intubation", sources, **_event(e)))
         elif e.grade >= IL2_HYPOXIA_WITHHOLD_GRADE:
-            seen.append(
-                _met(
-                    WITHHOLD,
-                    f"{_grade_text(e)} (SpO₂ < 88 % at rest) counts as SpO₂ < {SPO2_BELOW_PCT:g} %",
-                    f"{PROLEUKIN_TABLE_2}; {CTCAE}",
-                )
-            )
+            sources = (SRC_PROLEUKIN_2023, SRC_CTCAE)
+            event = _event(e, grade_below=IL2_HYPOXIA_GRADE_3_BELOW_PCT, **limit)
+            seen.append(_met(WITHHOLD, c, "hypoxia_at_rest", sources, **event))
     return _worst(*seen)
 
 
-def _il2_oxygen(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_oxygen(a: Assessment, b: Baseline) -> AdviceItem | None:
     flow = a.oxygen_l_min
     if flow is None:
         return None
+    c, sources = C_OXYGEN, (SRC_DUTCHER, SRC_SPRINGERPLUS)
     if flow > IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN:
-        return _met(
-            ABSOLUTE,
-            f"Oxygen {_num(flow)} L/min > {IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN:g} L/min",
-            f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
+        return _beyond(
+            ABSOLUTE, c, "oxygen_above", flow, IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN, "L/min", sources
         )
     if flow >= IL2_OXYGEN_RELATIVE_FROM_L_MIN:
-        return _met(
+        return _between(
             RELATIVE,
-            f"Oxygen {_num(flow)} L/min in {IL2_OXYGEN_RELATIVE_FROM_L_MIN:g}–"
-            f"{IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN:g} L/min",
-            f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
+            c,
+            "oxygen_in_range",
+            flow,
+            IL2_OXYGEN_RELATIVE_FROM_L_MIN,
+            IL2_OXYGEN_ABSOLUTE_ABOVE_L_MIN,
+            "L/min",
+            sources,
         )
-    return _Observation(None, f"Oxygen {_num(flow)} L/min")
+    return _seen(c, "oxygen", value=flow, unit="L/min")
 
 
-def _il2_resting_dyspnea(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_resting_dyspnea(a: Assessment, b: Baseline) -> AdviceItem | None:
     seen = []
     for e in _graded(a, "shortness_of_breath"):
         if e.grade >= IL2_DYSPNEA_STOP_GRADE:
-            seen.append(_met(ABSOLUTE, f"{_grade_text(e)} (life-threatening)", CTCAE + DERIVED))
+            sources: tuple[str, ...] = (SRC_CTCAE, SRC_DERIVED)
+            seen.append(_met(ABSOLUTE, C_DYSPNEA, "dyspnea_life_threatening", sources, **_event(e)))
         elif e.grade >= IL2_RESTING_DYSPNEA_GRADE:
-            seen.append(_met(RELATIVE, f"{_grade_text(e)} (resting dyspnea)"))
+            seen.append(_met(RELATIVE, C_DYSPNEA, "dyspnea_at_rest", **_event(e)))
     return _worst(*seen)
 
 
-def _il2_mental_status(a: Assessment, b: Baseline) -> _Observation | None:
-    seen = []
+def _il2_mental_status(a: Assessment, b: Baseline) -> AdviceItem | None:
+    c, seen = C_MENTAL, []
+    label = (SRC_PROLEUKIN_2023,)
     if a.mental_status == "changed":
-        seen.append(
-            _met(WITHHOLD, "Mental status changed (until completely resolved)", PROLEUKIN_TABLE_2)
-        )
+        seen.append(_met(WITHHOLD, c, "mental_status_changed", label))
     elif a.mental_status == "normal":
-        seen.append(_Observation(None, "Mental status normal"))
+        seen.append(_seen(c, "mental_status_normal"))
     for e in _graded(a, "hallucinations"):
-        seen.append(_met(ABSOLUTE, f"{_grade_text(e)} (any grade)"))
+        seen.append(_met(ABSOLUTE, c, "hallucinations", **_event(e)))
     for e in _graded(a, "confusion"):
         if e.grade >= IL2_CONFUSION_STOP_GRADE:
-            seen.append(
-                _met(
-                    ABSOLUTE,
-                    f"{_grade_text(e)} (severe disorientation)",
-                    f"{SPRINGERPLUS_2015}; {DUTCHER_2014}",
-                )
-            )
+            sources: tuple[str, ...] = (SRC_SPRINGERPLUS, SRC_DUTCHER)
+            seen.append(_met(ABSOLUTE, c, "severe_disorientation", sources, **_event(e)))
         elif e.grade >= IL2_CONFUSION_WITHHOLD_GRADE:
-            seen.append(
-                _met(WITHHOLD, f"{_grade_text(e)} (mental status change)", PROLEUKIN_TABLE_2)
-            )
+            seen.append(_met(WITHHOLD, c, "mental_status_change_event", label, **_event(e)))
     for e in _graded(a, "agitation"):
         if e.grade >= IL2_AGITATION_WITHHOLD_GRADE:
-            seen.append(
-                _met(WITHHOLD, f"{_grade_text(e)} (mental status change)", PROLEUKIN_TABLE_2)
-            )
+            seen.append(_met(WITHHOLD, c, "mental_status_change_event", label, **_event(e)))
     for e in _graded(a, "somnolence"):
         if e.grade >= IL2_SOMNOLENCE_STOP_GRADE:
-            seen.append(
-                _met(
-                    ABSOLUTE,
-                    f"{_grade_text(e)} (obtundation or stupor)",
-                    f"{SPRINGERPLUS_2015} (neurological changes); {PROLEUKIN_OLD_LABEL}" + DERIVED,
-                )
-            )
+            sources = (SRC_SPRINGERPLUS_NEURO, SRC_PROLEUKIN_2012, SRC_DERIVED)
+            seen.append(_met(ABSOLUTE, c, "obtundation", sources, **_event(e)))
         elif e.grade >= IL2_SOMNOLENCE_WITHHOLD_GRADE:
-            seen.append(
-                _met(WITHHOLD, f"{_grade_text(e)} (moderate somnolence)", PROLEUKIN_OLD_LABEL)
-            )
+            sources = (SRC_PROLEUKIN_2012,)
+            seen.append(_met(WITHHOLD, c, "moderate_somnolence", sources, **_event(e)))
         else:
-            seen.append(_Observation(None, f"{_grade_text(e)} (mild drowsiness)"))
+            seen.append(_seen(c, "mild_drowsiness", **_event(e)))
     return _worst(*seen)
 
 
-def _il2_urine_output(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_urine_output(a: Assessment, b: Baseline) -> AdviceItem | None:
     urine = a.measurements.urine_output_ml_8h
-    seen = []
+    c, seen = C_URINE, []
     if urine is not None and urine < IL2_URINE_ABSOLUTE_BELOW_ML_8H:
         seen.append(
-            _met(
-                ABSOLUTE,
-                f"Urine output {_num(urine)} mL in 8 h < {IL2_URINE_ABSOLUTE_BELOW_ML_8H:g} mL",
-            )
+            _beyond(ABSOLUTE, c, "urine_below", urine, IL2_URINE_ABSOLUTE_BELOW_ML_8H, "mL/8 h")
         )
     elif urine is not None and urine <= IL2_URINE_RELATIVE_MAX_ML_8H:
         seen.append(
-            _met(
+            _between(
                 RELATIVE,
-                f"Urine output {_num(urine)} mL in 8 h in "
-                f"{IL2_URINE_ABSOLUTE_BELOW_ML_8H:g}–{IL2_URINE_RELATIVE_MAX_ML_8H:g} mL",
+                c,
+                "urine_in_range",
+                urine,
+                IL2_URINE_ABSOLUTE_BELOW_ML_8H,
+                IL2_URINE_RELATIVE_MAX_ML_8H,
+                "mL/8 h",
             )
         )
     elif urine is not None:
-        seen.append(_Observation(None, f"Urine output {_num(urine)} mL in 8 h"))
+        seen.append(_seen(c, "urine", value=urine, unit="mL/8 h"))
     for e in _graded(a, "oliguria"):
         if e.grade >= IL2_OLIGURIA_STOP_GRADE:
-            seen.append(
-                _met(
-                    ABSOLUTE,
-                    f"{_grade_text(e)} (< {OLIGURIA_BELOW_ML_8H:g} mL in 8 h)",
-                    f"{DUTCHER_2014}; {CTCAE}",
-                )
-            )
+            sources: tuple[str, ...] = (SRC_DUTCHER, SRC_CTCAE)
+            event = _event(e, threshold=OLIGURIA_BELOW_ML_8H, unit="mL/8 h")
+            seen.append(_met(ABSOLUTE, c, "oliguria", sources, **event))
     return _worst(*seen)
 
 
-def _il2_creatinine(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_creatinine(a: Assessment, b: Baseline) -> AdviceItem | None:
     value = a.measurements.creatinine_mg_dl
-    seen = []
+    c, seen = C_CREATININE, []
     if value is not None and value >= IL2_CREATININE_ABSOLUTE_FROM:
         seen.append(
-            _met(ABSOLUTE, f"Creatinine {_num(value)} mg/dL ≥ {IL2_CREATININE_ABSOLUTE_FROM} mg/dL")
+            _beyond(ABSOLUTE, c, "creatinine_from", value, IL2_CREATININE_ABSOLUTE_FROM, "mg/dL")
         )
     elif value is not None and value >= IL2_CREATININE_RELATIVE_FROM:
         seen.append(
-            _met(
+            _between(
                 RELATIVE,
-                f"Creatinine {_num(value)} mg/dL in "
-                f"{IL2_CREATININE_RELATIVE_FROM}–<{IL2_CREATININE_ABSOLUTE_FROM} mg/dL",
+                c,
+                "creatinine_in_range",
+                value,
+                IL2_CREATININE_RELATIVE_FROM,
+                IL2_CREATININE_ABSOLUTE_FROM,
+                "mg/dL",
             )
         )
     elif value is not None:
-        seen.append(_Observation(None, f"Creatinine {_num(value)} mg/dL"))
+        seen.append(_seen(c, "creatinine", value=value, unit="mg/dL"))
     for e in _graded(a, "acute_kidney_injury"):
         if e.grade >= IL2_AKI_STOP_GRADE:
-            seen.append(
-                _met(
-                    ABSOLUTE,
-                    f"{_grade_text(e)} (dialysis indicated)",
-                    f"{PROLEUKIN_OLD_LABEL}; {CTCAE}",
-                )
-            )
+            sources: tuple[str, ...] = (SRC_PROLEUKIN_2012, SRC_CTCAE)
+            seen.append(_met(ABSOLUTE, c, "kidney_injury_dialysis", sources, **_event(e)))
         elif e.grade >= IL2_AKI_RELATIVE_GRADE:
-            seen.append(
-                _met(
-                    RELATIVE,
-                    f"{_grade_text(e)} (hospitalization indicated)",
-                    f"{DUTCHER_2014} (renal row); {CTCAE}" + DERIVED,
-                )
-            )
+            sources = (SRC_DUTCHER_RENAL, SRC_CTCAE, SRC_DERIVED)
+            seen.append(_met(RELATIVE, c, "kidney_injury_hospitalization", sources, **_event(e)))
     return _worst(*seen)
 
 
-def _il2_platelets(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_platelets(a: Assessment, b: Baseline) -> AdviceItem | None:
     value = a.measurements.platelets_10e9_per_l
-    seen = []
+    c, seen, unit = C_PLATELETS, [], "10⁹/L"
     if value is not None and value < IL2_PLATELETS_ABSOLUTE_BELOW:
         seen.append(
-            _met(
-                ABSOLUTE,
-                f"Platelets {_num(value)} ×10⁹/L < {IL2_PLATELETS_ABSOLUTE_BELOW:g} ×10⁹/L",
-            )
+            _beyond(ABSOLUTE, c, "platelets_below", value, IL2_PLATELETS_ABSOLUTE_BELOW, unit)
         )
     elif value is not None and value <= IL2_PLATELETS_RELATIVE_MAX:
         seen.append(
-            _met(
+            _between(
                 RELATIVE,
-                f"Platelets {_num(value)} ×10⁹/L in "
-                f"{IL2_PLATELETS_ABSOLUTE_BELOW:g}–{IL2_PLATELETS_RELATIVE_MAX:g} ×10⁹/L",
+                c,
+                "platelets_in_range",
+                value,
+                IL2_PLATELETS_ABSOLUTE_BELOW,
+                IL2_PLATELETS_RELATIVE_MAX,
+                unit,
             )
         )
     elif value is not None:
-        seen.append(_Observation(None, f"Platelets {_num(value)} ×10⁹/L"))
+        seen.append(_seen(c, "platelets", value=value, unit=unit))
     for e in _graded(a, "platelets_decreased"):
+        sources: tuple[str, ...] = (SRC_DUTCHER, SRC_CTCAE)
         if e.grade >= IL2_PLATELETS_STOP_GRADE:
-            seen.append(
-                _met(
-                    ABSOLUTE,
-                    f"{_grade_text(e)} (< {PLATELETS_GRADE_4_BELOW:g} ×10⁹/L)",
-                    f"{DUTCHER_2014}; {CTCAE}",
-                )
-            )
+            event = _event(e, threshold=PLATELETS_GRADE_4_BELOW, unit=unit)
+            seen.append(_met(ABSOLUTE, c, "platelets_grade_4", sources, **event))
         elif e.grade >= IL2_PLATELETS_RELATIVE_GRADE:
-            seen.append(
-                _met(
-                    RELATIVE,
-                    f"{_grade_text(e)} (< {PLATELETS_GRADE_3_BELOW:g} ×10⁹/L; a count below "
-                    f"{IL2_PLATELETS_ABSOLUTE_BELOW:g} would stop: record it)",
-                    f"{DUTCHER_2014}; {CTCAE}",
-                )
+            event = _event(
+                e, threshold=PLATELETS_GRADE_3_BELOW, stop=IL2_PLATELETS_ABSOLUTE_BELOW, unit=unit
             )
+            seen.append(_met(RELATIVE, c, "platelets_grade_3", sources, **event))
     return _worst(*seen)
 
 
-def _il2_weight_gain(a: Assessment, b: Baseline) -> _Observation | None:
-    seen = []
+def _il2_weight_gain(a: Assessment, b: Baseline) -> AdviceItem | None:
+    c, seen = C_WEIGHT, []
     if a.measurements.weight_kg is not None and b.weight_kg:
-        percent = weight_gain_percent(a.measurements.weight_kg, b.weight_kg)
+        percent = round(weight_gain_percent(a.measurements.weight_kg, b.weight_kg), 1)
         if percent > IL2_WEIGHT_GAIN_ABOVE_PCT:
             seen.append(
-                _met(
-                    RELATIVE,
-                    f"Weight gain {percent:.1f} % > {IL2_WEIGHT_GAIN_ABOVE_PCT:g} % over baseline",
-                )
+                _beyond(RELATIVE, c, "weight_gain_above", percent, IL2_WEIGHT_GAIN_ABOVE_PCT, "%")
             )
         else:
-            seen.append(_Observation(None, f"Weight gain {percent:.1f} % over baseline"))
+            seen.append(_seen(c, "weight_gain", value=percent, unit="%"))
     for e in _graded(a, "weight_gain"):
         if e.grade >= IL2_WEIGHT_GAIN_RELATIVE_GRADE:
-            seen.append(
-                _met(
-                    RELATIVE,
-                    f"{_grade_text(e)} (≥ {WEIGHT_GAIN_GRADE_3_PCT:g} % over baseline)",
-                    f"{DUTCHER_2014}; {CTCAE}",
-                )
-            )
+            sources: tuple[str, ...] = (SRC_DUTCHER, SRC_CTCAE)
+            event = _event(e, threshold=WEIGHT_GAIN_GRADE_3_PCT, unit="%")
+            seen.append(_met(RELATIVE, c, "weight_gain_grade_3", sources, **event))
     return _worst(*seen)
 
 
-def _il2_bilirubin(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_bilirubin(a: Assessment, b: Baseline) -> AdviceItem | None:
     events = _graded(a, "bilirubin_increased")
     return _worst(
         *(
-            _met(RELATIVE, f"{_grade_text(e)} (> 10 × ULN)", f"{DUTCHER_2014}; {CTCAE}")
+            _met(
+                RELATIVE,
+                C_BILIRUBIN,
+                "bilirubin_grade_4",
+                (SRC_DUTCHER, SRC_CTCAE),
+                **_event(e, threshold=IL2_BILIRUBIN_GRADE_4_ABOVE_ULN, unit="× ULN"),
+            )
             for e in events
             if e.grade >= IL2_BILIRUBIN_RELATIVE_GRADE
         )
     )
 
 
-def _il2_bleeding(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_bleeding(a: Assessment, b: Baseline) -> AdviceItem | None:
     events = _graded(a, *IL2_BLEEDING_TERMS)
-    return _worst(*(_met(ABSOLUTE, f"{_grade_text(e)} (frank blood)") for e in events))
+    return _worst(*(_met(ABSOLUTE, C_BLEEDING, "frank_blood", **_event(e)) for e in events))
 
 
-def _il2_infection(a: Assessment, b: Baseline) -> _Observation | None:
+def _il2_infection(a: Assessment, b: Baseline) -> AdviceItem | None:
     events = _graded(a, *IL2_INFECTION_TERMS)
-    return _worst(*(_met(ABSOLUTE, f"{_grade_text(e)} (documented infection)") for e in events))
+    return _worst(
+        *(_met(ABSOLUTE, C_INFECTION, "documented_infection", **_event(e)) for e in events)
+    )
 
 
 @dataclass(frozen=True)
 class _Criterion:
-    """name: as a clinician reads it; core: needed for "give"; missing: listed as not
+    """id: the criterion (C_…); core: needed for "give"; missing: the wording key listed as not
     assessed when nothing in its window speaks for it (None: silent, e.g. an event)."""
 
-    name: str
+    id: str
     window: timedelta
-    observe: Callable[[Assessment, Baseline], _Observation | None]
+    observe: Callable[[Assessment, Baseline], AdviceItem | None]
     core: bool = False
     missing: str | None = None
 
 
 _IL2_CRITERIA = (
+    _Criterion(C_SYSTOLIC_BP, IL2_DOSE_INTERVAL, _il2_systolic_bp, True, "not_recorded_in_window"),
+    _Criterion(C_HEART_RATE, IL2_DOSE_INTERVAL, _il2_heart_rate, True, "not_recorded_in_window"),
+    _Criterion(C_SPO2, IL2_DOSE_INTERVAL, _il2_spo2, True, "not_recorded_in_window"),
+    _Criterion(C_URINE, IL2_URINE_WINDOW, _il2_urine_output, True, "not_recorded_in_window"),
+    _Criterion(C_WEIGHT, IL2_WEIGHT_WINDOW, _il2_weight_gain, True, "no_weight_in_window"),
+    _Criterion(C_MENTAL, IL2_DOSE_INTERVAL, _il2_mental_status, True, "no_check_in_window"),
     _Criterion(
-        "Systolic BP", IL2_DOSE_INTERVAL, _il2_systolic_bp, True, "not recorded in the last 8 h"
+        C_VASOPRESSORS, IL2_DOSE_INTERVAL, _il2_vasopressor, False, "not_recorded_in_window"
     ),
-    _Criterion(
-        "Heart rate", IL2_DOSE_INTERVAL, _il2_heart_rate, True, "not recorded in the last 8 h"
-    ),
-    _Criterion("SpO₂", IL2_DOSE_INTERVAL, _il2_spo2, True, "not recorded in the last 8 h"),
-    _Criterion(
-        "Urine output over 8 h",
-        IL2_URINE_WINDOW,
-        _il2_urine_output,
-        True,
-        "not recorded in the last 8 h",
-    ),
-    _Criterion(
-        "Weight gain over baseline",
-        IL2_WEIGHT_WINDOW,
-        _il2_weight_gain,
-        True,
-        "no weight in the last 24 h",
-    ),
-    _Criterion(
-        "Mental status",
-        IL2_DOSE_INTERVAL,
-        _il2_mental_status,
-        True,
-        "no mental status check in the last 8 h",
-    ),
-    _Criterion(
-        "Vasopressors", IL2_DOSE_INTERVAL, _il2_vasopressor, False, "not recorded in the last 8 h"
-    ),
-    _Criterion(
-        "Oxygen flow", IL2_DOSE_INTERVAL, _il2_oxygen, False, "not recorded in the last 8 h"
-    ),
-    _Criterion(
-        "Heart rhythm (ECG, troponin or CK-MB)",
-        IL2_DOSE_INTERVAL,
-        _il2_rhythm,
-        False,
-        "not recorded in the app; record an arrhythmia as an adverse event",
-    ),
-    _Criterion("Creatinine", IL2_LABS_WINDOW, _il2_creatinine, False, "no result in the last 24 h"),
-    _Criterion("Platelets", IL2_LABS_WINDOW, _il2_platelets, False, "no count in the last 24 h"),
-    _Criterion(
-        "Bilirubin",
-        IL2_LABS_WINDOW,
-        _il2_bilirubin,
-        False,
-        "not recorded in the app; record an increase as an adverse event",
-    ),
-    _Criterion("Resting dyspnea", IL2_DOSE_INTERVAL, _il2_resting_dyspnea),
-    _Criterion("Bleeding", IL2_LABS_WINDOW, _il2_bleeding),
-    _Criterion("Infection", IL2_LABS_WINDOW, _il2_infection),
+    _Criterion(C_OXYGEN, IL2_DOSE_INTERVAL, _il2_oxygen, False, "not_recorded_in_window"),
+    _Criterion(C_RHYTHM, IL2_DOSE_INTERVAL, _il2_rhythm, False, "record_arrhythmia_as_event"),
+    _Criterion(C_CREATININE, IL2_LABS_WINDOW, _il2_creatinine, False, "no_result_in_window"),
+    _Criterion(C_PLATELETS, IL2_LABS_WINDOW, _il2_platelets, False, "no_count_in_window"),
+    _Criterion(C_BILIRUBIN, IL2_LABS_WINDOW, _il2_bilirubin, False, "record_increase_as_event"),
+    _Criterion(C_DYSPNEA, IL2_DOSE_INTERVAL, _il2_resting_dyspnea),
+    _Criterion(C_BLEEDING, IL2_LABS_WINDOW, _il2_bleeding),
+    _Criterion(C_INFECTION, IL2_LABS_WINDOW, _il2_infection),
 )
 _IL2_LONGEST_WINDOW = max(c.window for c in _IL2_CRITERIA)
 
 
 def _latest_observation(
     criterion: _Criterion, recent: Sequence[Assessment], at: datetime, b: Baseline
-) -> _Observation | None:
+) -> AdviceItem | None:
     """The criterion's latest assessment within its window (the worst of simultaneous ones)."""
     found, found_at = [], None
     for a in reversed(recent):
@@ -1856,39 +1876,58 @@ def _latest_observation(
     return _worst(*found)
 
 
+def _not_assessed(criterion: _Criterion, b: Baseline) -> AdviceItem | None:
+    if criterion.id == C_WEIGHT and not b.weight_kg:
+        return AdviceItem(C_WEIGHT, "no_baseline_weight")
+    if criterion.missing:
+        hours = criterion.window.total_seconds() / 3600
+        return AdviceItem(criterion.id, criterion.missing, window_hours=hours)
+    return None
+
+
 def _judge(
     at: datetime, recent: Sequence[Assessment], holds_before: int, b: Baseline
 ) -> DoseAdvice:
     """The advice at `at` from the assessments in `recent` (sorted, none after `at`)."""
-    met, checked, not_assessed, core_missing = [], [], [], False
+    met: list[AdviceItem] = []
+    checked: list[AdviceItem] = []
+    not_assessed: list[AdviceItem] = []
+    core_missing = False
     for criterion in _IL2_CRITERIA:
         observation = _latest_observation(criterion, recent, at, b)
         if observation is None:
-            if criterion.name.startswith("Weight") and not b.weight_kg:
-                not_assessed.append(f"{criterion.name}: the course has no baseline weight")
-            elif criterion.missing:
-                not_assessed.append(f"{criterion.name}: {criterion.missing}")
+            missing = _not_assessed(criterion, b)
+            if missing is not None:
+                not_assessed.append(missing)
             core_missing = core_missing or criterion.core
         elif observation.kind:
             met.append(observation)
         else:
-            checked.append(observation.text)
-    not_assessed += IL2_NOT_RECORDED
-    kinds, criteria = [o.kind for o in met], tuple(o.text for o in met)
+            checked.append(observation)
+    not_assessed += (AdviceItem(c, "not_recorded_in_app") for c in IL2_NOT_RECORDED)
+    kinds, criteria = [o.kind for o in met], tuple(met)
     held = (tuple(checked), tuple(not_assessed))
     hold_count = sum(1 for kind in kinds if kind in (WITHHOLD, RELATIVE))
     if ABSOLUTE in kinds:
         return DoseAdvice(DISCONTINUE, criteria, *held, since=at, permanent=True)
     if hold_count >= IL2_RELATIVE_CRITERIA_TO_DISCONTINUE:
-        reason = (
-            f"{hold_count} relative criteria or withhold triggers ≥ "
-            f"{IL2_RELATIVE_CRITERIA_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
+        reason = AdviceItem(
+            C_COURSE,
+            "relative_criteria_count",
+            params={"count": hold_count, "threshold": IL2_RELATIVE_CRITERIA_TO_DISCONTINUE},
+            sources=(SRC_SPRINGERPLUS,),
         )
         return DoseAdvice(DISCONTINUE, (*criteria, reason), *held, since=at, permanent=True)
     if hold_count and holds_before + 1 >= IL2_HELD_DOSES_TO_DISCONTINUE:
-        reason = (
-            f"This would be held dose {holds_before + 1} ({holds_before} held so far) ≥ "
-            f"{IL2_HELD_DOSES_TO_DISCONTINUE}: discontinue ({SPRINGERPLUS_2015})"
+        reason = AdviceItem(
+            C_COURSE,
+            "would_be_held_dose",
+            params={
+                "number": holds_before + 1,
+                "held": holds_before,
+                "threshold": IL2_HELD_DOSES_TO_DISCONTINUE,
+            },
+            sources=(SRC_SPRINGERPLUS,),
         )
         return DoseAdvice(DISCONTINUE, (*criteria, reason), *held, since=at, permanent=True)
     if hold_count:
@@ -1902,10 +1941,7 @@ def _still_discontinued(first: DoseAdvice, now: DoseAdvice, at: datetime) -> Dos
     """A discontinuation stands: every later advice repeats when and why."""
     if first.since == at:
         return now
-    statement = (
-        "The course was discontinued at an earlier assessment and stays discontinued until a "
-        f"physician records an override ({PROLEUKIN_PERMANENT})"
-    )
+    statement = AdviceItem(C_COURSE, "still_discontinued", sources=(SRC_PROLEUKIN_2023_PERMANENT,))
     criteria = (statement, *first.criteria, *(c for c in now.criteria if c not in first.criteria))
     return DoseAdvice(
         DISCONTINUE, criteria, now.checked, now.not_assessed, since=first.since, permanent=True
@@ -1914,7 +1950,12 @@ def _still_discontinued(first: DoseAdvice, now: DoseAdvice, at: datetime) -> Dos
 
 def _three_held(holds: Sequence[datetime]) -> DoseAdvice:
     third = holds[IL2_HELD_DOSES_TO_DISCONTINUE - 1]
-    reason = f"{IL2_HELD_DOSES_TO_DISCONTINUE} doses held: discontinue ({SPRINGERPLUS_2015})"
+    reason = AdviceItem(
+        C_COURSE,
+        "doses_held",
+        params={"threshold": IL2_HELD_DOSES_TO_DISCONTINUE},
+        sources=(SRC_SPRINGERPLUS,),
+    )
     return DoseAdvice(DISCONTINUE, (reason,), since=third, permanent=True)
 
 
@@ -1961,9 +2002,10 @@ def dose_advice_timeline(
             if own.decision == DISCONTINUE and point in moments:
                 discontinued = own
         if override is not None and advice.decision != DISCONTINUE:
-            lifted = (
-                f"Discontinuation lifted by {override.by} ({override.reason}): only "
-                "assessments made since count"
+            lifted = AdviceItem(
+                C_COURSE,
+                "discontinuation_lifted",
+                params={"by": override.by, "reason": override.reason},
             )
             advice = DoseAdvice(
                 advice.decision, advice.criteria, (lifted, *advice.checked), advice.not_assessed

@@ -124,6 +124,8 @@ class CourseSummary:
             "judged_at": judged_at,
             "since": datetime.datetime.fromisoformat(since) if since else None,
             "visit": latest,
+            # The terms its lines may name, already loaded: worded without a query.
+            "terms": {event.term.slug: event.term for event in self.adverse_events},
         }
 
     @property

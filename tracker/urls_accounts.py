@@ -5,7 +5,7 @@ from django.urls import path
 from .views import accounts
 
 urlpatterns = [
-    path("patients/<uuid:patient_id>/invite/", accounts.invite_patient, name="patient-invite"),
+    path("patients/<uuid:pk>/invite/", accounts.invite_patient, name="patient-invite"),
     path("set-password/done/", accounts.password_set_complete, name="password-set-complete"),
     path("set-password/<uidb64>/<token>/", accounts.password_set, name="password-set"),
     path("password-reset/", accounts.password_reset, name="password-reset"),

@@ -54,6 +54,11 @@ urlpatterns = [
     path("visits/<uuid:pk>/", views.visit_detail, name="visit-detail"),
     path("reports/<uuid:pk>/", views.report_detail, name="report-detail"),
     path("photos/<uuid:pk>/", photos.clinician_photo, name="photo"),
+    path(
+        "photos/<uuid:pk>/entered-in-error/",
+        photos.clinician_photo_entered_in_error,
+        name="photo-entered-in-error",
+    ),
     path("records/<slug:kind>/<uuid:pk>/edit/", views.record_correct, name="record-correct"),
     path(
         "records/<slug:kind>/<uuid:pk>/entered-in-error/",

@@ -5,9 +5,10 @@
 // - While offline, each step's answers are kept on the phone (localStorage) instead of being
 //   posted, and the next step opens from the phone's copy. Urgent guidance is given at once
 //   from the same thresholds as the server's rules (shipped in the page, #offline-config).
-// - "Send" while offline keeps the report to send, with a sending key (a UUID), and the
-//   banner (role=status) says it is not sent yet. When the connection returns, the steps are
-//   posted as the patient would have posted them, then "Send" with the sending key: the server
+// - "Send" (on the last step, the measurements, with the kept answers summed up above it)
+//   while offline keeps the report to send, with a sending key (a UUID), and the banner
+//   (role=status) says it is not sent yet. When the connection returns, the steps are posted
+//   as the patient would have posted them, the last one with "Send" and the key: the server
 //   records the report once, however many times it is sent. The banner says "sent" only when
 //   the server answered with the report.
 (function () {
@@ -19,7 +20,7 @@
   }
   var config = JSON.parse(configElement.textContent);
   var M = config.messages;
-  var PAGES = "portal-pages-v1";
+  var PAGES = "portal-pages-v2"; // v2: three steps, "Send" on the last one
   var STATIC = "portal-static-v1";
   var KEY = "portal-offline-report:";
   var ATTRIBUTES = ["frequency", "severity", "interference"];
@@ -130,7 +131,9 @@
   function fieldsOf(form) {
     var fields = {};
     new FormData(form).forEach(function (value, name) {
-      if (name === "csrfmiddlewaretoken" || name === "action" || typeof value !== "string") {
+      // The page's own sending key is not the kept report's: the phone makes one per report.
+      var skipped = ["csrfmiddlewaretoken", "action", "client_id"];
+      if (skipped.indexOf(name) !== -1 || typeof value !== "string") {
         return;
       }
       (fields[name] = fields[name] || []).push(value);
@@ -254,11 +257,19 @@
       found.emergency = true;
     }
     var answers = report.steps.questions || {};
+    // IL-6 blockers (tocilizumab, sarilumab): a fever is urgent, and an emergency with
+    // breathlessness, confusion or dizziness at the rules' composite grade (or present).
+    var il6 = t.il6_blocker && (courseOf(courseId) || {}).il6_blocker ? t.il6_blocker : null;
+    if (il6 && temperature !== null && temperature >= il6.fever_at_or_above_c) {
+      found.urgent = true;
+    }
+    var il6Fever = il6 && temperature !== null && temperature >= il6.emergency_fever_at_or_above_c;
     chosenSymptoms(report).forEach(function (slug) {
       var asked = report.attributes[slug] || [];
+      var companion = il6Fever && il6.companion_terms.indexOf(slug) !== -1;
       if (asked.indexOf("present") !== -1) {
         var present = (answers[slug + "-present"] || [])[0] === "yes";
-        if (present && t.emergency.present_terms.indexOf(slug) !== -1) {
+        if (present && (t.emergency.present_terms.indexOf(slug) !== -1 || companion)) {
           found.emergency = true;
         }
         return;
@@ -269,8 +280,10 @@
       if (!scores.length || scores[0] === "" || scores[0] === "0" || scores.indexOf("") !== -1) {
         return; // none, or not all answered: the server grades it when it gets it
       }
-      var severe = (t.urgent_scores[asked.join(",")] || []).indexOf(scores.join(",")) !== -1;
-      if (severe && t.emergency.composite_terms.indexOf(slug) !== -1) {
+      var answered = scores.join(",");
+      var severe = (t.urgent_scores[asked.join(",")] || []).indexOf(answered) !== -1;
+      var reaches = companion && (il6.companion_scores[asked.join(",")] || []).indexOf(answered) !== -1;
+      if ((severe && t.emergency.composite_terms.indexOf(slug) !== -1) || reaches) {
         found.emergency = true;
       } else if (severe) {
         found.urgent = true;
@@ -361,11 +374,8 @@
     if (step === "questions") {
       return action === "back" ? "symptoms" : "measurements";
     }
-    if (step === "measurements") {
-      if (action === "back") {
-        return chosen ? "questions" : "symptoms";
-      }
-      return "review";
+    if (step === "measurements" && action === "back") {
+      return chosen ? "questions" : "symptoms";
     }
     return null;
   }
@@ -460,6 +470,7 @@
   function queued(form) {
     say(M.queued, "warning");
     if (form) {
+      form.parentNode.insertBefore(guidance, form); // still seen once the form is put away
       form.hidden = true;
     }
     var discard = document.querySelector("main form[action$='/report/discard/']");
@@ -482,7 +493,7 @@
       if (step === "questions") {
         showOnlyChosen(form, report);
       }
-      if (step === "review") {
+      if (step === "measurements") {
         showKeptReview(report);
         if (report.state === "queued") {
           queued(form);
@@ -496,7 +507,7 @@
       lastAction = button ? button.value || null : null;
     });
     form.addEventListener("change", function (event) {
-      if (navigator.onLine || step === "review") {
+      if (navigator.onLine) {
         return;
       }
       var draft = load(courseId) || fresh();
@@ -522,9 +533,10 @@
       }
       event.preventDefault();
       var course = courseOf(courseId);
-      if (step === "review") {
-        var report = load(courseId);
-        if (!report || !report.steps.symptoms || !report.steps.measurements) {
+      var action = (event.submitter && event.submitter.value) || lastAction || "next";
+      if (step === "measurements" && action === "send") {
+        var report = keepStep(form, action);
+        if (!report.steps.symptoms) {
           window.location.href = course.urls.symptoms;
           return;
         }
@@ -535,7 +547,6 @@
         showGuidance(report);
         return;
       }
-      var action = (event.submitter && event.submitter.value) || lastAction || "next";
       var kept = keepStep(form, action);
       window.location.href = course.urls[nextStep(kept, action)];
     });
@@ -627,7 +638,7 @@
     return fetch(urls.symptoms, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (pathOf(response.url) === pathOf(config.login)) {
-          throw new Problem("sign_in", urls.review);
+          throw new Problem("sign_in", urls.measurements);
         }
         if (!response.ok) {
           throw new Problem("failed");
@@ -654,18 +665,20 @@
         });
       })
       .then(function () {
-        return post(urls.measurements, report.steps.measurements, "next", token);
-      })
-      .then(function (response) {
-        checked(response, urls.measurements);
-        return post(urls.review, { client_id: [report.client_id] }, null, token);
+        var last = Object.assign({}, report.steps.measurements, {
+          client_id: [report.client_id],
+        });
+        return post(urls.measurements, last, "send", token);
       })
       .then(function (response) {
         if (!response.ok) {
           throw new Problem("failed");
         }
+        if (pathOf(response.url) === pathOf(config.login)) {
+          throw new Problem("sign_in", urls.measurements);
+        }
         if (!REPORT_PATH.test(pathOf(response.url))) {
-          throw new Problem("check", urls.review);
+          throw new Problem("check", urls.measurements);
         }
         forget(id);
         say(M.sent, "success", { href: response.url, text: M.see_report });
@@ -717,8 +730,7 @@
       var u = course.urls;
       pages.push([u.symptoms, u.symptoms]);
       pages.push([u.questions, u.questions_offline]);
-      pages.push([u.measurements, u.measurements]);
-      pages.push([u.review, u.review_offline]);
+      pages.push([u.measurements, u.measurements_offline]);
     });
     var assets = config.icons.concat(config.assets || []);
     document.querySelectorAll("script[src], link[rel=stylesheet][href], link[rel=icon][href]")

@@ -1,9 +1,11 @@
 """A report in a few taps on a 360 px phone, in English and French: the one-line header, the
-search behind "Something else?", "Nothing new today" in three taps, a typical report (three
-symptoms and a temperature) in twelve, and the cited self-care advice on the answer page.
+search behind "Something else?", "Nothing new today" in at most three taps, a typical report
+(three symptoms and a temperature) in at most twelve, and the cited self-care advice on the
+answer page.
 
 Taps are counted on the page itself: every trusted pointerdown (a finger or a click), kept in
-sessionStorage across the pages of the flow; typing is not a tap. Screenshots land in
+sessionStorage across the pages of the flow. Typing is not a tap, but putting the finger on a
+field to type in it is: the tests tap the field first, as a patient would. Screenshots land in
 test-artifacts/patient-flow-*.png and axe checks each page.
 """
 
@@ -78,7 +80,8 @@ def next_step(page: Page) -> None:
 
 
 def send(page: Page) -> None:
-    page.locator("main form:not([action]) button[type=submit]").click()
+    """ "Send my report", on the last step (the measurements, with the report summed up)."""
+    page.locator("main button[name=action][value=send]").click()
 
 
 def report_url(live_server, username: str) -> str:
@@ -146,18 +149,21 @@ def test_nothing_new_today_is_sent_in_three_taps(page: Page, live_server, demo_c
     before = SymptomReport.objects.filter(submitted_by__username="ahmed.benali").count()
     look(page, f"4-home-{language}")
     start_counting(page)
-    page.locator("main button.nothing-new").click()
+    page.locator("main button.nothing-new").click()  # 1
     expect(page.locator("#id_temperature_0")).to_be_visible()
-    next_step(page)
-    send(page)
+    # The last step says what is sent, right above the button: no symptoms.
+    expect(page.locator("section.report-summary")).to_contain_text(NO_SYMPTOMS[language])
+    send(page)  # 2
     expect(page).to_have_url(re.compile(r"/my/reports/[0-9a-f-]+/$"))
     assert taps(page) <= NOTHING_NEW_TAPS
-    assert taps(page) == 3
+    assert taps(page) == 2
     reports = SymptomReport.objects.filter(submitted_by__username="ahmed.benali")
     assert reports.count() == before + 1
     assert not reports.order_by("-reported_at").first().answers.exists()
     look(page, f"5-nothing-new-sent-{language}")
 
+
+NO_SYMPTOMS = {"en": "No symptoms in the last 7 days.", "fr": "Aucun symptôme"}
 
 ADVICE = {
     "en": ("Eat small meals or snacks often", "Drink plenty of clear liquids"),
@@ -187,11 +193,22 @@ def test_a_typical_report_takes_twelve_taps_and_brings_self_care_advice(
     # Three symptoms' questions fit in about two phone screens.
     assert page.evaluate("document.documentElement.scrollHeight") <= 2.5 * PHONE["height"]
     next_step(page)  # 10
-    page.locator("#id_temperature_0").fill("37,2" if language == "fr" else "37.2")
-    next_step(page)  # 11
+    temperature = page.locator("#id_temperature_0")
+    temperature.click()  # 11: the finger on the field, then typing (not a tap)
+    page.keyboard.type("37,2" if language == "fr" else "37.2")
+    # What is sent, summed up right above "Send": no separate page to check it.
+    summary = page.locator("section.report-summary")
+    expect(summary.locator("li")).to_have_count(3)
+    look(page, f"7b-measurements-and-send-{language}")
     send(page)  # 12
     expect(page).to_have_url(re.compile(r"/my/reports/[0-9a-f-]+/$"))
     assert taps(page) <= TYPICAL_REPORT_TAPS
+    assert taps(page) == 12
+    saved = SymptomReport.objects.filter(submitted_by__username="sophie.girard").latest(
+        "reported_at"
+    )
+    assert float(saved.temperature_c) == 37.2
+    assert saved.answers.count() == 3
     advice = page.locator("#self-care")
     expect(advice).to_be_visible()
     expect(advice.locator("li")).to_have_count(3)

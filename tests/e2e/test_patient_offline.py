@@ -86,7 +86,8 @@ def next_step(page: Page) -> None:
 
 
 def send(page: Page) -> None:
-    page.locator("main form:not([action]) button[type=submit]").click()
+    """ "Send my report", on the last step (the measurements, with the report summed up)."""
+    page.locator("main button[name=action][value=send]").click()
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -108,12 +109,10 @@ def test_a_report_filled_in_offline_is_sent_once_when_back_online(
     next_step(page)
     expect(page).to_have_url(re.compile(r"/report/measurements/$"))
     page.locator("#id_temperature_0").fill("37,2" if language == "fr" else "37.2")
-    next_step(page)
-    expect(page).to_have_url(re.compile(r"/report/review/$"))
-    kept = page.locator("section[aria-labelledby=review-measurements] li")
-    expect(kept).to_have_text(
-        "Température : 37,2 °C" if language == "fr" else "Temperature: 37.2 °C"
-    )
+    # The answers kept on the phone are summed up above "Send".
+    kept = page.locator("section[aria-labelledby=review-symptoms] li")
+    expect(kept).to_have_count(1)
+    expect(kept).to_contain_text("Nausées" if language == "fr" else "Nausea")
 
     send(page)
     banner = page.get_by_role("status").filter(has_text=QUEUED[language])
@@ -160,9 +159,6 @@ def test_urgent_guidance_is_given_offline_at_once(page: Page, live_server, demo_
     expect(page.locator("#offline-guidance a.call-care-team")).to_be_visible()
     support.screenshot(page, f"patient-offline-emergency-{language}")
 
-    next_step(page)
-    expect(page).to_have_url(re.compile(r"/report/review/$"))
-    expect(call).to_be_visible()  # still said on the review page
     send(page)
     expect(page.get_by_role("status").filter(has_text=QUEUED[language])).to_be_visible()
     expect(call).to_be_visible()
@@ -179,7 +175,6 @@ def test_a_kept_report_is_never_called_sent_when_the_server_did_not_take_it(
     before = SymptomReport.objects.filter(course=course).count()
     page.locator("main button[name=action][value=none]").click()
     page.locator("#id_temperature_0").fill("37.4")
-    next_step(page)
     send(page)
     expect(page.get_by_role("status").filter(has_text=QUEUED["en"])).to_be_visible()
 
@@ -198,3 +193,63 @@ def test_a_kept_report_is_never_called_sent_when_the_server_did_not_take_it(
     reports = SymptomReport.objects.filter(course=course)
     assert reports.count() == before + 1
     assert float(reports.order_by("-reported_at").first().temperature_c) == 37.4
+
+
+CALL_CARE_TEAM = {
+    "en": "This may need care now: call your care team",
+    "fr": "Cela peut demander des soins maintenant : appelez votre équipe de soins",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_fever_with_dizziness_on_tocilizumab_is_an_emergency_offline(
+    page: Page, live_server, demo_clinic, language
+):
+    """domain.md §5.3: on an IL-6 blocker (Ahmed takes tocilizumab) a fever from 38.0 °C (the
+    CTCAE fever floor) is urgent, and an emergency with dizziness at PRO-CTCAE composite grade
+    2 or more (Basch 2021: severity "moderate" with interference "somewhat" is 2; with "a
+    little bit" it is 1). Judged on the phone, offline, on both sides of each boundary."""
+    course = open_report_then_go_offline(page, live_server, language)
+    page.locator("input[name=symptoms][value=dizziness]").check()  # expected with tocilizumab
+    next_step(page)
+    page.locator("input[name='dizziness-severity'][value='2']").check()  # moderate
+    page.locator("input[name='dizziness-interference'][value='1']").check()  # a little bit: 1
+    next_step(page)
+    expect(page).to_have_url(re.compile(r"/report/measurements/$"))
+
+    temperature = page.locator("#id_temperature_0")
+    emergency = page.locator("#offline-guidance a.call-emergency")
+    care_team = page.locator("#offline-guidance a.call-care-team")
+    temperature.fill("37,9" if language == "fr" else "37.9")  # below the fever floor
+    expect(page.locator("#offline-guidance")).to_be_empty()
+    temperature.fill("38,0" if language == "fr" else "38.0")  # a fever: urgent on tocilizumab
+    expect(page.get_by_role("alert").filter(has_text=CALL_CARE_TEAM[language])).to_be_visible()
+    expect(care_team).to_be_visible()
+    expect(emergency).to_have_count(0)  # dizziness at composite 1 is not a companion sign
+
+    # Back to the questions (the answers stay on the phone): dizziness now at composite 2.
+    page.locator("main button[name=action][value=back]").click()
+    expect(page).to_have_url(re.compile(r"/report/questions/$"))
+    page.locator("input[name='dizziness-interference'][value='2']").check()  # somewhat: 2
+    next_step(page)
+    expect(page).to_have_url(re.compile(r"/report/measurements/$"))
+    expect(temperature).to_have_value("38,0" if language == "fr" else "38.0")
+    expect(page.get_by_role("alert").filter(has_text=CALL_EMERGENCY[language])).to_be_visible()
+    expect(emergency).to_have_attribute("href", f"tel:{EMERGENCY}")
+    support.screenshot(page, f"patient-offline-il6-emergency-{language}")
+    assert_accessible(page)
+    temperature.fill("37,9" if language == "fr" else "37.9")  # no fever: no emergency
+    expect(emergency).to_have_count(0)
+    expect(page.locator("#offline-guidance")).to_be_empty()
+    temperature.fill("38,0" if language == "fr" else "38.0")
+    expect(emergency).to_be_visible()
+
+    send(page)
+    expect(page.get_by_role("status").filter(has_text=QUEUED[language])).to_be_visible()
+    expect(emergency).to_be_visible()  # still said once the report is kept to send
+
+    # The server judges it the same once the connection returns.
+    page.context.set_offline(False)
+    expect(page.get_by_role("status").filter(has_text=SENT[language])).to_be_visible(timeout=20_000)
+    sent = SymptomReport.objects.filter(course=course).latest("reported_at")
+    assert [sign["sign"] for sign in sent.emergency_signs] == ["fever_on_il6_blocker"]

@@ -144,3 +144,51 @@ def test_a_file_that_is_not_a_photo_is_refused_at_the_field_in_french(
     support.screenshot(page, "patient-photo-4-refused-fr")
     support.assert_accessible(page)
     assert ReportPhoto.objects.count() == 0
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_care_team_marks_a_photo_entered_in_error_and_the_patient_no_longer_sees_it(
+    page: Page, live_server, report, language
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tracker import photos
+
+    upload = SimpleUploadedFile("p.jpg", rash_photo(), content_type="image/jpeg")
+    photo = services.add_report_photo(
+        report=report,
+        by=report.course.patient.user,
+        subject="rash",
+        photo=photos.clean_photo(upload),
+    )
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "nurse.dubois")
+    choose_language(page, language)
+    page.goto(live_server.url + reverse("tracker:report-detail", args=[report.pk]))
+    expect_loaded_image(page, "Photo")
+    page.locator("a.photo-entered-in-error").click()
+    reason = page.locator("#id_reason")
+    expect(reason).to_be_visible()
+    support.screenshot(page, f"patient-photo-5-mark-entered-in-error-{language}")
+    support.assert_accessible(page)
+    reason.fill("Photo d’un autre patient" if language == "fr" else "Another patient's photo")
+    page.locator("#photo-entered-in-error-form button[type=submit]").click()
+
+    marked = {
+        "en": "The photo is marked entered in error: the patient no longer sees it.",
+        "fr": "La photo est marquée comme saisie par erreur : le patient ne la voit plus.",
+    }
+    expect(page.get_by_text(marked[language])).to_be_visible()
+    in_error = page.locator("#photos-in-error")
+    expect(in_error).to_contain_text("autre patient" if language == "fr" else "Another patient")
+    expect(page.locator("#report-photos img")).to_have_count(0)  # listed, not shown
+    support.screenshot(page, f"patient-photo-6-entered-in-error-{language}")
+    support.assert_accessible(page)
+    log_out(page)
+
+    log_in(page, live_server, "ahmed.benali")
+    page.goto(live_server.url + reverse("tracker:patient-report-detail", args=[report.pk]))
+    expect(page.locator("main h1")).to_be_visible()
+    expect(page.locator("main img[alt^='Photo']")).to_have_count(0)
+    url = live_server.url + reverse("tracker:patient-photo", args=[photo.pk])
+    assert page.request.get(url).status == 404

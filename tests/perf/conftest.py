@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tracker import scale
+from bench import scale
 
 # A fixed "now": two runs with the same seed make the same rows whatever the hour.
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 2, 12, 0))  # noqa: DTZ001 (made aware here)

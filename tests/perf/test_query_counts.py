@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
-from tracker import scale
+from bench import scale
 from tracker.models import Course, CourseStatus, Patient, User
 
 pytestmark = pytest.mark.django_db

@@ -1,12 +1,13 @@
-"""seed_scale: realistic, consistent with the rules, repeatable (tracker/scale.py)."""
+"""The benchmark's seeding: realistic, consistent with the rules, repeatable (bench/scale.py,
+bench/seed.py)."""
 
 from collections import Counter
 
 import pytest
-from django.core.management import CommandError, call_command
 
+from bench import scale, seed
 from therapies.models import Setting
-from tracker import rules, scale, services
+from tracker import rules, services
 from tracker.models import (
     AdverseEvent,
     CareTeam,
@@ -242,18 +243,26 @@ def test_a_new_report_can_be_saved_after_seeding(seeded):
         assert report.answers.count() == 1
 
 
-def test_command_prints_counts_and_time(capsys):
-    call_command("seed_scale", "--patients", "3")
+def test_seeding_script_prints_counts_and_time(capsys):
+    seed.main(["--patients", "3"])
     out = capsys.readouterr().out
+    assert "Seeding 3 patients" in out
     assert "answers" in out
     assert "open flags" in out
     assert "Done in" in out
+    assert Patient.objects.count() == 3
 
 
-def test_command_refuses_a_database_already_seeded(capsys):
-    call_command("seed_scale", "--patients", "2")
-    with pytest.raises(CommandError, match="already"):
-        call_command("seed_scale", "--patients", "2")
+def test_seeding_script_refuses_a_database_already_seeded(capsys):
+    seed.main(["--patients", "2"])
+    with pytest.raises(SystemExit, match="already"):
+        seed.main(["--patients", "2"])
+    assert Patient.objects.count() == 2
+
+
+def test_seeding_script_refuses_no_patients():
+    with pytest.raises(SystemExit, match="at least 1"):
+        seed.main(["--patients", "0"])
 
 
 def test_high_dose_il2_assessments_drive_the_doses_as_the_rules_advise(seeded):

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from config.wsgi import application
 from tracker import services
 from tracker.api.tokens import issue_token
 from tracker.models import Course, Flag, SymptomReport, Visit
-from tracker.wsgi import application
 
 MAX_EXAMPLES = 25
 
@@ -52,8 +52,8 @@ def world(clinician, course, patient, settings):
 def _point_at_real_objects(case, world):
     # Random UUIDs only ever reach the 404 branch; aim half of the ids at real objects.
     params = case.path_parameters or {}
-    if "course_pk" in params or ("id" in params and "/courses/" in case.path):
-        key = "course_pk" if "course_pk" in params else "id"
+    if "course_pk" in params or ("pk" in params and "/courses/" in case.path):
+        key = "course_pk" if "course_pk" in params else "pk"
         params[key] = str(world["course"].pk)
     elif "id" in params and "/flags/" in case.path:
         params["id"] = str(world["flag"].pk)

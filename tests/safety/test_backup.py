@@ -113,3 +113,53 @@ def test_restoring_another_sqlite_database_is_refused(tmp_path):
     expected = "holds no tracker database" if connection.vendor == "sqlite" else "not a whole"
     with pytest.raises(CommandError, match=expected):
         call_command("restore", str(other), yes=True)
+
+
+# --- The patients' photos travel with the database --------------------------------------------
+
+
+def _photo(report, by, colour):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tracker import photos
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, format="PNG")
+    upload = SimpleUploadedFile("p.png", out.getvalue(), content_type="image/png")
+    return services.add_report_photo(
+        report=report, by=by, subject="rash", photo=photos.clean_photo(upload)
+    )
+
+
+def test_report_photos_come_back_with_the_database(course, patient, tmp_path, capsys, photos_dir):
+    import tarfile
+
+    from tracker.backup import photos_archive
+    from tracker.models import ReportPhoto
+
+    report = services.submit_report(course=course, by=patient.user, measurements={})
+    kept = _photo(report, patient.user, "red")
+    kept_bytes = kept.file.open("rb").read()
+    path = _backup(tmp_path, capsys)
+    archive = photos_archive(path)
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600  # as private as the database file
+    with tarfile.open(archive) as tar:
+        assert tar.getnames() == [kept.file.name]  # the storage's name, nothing about the patient
+
+    # Lost after the backup: the file gone from the storage, and a photo added since.
+    kept.file.storage.delete(kept.file.name)
+    later = _photo(report, patient.user, "blue")
+    call_command("restore", str(path), yes=True)
+
+    assert list(ReportPhoto.objects.values_list("id", flat=True)) == [kept.pk]
+    restored = ReportPhoto.objects.get()
+    assert restored.file.open("rb").read() == kept_bytes
+    assert later.pk != kept.pk
+
+
+def test_a_backup_without_photos_writes_no_archive(tmp_path, capsys):
+    path = _backup(tmp_path, capsys)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]

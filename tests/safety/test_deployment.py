@@ -86,7 +86,7 @@ def test_by_default_e_mails_are_written_to_a_private_directory_not_the_console()
             "print(settings.EMAIL_BACKEND); print(settings.EMAIL_FILE_PATH)",
         ],
         cwd=ROOT,
-        env={**clean, "EMAIL_URL": "", "DJANGO_SETTINGS_MODULE": "tracker.settings"},
+        env={**clean, "EMAIL_URL": "", "DJANGO_SETTINGS_MODULE": "config.settings"},
         capture_output=True,
         text=True,
         check=True,

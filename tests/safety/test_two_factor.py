@@ -145,6 +145,12 @@ def test_the_administration_signs_in_through_the_same_page(client):
     assert response["Location"] == "/accounts/login/?next=/admin/therapies/"
 
 
+def test_the_administration_sign_in_never_sends_on_to_another_site(client):
+    response = client.get("/admin/login/?next=https://evil.example/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
+
+
 # --- Required by the clinic ----------------------------------------------------------------------
 
 

@@ -180,3 +180,90 @@ def test_load_catalog_command_is_silent_at_verbosity_zero():
     call_command("load_catalog", verbosity=0, stdout=out)
 
     assert out.getvalue() == ""
+
+
+# --- The shape of each entry (therapies/catalog_schema.py) -----------------------------------
+
+
+def _therapy(catalog_data, slug):
+    return next(t for t in catalog_data["therapies"] if t["slug"] == slug)
+
+
+def _term(catalog_data, slug):
+    return next(t for t in catalog_data["terms"] if t["slug"] == slug)
+
+
+def _problems(catalog_data):
+    with pytest.raises(CatalogError) as error:
+        parse_catalog(catalog_data)
+    return str(error.value)
+
+
+def test_a_therapy_without_its_source_is_refused_by_name(catalog_data):
+    del _therapy(catalog_data, "anakinra")["source"]
+
+    assert "therapy 'anakinra': missing source." in _problems(catalog_data)
+
+
+def test_an_expected_effect_without_its_source_is_refused_by_therapy_and_term(catalog_data):
+    row = _therapy(catalog_data, "tocilizumab")["expected"][0]
+    del row["source"]
+
+    problems = _problems(catalog_data)
+    assert f"therapy 'tocilizumab' expected '{row['term']}': missing source." in problems
+
+
+@pytest.mark.parametrize("grade", ["3", 3.0, True, None])
+def test_a_grade_that_is_not_a_whole_number_is_refused(catalog_data, grade):
+    _term(catalog_data, "nausea")["ctcae_max_grade"] = grade
+
+    problems = _problems(catalog_data)
+    assert "term 'nausea': ctcae_max_grade must be a whole number." in problems
+    assert "1 problem(s)" in problems
+
+
+def test_unknown_keys_are_refused_by_entry(catalog_data):
+    _therapy(catalog_data, "anakinra")["dosage"] = "100 mg"
+    _term(catalog_data, "nausea")["ctcae_grade"] = 2
+    _therapy(catalog_data, "tocilizumab")["expected"][0]["frequncy_percent"] = 12
+
+    problems = _problems(catalog_data)
+    assert "therapy 'anakinra': unknown key(s) dosage." in problems
+    assert "term 'nausea': unknown key(s) ctcae_grade." in problems
+    assert "unknown key(s) frequncy_percent." in problems
+    assert "3 problem(s)" in problems
+
+
+def test_a_percentage_given_as_text_is_refused(catalog_data):
+    _therapy(catalog_data, "anakinra")["expected"][0]["frequency_percent"] = "71"
+
+    assert "frequency_percent must be a number." in _problems(catalog_data)
+
+
+def test_a_yes_no_key_given_as_a_number_is_refused(catalog_data):
+    _therapy(catalog_data, "anakinra")["fever_escalation_risk"] = 1
+
+    assert "therapy 'anakinra': fever_escalation_risk must be true or false." in _problems(
+        catalog_data
+    )
+
+
+def test_the_top_level_needs_its_parts_and_nothing_else(catalog_data):
+    del catalog_data["version"]
+    catalog_data["therapy"] = []
+
+    problems = _problems(catalog_data)
+    assert "catalog: missing version." in problems
+    assert "catalog: unknown key(s) therapy." in problems
+
+
+@pytest.mark.django_db
+def test_a_missing_source_through_the_command_saves_nothing(
+    empty_catalog, catalog_data, write_catalog
+):
+    del _therapy(catalog_data, "anakinra")["source"]
+
+    with pytest.raises(CommandError, match="therapy 'anakinra': missing source"):
+        call_command("load_catalog", str(write_catalog(catalog_data)))
+
+    assert catalog_counts() == (0, 0, 0)

@@ -451,12 +451,12 @@ def test_report_list_query_count_does_not_grow_with_reports(
             {"answers": [{"term": "injection_site_reaction", "present": True}]},
             format="json",
         )
-    # course (scoped), reports, answers+terms, flags+terms+people: 4 queries.
-    with django_assert_num_queries(4):
+    # course (scoped), reports, answers+terms, flags+terms+people, photos: 5 queries.
+    with django_assert_num_queries(5):
         two = client.get(reports_url(course))
     for _ in range(3):
         client.post(reports_url(course), {"temperature_c": 38.2}, format="json")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         five = client.get(reports_url(course))
     assert len(two.json()) == 2 and len(five.json()) == 5
 

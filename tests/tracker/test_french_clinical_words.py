@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 from pypdf import PdfReader
 
 from tests import factories
@@ -22,8 +21,8 @@ from tracker.summary import build_summary
 
 pytestmark = pytest.mark.django_db
 
-# Words of the English explanations (tracker/rules.py) that a French page must not show. (The
-# high-dose IL-2 dose advice writes its reasons in English: not scanned here.)
+# Words of the English explanations (tracker/rules.py) that a French page must not show (the
+# high-dose IL-2 dose advice on these pages included: tests/tracker/test_dose_advice_words.py).
 ENGLISH_FRAGMENTS = [
     "is CTCAE grade",
     "by the clinician",
@@ -116,18 +115,7 @@ def flagged(patient, clinician):
 
 def _page_text(html: str) -> str:
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    # The dose advice quotes measurements in its own (English) criteria: not scanned here.
-    text = re.sub(r'<section [^>]*id="dose-advice".*?</section>', " ", text, flags=re.S)
     return re.sub(r"\s+", " ", text)
-
-
-def _without_dose_advice(pdf_text: str) -> str:
-    lower = pdf_text.lower()  # the PDF prints its labels in capitals
-    with translation.override("fr"):
-        start = lower.find(gettext("Dose advice for the next dose").lower())
-        end = lower.find(gettext("Patient").lower(), start)
-    assert 0 <= start < end
-    return pdf_text[:start] + pdf_text[end:]
 
 
 def _assert_french(text, flags, where):
@@ -209,7 +197,6 @@ def test_french_pdf_shows_no_english_explanation_and_no_rule_id(flagged, clinici
         body = pdf.render_pdf(context, language="fr")
     reader = PdfReader(io.BytesIO(body))
     text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
-    text = _without_dose_advice(text)
     _assert_french(text, Flag.objects.filter(course=il2), "the French PDF")
     assert "Fuite capillaire possible" in text
 

@@ -2,13 +2,14 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from therapies.models import ExpectedSideEffect, SideEffectTerm, Therapy
 
-from .. import internals, measurements, ranges, services, validators
+from .. import advice_text, internals, measurements, ranges, services, validators
 from ..models import (
     AdverseEvent,
     AdverseEventAction,
@@ -21,6 +22,7 @@ from ..models import (
     FlagOutcome,
     MentalStatus,
     Patient,
+    ReportPhoto,
     Seriousness,
     SymptomAnswer,
     SymptomReport,
@@ -374,11 +376,40 @@ class GradedAnswerSerializer(RecordSerializer):
         ]
 
 
+class ReportPhotoSerializer(RecordSerializer):
+    """A photo of a report: what it shows and its size, and where to download it (a scoped
+    address of the API, never where it is stored). A photo entered in error is listed to
+    clinicians only, with the reason."""
+
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportPhoto
+        fields = [
+            "id",
+            "subject",
+            "content_type",
+            "size",
+            "width",
+            "height",
+            "uploaded_at",
+            "entered_in_error",
+            "entered_in_error_reason",
+            "download",
+        ]
+        read_only_fields = fields
+
+    def get_download(self, photo) -> str:
+        return reverse("api:report-photo", args=[photo.pk])
+
+
 class SymptomReportSerializer(RecordSerializer):
-    """A stored report as the API answers it: graded answers and the flags it raised."""
+    """A stored report as the API answers it: graded answers, the flags it raised and its
+    photos."""
 
     answers = GradedAnswerSerializer(many=True, read_only=True)
     flags = FlagSerializer(many=True, read_only=True)
+    photos = ReportPhotoSerializer(many=True, read_only=True)
 
     class Meta:
         model = SymptomReport
@@ -394,6 +425,7 @@ class SymptomReportSerializer(RecordSerializer):
             "answers",
             "flags",
             "emergency_signs",
+            "photos",
         ]
         read_only_fields = fields
 
@@ -558,8 +590,37 @@ class AdverseEventSerializer(RecordSerializer):
         ]
 
 
+class DoseAdvicePartSerializer(serializers.Serializer):
+    """One line of the advice as the rules found it: what the worded line says, as data."""
+
+    criterion = serializers.CharField(help_text="The criterion's id (stable, not for people).")
+    key = serializers.CharField(help_text="Which wording the line uses (stable id).")
+    kind = serializers.ChoiceField(
+        choices=["withhold", "relative criterion", "absolute criterion"],
+        allow_null=True,
+        help_text="The kind of criterion met; null when assessed and not met, or not assessed.",
+    )
+    params = serializers.DictField(
+        help_text="Values, thresholds and units (value, threshold, low, high, unit; an adverse "
+        "event's term slug and CTCAE grade)."
+    )
+    sources = serializers.ListField(child=serializers.CharField(), help_text="Source ids.")
+    window_hours = serializers.FloatField(
+        allow_null=True, help_text="The criterion's window, for a criterion not assessed in it."
+    )
+
+
+class DoseAdvicePartsSerializer(serializers.Serializer):
+    criteria = DoseAdvicePartSerializer(many=True)
+    checked = DoseAdvicePartSerializer(many=True)
+    not_assessed = DoseAdvicePartSerializer(many=True)
+
+
 class DoseAdviceSerializer(serializers.Serializer):
-    """High-dose IL-2 advice for the next dose, judged on the course (PRODUCT.md §4, §7)."""
+    """High-dose IL-2 advice for the next dose, judged on the course (PRODUCT.md §4, §7).
+
+    `criteria`, `checked` and `not_assessed` are worded in the requester's language
+    (Accept-Language); `parts` gives the same lines as data."""
 
     decision = serializers.ChoiceField(choices=["give", "hold", "discontinue", "incomplete"])
     criteria = serializers.ListField(child=serializers.CharField(), help_text="Criteria met.")
@@ -571,12 +632,18 @@ class DoseAdviceSerializer(serializers.Serializer):
         required=False,
         help_text="Criteria without an assessment in their window.",
     )
+    parts = DoseAdvicePartsSerializer(
+        required=False, help_text="The same lines as the rules found them, as data."
+    )
     since = serializers.DateTimeField(
         allow_null=True, required=False, help_text="When the course was discontinued."
     )
     permanent = serializers.BooleanField(
         required=False, help_text="Discontinued until a physician records an override."
     )
+
+    def to_representation(self, instance):
+        return super().to_representation(advice_text.localized(instance))
 
 
 class VisitSerializer(RecordSerializer):
@@ -715,8 +782,10 @@ class DoseSerializer(RecordSerializer):
 
     @extend_schema_field(DoseAdviceSerializer(allow_null=True))
     def get_dose_advice(self, dose):
-        """On a newly recorded dose: the advice for the next dose, judged now."""
-        return getattr(dose, "dose_advice", None)
+        """On a newly recorded dose: the advice for the next dose, judged now (its lines in the
+        requester's language)."""
+        advice = getattr(dose, "dose_advice", None)
+        return DoseAdviceSerializer(advice).data if advice else None
 
 
 class DoseCreateSerializer(StrictTypes, serializers.Serializer):

@@ -25,6 +25,11 @@ urlpatterns = [
         name="course-symptom-reports",
     ),
     path(
+        "photos/<uuid:pk>/",
+        views.ReportPhotoDownload.as_view(),
+        name="report-photo",
+    ),
+    path(
         "courses/<uuid:course_pk>/visits/",
         views.VisitListCreate.as_view(),
         name="course-visits",
@@ -35,17 +40,17 @@ urlpatterns = [
         name="course-doses",
     ),
     path(
-        "courses/<uuid:id>/summary.pdf",
+        "courses/<uuid:pk>/summary.pdf",
         views.CourseSummaryPdf.as_view(),
         name="course-summary-pdf",
     ),
     path(
-        "courses/<uuid:id>/summary.csv",
+        "courses/<uuid:pk>/summary.csv",
         views.CourseSummaryCsv.as_view(),
         name="course-summary-csv",
     ),
     path(
-        "courses/<uuid:id>/summary.fhir.json",
+        "courses/<uuid:pk>/summary.fhir.json",
         views.CourseSummaryFhir.as_view(),
         name="course-summary-fhir",
     ),

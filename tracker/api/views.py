@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from therapies.models import ExpectedSideEffect, Therapy
 
-from .. import internals, services
+from .. import internals, photos, services
 from ..exports import responses as export_responses
 from ..filters import ApiFlagFilter
 from ..models import (
@@ -34,6 +34,7 @@ from ..models import (
     FlagLevel,
     FlagStatus,
     FlagTransitionError,
+    ReportPhoto,
     SymptomAnswer,
     SymptomReport,
     Visit,
@@ -191,6 +192,7 @@ class SymptomReportListCreate(_CourseChildView):
         return SymptomReport.objects.filter(course=self.course()).prefetch_related(
             Prefetch("answers", queryset=SymptomAnswer.objects.select_related("term")),
             Prefetch("flags", queryset=_flags_with_people(Flag.objects.all())),
+            Prefetch("photos", queryset=_photos_for(self.request.user)),
         )
 
     def create(self, request, *args, **kwargs):
@@ -225,6 +227,7 @@ class SymptomReportListCreate(_CourseChildView):
             report,
             answers=report.answers_saved,
             flags=sorted(report.flags_raised, key=lambda flag: flag.created_at, reverse=True),
+            photos=[],  # photos are added to a report after it is sent
         )
 
     def check_may_create(self, user, course):
@@ -267,6 +270,25 @@ class SymptomReportListCreate(_CourseChildView):
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+def _photos_for(user):
+    """A report's photos as this user may see them: a photo entered in error is no longer the
+    patient's to see; clinicians still see it listed, marked, with the reason."""
+    photos = ReportPhoto.objects.all()
+    return photos if user.is_clinician else photos.filter(entered_in_error=False)
+
+
+class ReportPhotoDownload(ApiView, APIView):
+    """The file of a report's photo, for the patient and their care team only (404 to anyone
+    else); a photo entered in error only for the care team."""
+
+    @extend_schema(responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        found = ReportPhoto.objects.visible_to(request.user)
+        if not request.user.is_clinician:  # as the patient's own pages show them
+            found = found.current().filter(report__course__entered_in_error=False)
+        return photos.photo_file_response(get_object_or_404(found, pk=pk))
 
 
 class VisitListCreate(_CourseChildView):
@@ -431,7 +453,7 @@ class _CourseSummaryExport(ApiView, APIView):
 
     def summary(self, **options):
         course = get_object_or_404(
-            Course.objects.visible_to(self.request.user), pk=self.kwargs["id"]
+            Course.objects.visible_to(self.request.user), pk=self.kwargs["pk"]
         )
         summary = build_summary(course, **options)
         if self.request.user.is_patient:
@@ -449,10 +471,10 @@ class CourseSummaryPdf(_CourseSummaryExport):
         ),
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
-    def get(self, request, id):
+    def get(self, request, pk):
         course = get_object_or_404(
             Course.objects.visible_to(request.user).select_related("patient", "therapy"),
-            pk=id,
+            pk=pk,
         )
         return export_responses.pdf_response(request, course, language=get_language())
 
@@ -463,7 +485,7 @@ class CourseSummaryCsv(_CourseSummaryExport):
         description="UTF-8 with a byte-order mark; the codebook is at /exports/codebook.csv.",
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
     )
-    def get(self, request, id):
+    def get(self, request, pk):
         return export_responses.csv_response(self.summary(), user=request.user)
 
 
@@ -472,5 +494,5 @@ class CourseSummaryFhir(_CourseSummaryExport):
         summary="The course summary as a FHIR R4 Bundle (type collection)",
         responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT},
     )
-    def get(self, request, id):
+    def get(self, request, pk):
         return export_responses.fhir_response(self.summary(), user=request.user)

@@ -30,3 +30,16 @@ class PhotoForm(forms.Form):
 
     def clean_photo(self):
         return photos.clean_photo(self.cleaned_data["photo"])
+
+
+class PhotoEnteredInErrorForm(forms.Form):
+    """A clinician marks a photo entered in error (another patient's, the wrong picture)."""
+
+    reason = forms.CharField(
+        label=_("Why was this photo entered in error?"),
+        max_length=300,
+        help_text=_(
+            "The photo stays in the history and is listed to the care team as entered in "
+            "error; the patient no longer sees it."
+        ),
+    )

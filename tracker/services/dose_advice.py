@@ -107,14 +107,15 @@ def _course_overrides(course):
 
 
 def advice_as_json(advice: rules.DoseAdvice | None) -> dict | None:
-    """How a visit stores its advice and the API answers it (PRODUCT.md §7)."""
+    """How a visit stores its advice (PRODUCT.md §7): its lines as parts, worded when shown
+    (tracker/advice_text.py)."""
     if advice is None:
         return None
     return {
         "decision": advice.decision,
-        "criteria": list(advice.criteria),
-        "checked": list(advice.checked),
-        "not_assessed": list(advice.not_assessed),
+        "criteria": [item.as_json() for item in advice.criteria],
+        "checked": [item.as_json() for item in advice.checked],
+        "not_assessed": [item.as_json() for item in advice.not_assessed],
         "since": advice.since.astimezone(datetime.UTC).isoformat() if advice.since else None,
         "permanent": advice.permanent,
     }

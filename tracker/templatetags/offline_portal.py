@@ -1,6 +1,6 @@
 """What a patient page gives the phone so the report flow works without a connection
 (static/js/patient-offline.js): where each report step is, whom to call, the thresholds of the
-urgent guidance (services.offline_guidance_thresholds) and the messages in the patient's
+urgent guidance (tracker.offline_guidance, from the rules) and the messages in the patient's
 language."""
 
 from django import template
@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from tracker import services
+from tracker import offline_guidance
 from tracker.models import Course, CourseStatus
 
 register = template.Library()
@@ -62,9 +62,10 @@ def _course_urls(course_id):
         "questions": questions,
         "measurements": measurements,
         "review": review,
-        # Kept on the phone in their offline form: every symptom's questions, an empty review.
+        # Kept on the phone in their offline form: every symptom's questions, the measurements
+        # without a summary of anyone's answers.
         "questions_offline": questions + "?offline=1",
-        "review_offline": review + "?offline=1",
+        "measurements_offline": measurements + "?offline=1",
     }
 
 
@@ -103,6 +104,7 @@ def offline_portal(context):
                 "urls": _course_urls(course.pk),
                 "phone": team.phone_for_patients,
                 "out_of_hours_phone": team.out_of_hours_phone_for_patients,
+                "il6_blocker": offline_guidance.is_il6_blocker(course.therapy),
             }
         )
 
@@ -119,6 +121,6 @@ def offline_portal(context):
         "messages": _banner_messages(),
     }
     if on_step:
-        config["thresholds"] = services.offline_guidance_thresholds()
+        config["thresholds"] = offline_guidance.thresholds()
         config["messages"].update(_step_messages())
     return {"offline_config": config}

@@ -29,12 +29,12 @@ from tracker.views.decorators import clinician_required, safe_next_url
 @clinician_required
 @require_POST
 @write_rate_limited("write")
-def invite_patient(request, patient_id):
+def invite_patient(request, pk):
     """Open the patient's account (or send a new link, maybe to a corrected address). The link
     goes to the patient by e-mail only: whoever opens it first could choose the password."""
     patient = get_object_or_404(
         Patient.objects.visible_to(request.user).select_related("user", "care_team"),
-        pk=patient_id,
+        pk=pk,
     )
     if not services.may_invite(request.user, patient):
         raise PermissionDenied  # seen through a shared course: not this team's to invite

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import charts, ctcae_definitions, http_cache, measurements, services
+from .. import advice_text, charts, ctcae_definitions, http_cache, measurements, services
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -269,7 +269,7 @@ def _flag_row_answer(request, flag, *, error, done):
                 "layout": request.POST.get("layout", "queue"),
                 "row_error": error,
                 "row_done": done,
-                "next": request.POST.get("next", ""),
+                "next": safe_next_url(request, ""),
                 "audiences": forms.NoteAudience.choices,
             },
         )
@@ -1003,7 +1003,11 @@ def _stored_advice(stored):
     if not stored:
         return None
     since = stored.get("since")
-    return {**stored, "since": datetime.datetime.fromisoformat(since) if since else None}
+    return {
+        **stored,
+        "since": datetime.datetime.fromisoformat(since) if since else None,
+        "terms": {},  # the terms its lines name: read from the catalog when worded
+    }
 
 
 @require_POST
@@ -1312,7 +1316,7 @@ def _shown(field, value):
     if isinstance(value, datetime.date):
         return formats.date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, dict) and "decision" in value:  # a visit's dose advice
-        return "; ".join([value["decision"], *value.get("criteria", [])])
+        return advice_text.in_one_line(value)
     return formats.localize(value)
 
 

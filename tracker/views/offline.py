@@ -99,15 +99,19 @@ def questions_copy(request, course, terms):
     return render(request, "tracker/patient/report_questions.html", context)
 
 
-def review_copy(request, course):
-    """Step 4 as the phone keeps it: the page without answers (the phone lists those it
-    keeps). None unless ?offline=1 was asked."""
+def measurements_copy(request, course):
+    """Step 3 as the phone keeps it: the empty fields, no summary (the phone lists the answers
+    it keeps) and no sending key (the phone makes one for each report it keeps to send). None
+    unless ?offline=1 was asked."""
+    from tracker.forms.patient import MeasurementsForm
     from tracker.views.patient import _step_context
 
     if not _offline_copy_asked(request):
         return None
-    context = _step_context(course, "review", answers=[], measurements=[], note="")
-    return render(request, "tracker/patient/report_review.html", context)
+    context = _step_context(
+        course, "measurements", form=MeasurementsForm(None), answers=[], note="", client_id=None
+    )
+    return render(request, "tracker/patient/report_measurements.html", context)
 
 
 def sending_key(request):

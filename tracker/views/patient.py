@@ -5,10 +5,13 @@ What the patient types is kept on the server at each step (ReportDraft), so a va
 a closed browser or an expired session loses nothing; a step posted after the session expired
 is kept in a signed cookie of that page (nothing is written to the database for a visitor who
 is not signed in) and put back after signing in. Nothing clinical is recorded until the patient
-presses "Send" on the review step.
+presses "Send" on the last step (the home measurements, with a summary of the report above the
+button).
 """
 
+import contextlib
 import datetime
+import uuid
 from functools import wraps
 
 from csp.decorators import csp_update
@@ -18,7 +21,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -59,7 +62,10 @@ from tracker.throttling import write_rate_limited
 from tracker.views import offline
 from tracker.views.decorators import patient_required
 
-STEPS = ("symptoms", "questions", "measurements", "review")
+# Three steps: the last one takes the home measurements and sends the report, with what it
+# holds summed up above "Send". The review address stays for a draft or a phone that was
+# there: it opens the last step, and a report posted to it is sent.
+STEPS = ("symptoms", "questions", "measurements")
 STEP_URLS = {
     "symptoms": "tracker:patient-report-create",
     "questions": "tracker:patient-report-questions",
@@ -72,8 +78,9 @@ SIGNED_OUT_COOKIE = "report_step_signed_out"
 SIGNED_OUT_SALT = "tracker.patient.signed-out-post"
 SIGNED_OUT_MAX_AGE = datetime.timedelta(hours=1)
 MAX_COOKIE_BYTES = 3_500  # browsers keep 4 KB per cookie, name and attributes included
-NOT_KEPT = {"csrfmiddlewaretoken", "action"}
+NOT_KEPT = {"csrfmiddlewaretoken", "action", "client_id"}
 AUTOSAVE = "autosave"  # the "action" of htmx's background saves while a step is filled in
+SEND = "send"  # the "action" of "Send my report", on the last step
 MAX_KEPT_BYTES = 20_000  # a report step is a few hundred bytes; never store a flood
 
 # Self-care advice is shown for an expected side effect at a low grade only (PRO-CTCAE composite
@@ -198,12 +205,12 @@ def emergency_sentences(signs, terms, therapy) -> list[str]:
 # --- Scoping --------------------------------------------------------------------------------------
 
 
-def _own_course(request, course_id):
+def _own_course(request, pk):
     """The patient's own course, or 404 (Course.objects.visible_to); a course entered in
     error (e.g. created for the wrong patient) is not theirs to see."""
     return get_object_or_404(
         Course.objects.visible_to(request.user).current().select_related("therapy", "care_team"),
-        pk=course_id,
+        pk=pk,
     )
 
 
@@ -382,7 +389,7 @@ def _after_symptoms(report):
 
 
 def _step_context(course, step, **extra):
-    number = STEPS.index(step) + 1
+    number = STEPS.index(step) + 1 if step in STEPS else len(STEPS)
     return {
         "course": course,
         "step": step,
@@ -441,9 +448,9 @@ def _run_step(request, course, step, *, form_of, next_step, back_step=None, none
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_symptoms(request, course_id):
+def report_symptoms(request, pk):
     """Step 1: which symptoms, the expected ones first, and "something else" in words."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
     report, form, moved = _run_step(
@@ -480,9 +487,9 @@ def report_symptoms(request, course_id):
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_questions(request, course_id):
+def report_questions(request, pk):
     """Step 2: the PRO-CTCAE questions of each chosen symptom."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
     if offline_copy := offline.questions_copy(request, course, _reported_terms(course)):
@@ -506,12 +513,17 @@ def report_questions(request, course_id):
 @keeps_post_when_signed_out
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def report_measurements(request, course_id):
-    """Step 3: optional measurements taken at home."""
-    course = _own_course(request, course_id)
+def report_measurements(request, pk):
+    """Step 3, the last: optional measurements taken at home, what the report holds summed up,
+    and "Send" (which keeps the measurements and sends the report in one tap)."""
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
-    _report, form, moved = _run_step(
+    if offline_copy := offline.measurements_copy(request, course):
+        return offline_copy
+    if request.method == "POST" and request.POST.get("action") == SEND:
+        return _send_report(request, course, measurements=_raw(request.POST))
+    report, form, moved = _run_step(
         request,
         course,
         "measurements",
@@ -521,8 +533,30 @@ def report_measurements(request, course_id):
     )
     if moved:
         return moved
-    context = _step_context(course, "measurements", form=form)
+    context = _step_context(
+        course,
+        "measurements",
+        form=form,
+        # A new sending key each time the page is shown: a double tap on "Send", or the same
+        # page sent again, records one report.
+        client_id=uuid.uuid4(),
+        **_summary(report),
+    )
     return render(request, "tracker/patient/report_measurements.html", context)
+
+
+def _summary(report):
+    """What the report holds so far, for the summary above "Send": the symptoms with their
+    answers and the note (nothing when a step before needs correcting: "Send" goes there)."""
+    symptoms = report.symptoms_form()
+    if not (symptoms.is_bound and symptoms.is_valid()):
+        return {"answers": [], "note": ""}
+    questions = QuestionsForm(
+        _bound(report.data.get("questions") or {}), terms=report.chosen_terms()
+    )
+    if not questions.is_valid():
+        return {"answers": [], "note": symptoms.cleaned_data["note"]}
+    return {"answers": _answer_rows(questions.answers), "note": symptoms.cleaned_data["note"]}
 
 
 def _answer_rows(answers):
@@ -548,42 +582,36 @@ def _answer_rows(answers):
 @patient_required
 @require_http_methods(["GET", "HEAD", "POST"])
 @write_rate_limited("report")
-def report_review(request, course_id):
-    """Step 4: everything at a glance, then "Send" records the report and raises its flags."""
-    course = _own_course(request, course_id)
+def report_review(request, pk):
+    """Where a report used to be checked before "Send" (drafts and phones may still point
+    here): a report posted here is sent; otherwise the last step opens, or the step to
+    correct."""
+    course = _own_course(request, pk)
     if stopped := _running(request, course):
         return stopped
-    if offline_copy := offline.review_copy(request, course):
-        return offline_copy
     kept = _take_signed_out_post(request)
     if request.method == "POST":
         return _send_report(request, course)
     report = _Report(course, _load_draft(request.user, course))
     if not report.data:
         return redirect(_step_url("symptoms", course))
-    problem, forms = report.check()
-    if problem:
-        return redirect(_step_url(problem, course))
+    problem, _forms = report.check()
     if kept is not None:
         messages.info(request, _("Your report was not sent yet. Check it and press Send."))
-    symptoms = forms["symptoms"].cleaned_data
-    context = _step_context(
-        course,
-        "review",
-        answers=_answer_rows(forms["questions"].answers),
-        measurements=_measurement_rows(forms["measurements"].measurements()),
-        note=symptoms["note"],
-    )
-    return render(request, "tracker/patient/report_review.html", context)
+    return redirect(_step_url(problem or "measurements", course))
 
 
-def _send_report(request, course):
+def _send_report(request, course, measurements=None):
+    """Record the draft as a report, once. measurements: the last step's fields as posted
+    with "Send", kept in the draft first (a problem sends the patient back to correct it)."""
     client_id = offline.sending_key(request)
     if client_id and (sent := services.report_sent_with(course, client_id)):
         # Sent again by a phone that never got the answer: the same report, not a second (the
         # draft the phone's steps just rewrote is that report's).
         ReportDraft.objects.filter(user=request.user, course=course).delete()
         return redirect("tracker:patient-report-detail", sent.pk)
+    if measurements is not None:
+        _keep_last_step(request.user, course, measurements)
     try:
         with transaction.atomic():
             # Locked, so that a double tap on "Send" records one report, not two.
@@ -612,15 +640,26 @@ def _send_report(request, course):
         # The forms check what the model checks; should they ever disagree, nothing is
         # saved (the transaction rolled back) and the draft is still there to correct.
         messages.error(request, _("Your report could not be sent. Check your answers."))
-        return redirect(_step_url("review", course))
+        return redirect(_step_url("measurements", course))
     return redirect("tracker:patient-report-detail", saved.pk)
+
+
+def _keep_last_step(user, course, measurements):
+    """Keep the last step's fields in the draft before sending: kept even when sending fails
+    (to correct them); never a new draft when the report was sent meanwhile (a double tap)."""
+    draft = ReportDraft.objects.fresh().filter(user=user, course=course).first()
+    if draft is None:
+        return
+    draft.data = _without_nul({**draft.data, "measurements": measurements, "at": "measurements"})
+    with contextlib.suppress(DatabaseError):  # deleted meanwhile: sent by the other tap
+        draft.save(update_fields=["data", "updated_at"])
 
 
 @patient_required
 @require_POST
-def report_discard(request, course_id):
+def report_discard(request, pk):
     """Start again: forget the draft of this course."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     ReportDraft.objects.filter(user=request.user, course=course).delete()
     return redirect(_step_url("symptoms", course))
 
@@ -651,7 +690,7 @@ def self_care_tips(answers, flags):
 
 @patient_required
 @require_safe
-def report_detail(request, report_id):
+def report_detail(request, pk):
     """The answer to a report: what to do now, by its most serious open flag."""
     report = get_object_or_404(
         SymptomReport.objects.visible_to(request.user)
@@ -661,7 +700,7 @@ def report_detail(request, report_id):
             # A flag withdrawn (its record corrected) no longer says anything about the report.
             Prefetch("flags", queryset=Flag.objects.filter(withdrawn=False).select_related("term")),
         ),
-        pk=report_id,
+        pk=pk,
     )
     course = report.course
     flags = list(report.flags.all())
@@ -772,6 +811,7 @@ def home(request):
         course.next_due = course.report_due()
         course.due_now = course.running and course.next_due <= today
         step = drafts.get(course.pk)
+        step = "measurements" if step == "review" else step  # the last step sums up and sends
         course.draft_url = (
             _step_url(step, course)
             if step in STEP_URLS
@@ -816,9 +856,9 @@ def reports(request):
 @patient_required
 @require_safe
 @csp_update(SVG_RESPONSE_CSP)
-def grade_chart(request, course_id):
+def grade_chart(request, pk):
     """The grade timeline of one of my courses, as SVG for an <img>."""
-    course = _own_course(request, course_id)
+    course = _own_course(request, pk)
     # The ETag after the scoped lookup: another patient's course answers 404, never 304.
     version = course_version(course)
     etag = http_cache.etag_of(chart_etag(PATIENT_TIMELINE, course, version))

@@ -32,6 +32,7 @@ from ..security import (
     two_factor_available,
     two_factor_required,
 )
+from .decorators import safe_next_url
 
 log = logging.getLogger("tracker.access")
 
@@ -114,7 +115,7 @@ class LoginView(two_factor_views.LoginView):
 def admin_login(request):
     """The administration's sign-in goes through the site's own (and its second factor)."""
     if not request.user.is_authenticated:
-        return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+        return redirect_to_login(safe_next_url(request, reverse("admin:index")))
     if request.user.is_staff:
         return redirect("admin:index")
     raise PermissionDenied

@@ -6,7 +6,7 @@
 // connection returns.
 "use strict";
 
-var PAGES = "portal-pages-v1";
+var PAGES = "portal-pages-v2";
 var STATIC = "portal-static-v1";
 var STATIC_PREFIX = "{{ static_url|escapejs }}";
 var SCOPE = "{{ scope|escapejs }}";

@@ -98,7 +98,7 @@ def test_a_vitals_only_visit_after_a_discontinue_does_not_say_give(client, clini
 def test_a_visit_with_only_a_note_is_incomplete(clinician, il2_course):
     only_note = visit(il2_course, clinician, ago(minutes=1), notes="Patient asleep.")
     assert only_note.dose_advice["decision"] == "incomplete"
-    assert any(item.startswith("Systolic BP") for item in only_note.dose_advice["not_assessed"])
+    assert any(item["criterion"] == "systolic_bp" for item in only_note.dose_advice["not_assessed"])
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,8 @@ def test_discontinue_stays_until_a_physician_overrides_with_a_reason(client, il2
     assert build_summary(il2_course).dose_advice["decision"] == "incomplete"
     after = visit(il2_course, nurse, timezone.now(), COMPLETE, (), NORMAL_MIND)
     assert after.dose_advice["decision"] == "give"
-    assert after.dose_advice["checked"][0].startswith("Discontinuation lifted by")
+    assert after.dose_advice["checked"][0]["key"] == "discontinuation_lifted"
+    assert after.dose_advice["checked"][0]["params"]["reason"].startswith("Oliguria corrected")
 
 
 def test_an_override_without_a_reason_records_nothing(client, il2_course):
@@ -199,14 +200,25 @@ def test_a_third_held_dose_discontinues_on_save_and_after_a_correction(clinician
     )
     # SpringerPlus 2015: this would be the third held dose.
     assert recorded.dose_advice["decision"] == "discontinue"
-    assert "This would be held dose 3 (2 held so far)" in recorded.dose_advice["criteria"][-1]
+    third = recorded.dose_advice["criteria"][-1]
+    assert (third["key"], third["params"]) == (
+        "would_be_held_dose",
+        {"number": 3, "held": 2, "threshold": 3},
+    )
 
     corrected = services.correct_record(
         record=recorded, by=clinician, changes={"heart_rate": 86}, reason="Typo"
     )
     assert corrected.dose_advice["decision"] == "discontinue"
     assert corrected.dose_advice["criteria"] == recorded.dose_advice["criteria"]
-    assert "Heart rate 86 bpm" in corrected.dose_advice["checked"]
+    assert {
+        "criterion": "heart_rate",
+        "key": "heart_rate",
+        "kind": None,
+        "params": {"value": 86, "unit": "bpm"},
+        "sources": [],
+        "window_hours": None,
+    } in corrected.dose_advice["checked"]
 
 
 def test_a_held_dose_recorded_late_judges_later_visits_again(clinician, il2_course):

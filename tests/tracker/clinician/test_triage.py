@@ -232,6 +232,19 @@ def test_acknowledge_with_htmx_swaps_the_row(client, clinician, course):
     assert flag.acknowledged_note == "Called the patient"
 
 
+def test_a_swapped_row_never_carries_an_address_elsewhere(client, clinician, course):
+    flag = make_flag(course)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("tracker:flag-acknowledge", args=[flag.pk]),
+        {"note": "", "layout": "queue", "next": "https://evil.example/"},
+        **htmx(),
+    )
+    assert response.status_code == 200
+    assert "Flag acknowledged." in response.text
+    assert "evil.example" not in response.text
+
+
 def test_acknowledge_without_javascript_comes_back_to_the_page(client, clinician, course):
     flag = make_flag(course)
     client.force_login(clinician)

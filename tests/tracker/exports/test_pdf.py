@@ -227,7 +227,7 @@ def test_fetcher_refuses_urls_other_than_data_and_static_files(url):
 
 def test_fetcher_refuses_a_path_climbing_out_of_the_static_directory():
     stylesheet = Path(fetcher.static_file_url(pdf.STYLESHEET).removeprefix("file://"))
-    climbing = stylesheet.parent.as_uri() + "/../../tracker/settings.py"
+    climbing = stylesheet.parent.as_uri() + "/../../config/settings.py"
     with pytest.raises(fetcher.URLRefused):
         fetcher.StaticOnlyURLFetcher().fetch(climbing)
 

@@ -41,13 +41,14 @@ def post_measurements(client, course, action="next", **values):
 
 
 def send(client, course):
+    """A report posted to the old review address (drafts and phones may still point there)."""
     return client.post(step_url("review", course))
 
 
 def report(client, course, *slugs, answers=None, note="", **measurements):
-    """The whole flow, ending with "Send"; returns the response of the send."""
+    """The whole flow, ending with "Send" on the last step (the measurements are kept and the
+    report sent in one post); returns the response of the send."""
     post_symptoms(client, course, *slugs, note=note)
     if slugs:
         post_questions(client, course, answers or {})
-    post_measurements(client, course, **measurements)
-    return send(client, course)
+    return post_measurements(client, course, action="send", **measurements)

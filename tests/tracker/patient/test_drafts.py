@@ -105,18 +105,32 @@ def test_a_step_posted_after_the_session_expired_is_kept_and_restored_after_sign
 def test_send_after_the_session_expired_asks_again_after_sign_in(client, patient, course):
     client.force_login(patient.user)
     post_symptoms(client, course, action="none")
-    post_measurements(client, course, temperature_0="38.2")
     client.logout()
 
-    response = send(client, course)
+    # "Send" on the last step, which holds the measurements: kept while signed out.
+    response = post_measurements(client, course, action="send", temperature_0="38.2")
     assert response.status_code == 302 and not SymptomReport.objects.exists()
-    url = step_url("review", course)
+    url = step_url("measurements", course)
     sign_in(client, patient.user, url)
-    review = client.get(url)
-    assert "Your report was not sent yet" in review.text
-    assert "38.2\u00a0°C" in review.text
-    send(client, course)
-    assert SymptomReport.objects.get().temperature_c is not None
+    page = client.get(url)
+    assert "nothing you typed was lost" in page.text
+    assert page.context["form"]["temperature"].value()[0] == "38.2"
+    assert not SymptomReport.objects.exists()  # sent only when the patient presses Send again
+    post_measurements(client, course, action="send", temperature_0="38.2")
+    assert float(SymptomReport.objects.get().temperature_c) == 38.2
+
+
+def test_the_old_review_address_sends_a_report_posted_to_it_and_else_opens_the_last_step(
+    patient_client, course
+):
+    post_symptoms(patient_client, course, action="none")
+    post_measurements(patient_client, course, temperature_0="37.1")
+    review = patient_client.get(step_url("review", course))
+    assert review.status_code == 302 and review.url == step_url("measurements", course)
+    sent = send(patient_client, course)
+    assert sent.url == reverse(
+        "tracker:patient-report-detail", args=[SymptomReport.objects.get().pk]
+    )
 
 
 def test_signed_out_answers_are_not_shown_to_someone_else(client, patient, other_patient, course):

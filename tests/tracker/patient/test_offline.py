@@ -15,7 +15,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tracker import services
+from therapies.models import Therapy
+from tracker import offline_guidance, services
 from tracker.models import ReportDraft, SymptomReport
 
 from .support import post_measurements, post_symptoms, step_url
@@ -106,6 +107,36 @@ def test_the_report_pages_ship_the_thresholds_as_json(patient_client, course):
     assert config["messages"]["queued"] == "Not sent yet — will send when you are back online."
 
 
+def test_the_offline_il6_blocker_signs_are_those_of_the_sources():
+    """domain.md §5.3: on an IL-6 blocker a fever (CTCAE fever floor, 38.0 °C) is urgent, and an
+    emergency with breathlessness, confusion or dizziness at composite grade 2 or more (Basch
+    2021 "moderate"; a yes/no item: present)."""
+    il6 = offline_guidance.thresholds()["il6_blocker"]
+    assert il6["fever_at_or_above_c"] == il6["emergency_fever_at_or_above_c"] == 38.0
+    assert set(il6["companion_terms"]) == {"shortness_of_breath", "confusion", "dizziness"}
+    scores = il6["companion_scores"]
+    # Dizziness (severity, interference), Basch 2021: moderate and somewhat (2, 2) is composite
+    # 2; moderate and a little bit (2, 1) is 1; severe without interference (3, 0) is 1.
+    assert "2,2" in scores["severity,interference"]
+    assert "2,1" not in scores["severity,interference"]
+    assert "3,0" not in scores["severity,interference"]
+    assert scores["severity"] == ["2", "3", "4"]  # severity alone: moderate or worse
+
+
+def test_the_report_pages_say_which_courses_are_on_an_il6_blocker(patient_client, course):
+    def shipped():
+        page = patient_client.get(step_url("measurements", course)).content.decode()
+        start = page.index('<script id="offline-config" type="application/json">')
+        return json.loads(page[start:].split(">", 1)[1].split("</script>", 1)[0])
+
+    assert shipped()["courses"][0]["il6_blocker"] is False  # anakinra blocks IL-1
+    course.therapy = Therapy.objects.get(slug="tocilizumab")
+    course.save()
+    config = shipped()
+    assert config["courses"][0]["il6_blocker"] is True
+    assert config["thresholds"]["il6_blocker"]["emergency_fever_at_or_above_c"] == 38.0
+
+
 # --- The pages the phone keeps ----------------------------------------------------------------
 
 
@@ -117,10 +148,16 @@ def test_the_kept_questions_page_asks_about_every_symptom(patient_client, course
     assert not ReportDraft.objects.exists()  # nothing written by fetching it
 
 
-def test_the_kept_review_page_holds_no_answers(patient_client, course):
-    response = patient_client.get(step_url("review", course) + "?offline=1")
+def test_the_kept_last_step_holds_no_answers_and_no_sending_key(patient_client, course):
+    post_symptoms(patient_client, course, "vomiting", note="since Tuesday")
+    post_measurements(patient_client, course, temperature_0="37.6")
+    response = patient_client.get(step_url("measurements", course) + "?offline=1")
     assert response.status_code == 200
-    assert response.context["answers"] == [] and response.context["measurements"] == []
+    assert response.context["answers"] == [] and response.context["note"] == ""
+    page = response.content.decode()
+    assert "since Tuesday" not in page and "37.6" not in page
+    # The phone makes a sending key for each report it keeps: none is kept in the page.
+    assert 'name="client_id"' not in page
 
 
 def test_without_the_offline_copy_the_questions_page_still_needs_symptoms(patient_client, course):

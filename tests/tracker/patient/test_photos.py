@@ -277,7 +277,7 @@ def test_the_patient_and_their_care_team_see_the_photo_with_private_headers(
     client, patient, clinician, photo
 ):
     for user, name, kwargs in [
-        (patient.user, "tracker:patient-photo", {"photo_id": photo.pk}),
+        (patient.user, "tracker:patient-photo", {"pk": photo.pk}),
         (clinician, "tracker:photo", {"pk": photo.pk}),
     ]:
         client.force_login(user)
@@ -401,3 +401,101 @@ def test_storage_out_of_reach_is_said_at_the_field_and_nothing_is_saved(
         "The photo could not be kept just now. Try again in a few minutes."
     ]
     assert ReportPhoto.objects.count() == 0
+
+
+# --- The API: the report's photos, and their scoped download ---------------------------------
+
+
+def _api_photos(user, course):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    response = api.get(f"/api/v1/courses/{course.pk}/symptom-reports/")
+    assert response.status_code == 200
+    return api, {str(r["id"]): r["photos"] for r in response.json()}
+
+
+def test_the_api_lists_a_reports_photos_with_a_scoped_download_never_the_storage_path(
+    patient, clinician, other_clinician, photo, report, course
+):
+    for user in (patient.user, clinician):
+        api, listed = _api_photos(user, course)
+        (shown,) = listed[str(report.pk)]
+        assert shown["id"] == str(photo.pk)
+        assert shown["subject"] == "injection_site"
+        assert (shown["content_type"], shown["width"], shown["height"]) == ("image/jpeg", 300, 200)
+        assert shown["size"] == photo.size and shown["entered_in_error"] is False
+        assert shown["download"] == f"/api/v1/photos/{photo.pk}/"
+        assert photo.file.name not in str(shown)  # where it is stored is never said
+        response = api.get(shown["download"])
+        assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+        assert {"no-store", "private"} <= {p.strip() for p in response["Cache-Control"].split(",")}
+        assert Image.open(io.BytesIO(b"".join(response.streaming_content))).size == (300, 200)
+    from rest_framework.test import APIClient
+
+    stranger = APIClient()
+    stranger.force_authenticate(other_clinician)
+    assert stranger.get(f"/api/v1/photos/{photo.pk}/").status_code == 404
+    assert APIClient().get(f"/api/v1/photos/{photo.pk}/").status_code in (401, 403)
+
+
+def test_the_api_hides_a_photo_entered_in_error_from_the_patient_only(
+    patient, clinician, photo, report, course
+):
+    services.mark_photo_entered_in_error(photo=photo, by=clinician, reason="Another patient's")
+    api, listed = _api_photos(patient.user, course)
+    assert listed[str(report.pk)] == []
+    assert api.get(f"/api/v1/photos/{photo.pk}/").status_code == 404
+    api, listed = _api_photos(clinician, course)
+    (shown,) = listed[str(report.pk)]
+    assert shown["entered_in_error"] is True
+    assert shown["entered_in_error_reason"] == "Another patient's"
+    assert api.get(shown["download"]).status_code == 200
+
+
+# --- The care team marks a photo entered in error ----------------------------------------------
+
+
+def test_a_clinician_marks_a_photo_entered_in_error_with_a_reason(
+    client, patient, clinician, photo, report, course
+):
+    client.force_login(clinician)
+    page = client.get(reverse("tracker:report-detail", args=[report.pk])).content.decode()
+    mark = reverse("tracker:photo-entered-in-error", args=[photo.pk])
+    assert mark in page
+    assert mark in client.get(reverse("tracker:course-detail", args=[course.pk])).content.decode()
+
+    refused = client.post(mark, {"reason": ""})  # a reason is required
+    assert refused.status_code == 400
+    photo.refresh_from_db()
+    assert not photo.entered_in_error
+
+    response = client.post(mark, {"reason": "Another patient's arm"})
+    assert response.url == reverse("tracker:report-detail", args=[report.pk])
+    photo.refresh_from_db()
+    assert photo.entered_in_error and photo.entered_in_error_reason == "Another patient's arm"
+    assert photo.history.count() == 2  # added, then marked: the history is kept
+    assert photo.history.latest().history_user == clinician
+    page = client.get(response.url).content.decode()
+    assert 'id="photos-in-error"' in page and "Another patient&#x27;s arm" in page
+    assert client.get(reverse("tracker:photo", args=[photo.pk])).status_code == 200
+    again = client.post(mark, {"reason": "twice"})  # already marked: nothing changes
+    assert again.status_code == 302
+    photo.refresh_from_db()
+    assert photo.entered_in_error_reason == "Another patient's arm"
+
+    client.force_login(patient.user)
+    assert client.get(reverse("tracker:patient-photo", args=[photo.pk])).status_code == 404
+    page = client.get(reverse("tracker:patient-report-detail", args=[report.pk])).content.decode()
+    assert str(photo.pk) not in page
+
+
+def test_another_team_cannot_mark_the_photo(client, other_clinician, patient, photo):
+    client.force_login(other_clinician)
+    mark = reverse("tracker:photo-entered-in-error", args=[photo.pk])
+    assert client.post(mark, {"reason": "not mine"}).status_code == 404
+    client.force_login(patient.user)
+    assert client.post(mark, {"reason": "mine"}).status_code == 403
+    photo.refresh_from_db()
+    assert not photo.entered_in_error

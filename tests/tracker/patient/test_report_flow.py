@@ -199,17 +199,19 @@ def test_a_french_decimal_comma_is_understood(patient_client, course, settings):
     assert SymptomReport.objects.get().temperature_c == Decimal("38.5")
 
 
-# --- Step 4: review and send ----------------------------------------------------------------------
+# --- Step 3: the summary above "Send", and sending ------------------------------------------------
 
 
 def test_nothing_is_recorded_before_send(patient_client, course):
     post_symptoms(patient_client, course, "vomiting")
     post_questions(patient_client, course, {"vomiting-frequency": 3, "vomiting-severity": 3})
     post_measurements(patient_client, course, temperature_0="38.5")
-    review = patient_client.get(step_url("review", course))
-    assert review.status_code == 200
-    assert "Frequently, Severe" in review.text
-    assert "38.5\u00a0°C (101.3\u00a0°F)" in review.text
+    # The last step sums up the report above "Send": nothing is recorded until it is pressed.
+    last = patient_client.get(step_url("measurements", course))
+    assert last.status_code == 200
+    assert "Frequently, Severe" in last.text
+    assert last.context["form"]["temperature"].value()[0] == "38.5"
+    assert 'name="action" value="send"' in last.text
     assert not SymptomReport.objects.exists()
     assert not Flag.objects.exists()
 
@@ -286,10 +288,11 @@ def test_a_refusal_by_the_model_saves_nothing_and_keeps_the_draft(patient_client
     with mock.patch(
         "tracker.services.records.SymptomReport.full_clean", side_effect=ValidationError("refused")
     ):
-        response = send(patient_client, course)
-    assert response["Location"] == step_url("review", course)
+        response = post_measurements(patient_client, course, action="send", temperature_0="38.3")
+    assert response["Location"] == step_url("measurements", course)
     assert not SymptomReport.objects.exists()
-    assert ReportDraft.objects.exists()
+    # The draft is kept, with the measurements just posted with "Send", to correct them.
+    assert ReportDraft.objects.get().data["measurements"]["temperature_0"] == ["38.3"]
 
 
 # --- "Something else?" and "Nothing new today" ---------------------------------------------------
@@ -329,3 +332,23 @@ def test_nothing_new_today_from_my_page_goes_to_the_measurements_then_sends(pati
     send(patient_client, course)
     saved = SymptomReport.objects.get()
     assert saved.answers.count() == 0 and saved.note == ""
+
+
+def test_a_double_tap_on_send_records_one_report(patient_client, course):
+    post_symptoms(patient_client, course, action="none")
+    page = patient_client.get(step_url("measurements", course))
+    client_id = str(page.context["client_id"])
+    assert f'name="client_id" value="{client_id}"' in page.text
+    first = post_measurements(
+        patient_client, course, action="send", temperature_0="37.3", client_id=client_id
+    )
+    second = post_measurements(
+        patient_client, course, action="send", temperature_0="37.3", client_id=client_id
+    )
+    saved = SymptomReport.objects.get()
+    assert first.url == second.url == reverse("tracker:patient-report-detail", args=[saved.pk])
+    assert not ReportDraft.objects.exists()  # the second tap leaves no new draft behind
+    # Without a sending key (no JavaScript, an old page), the draft's lock still sends one.
+    third = post_measurements(patient_client, course, action="send", temperature_0="37.3")
+    assert third.url == reverse("tracker:patient-reports")
+    assert SymptomReport.objects.count() == 1 and not ReportDraft.objects.exists()

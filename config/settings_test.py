@@ -3,8 +3,8 @@ only tests need. Nothing here is ever read by the app in a clinic."""
 
 import os
 
-from tracker.settings import *  # noqa: F403
-from tracker.settings import BASE_DIR, DATABASES, STORAGES
+from config.settings import *  # noqa: F403
+from config.settings import BASE_DIR, DATABASES, STORAGES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too (not Django's shared in-memory database), so that concurrent

@@ -80,10 +80,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "tracker.urls"
+ROOT_URLCONF = "config.urls"
 # Form widgets may use the project's templates (templates/tracker/widgets/).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
-WSGI_APPLICATION = "tracker.wsgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -118,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # on every connection, where it fails on a read-only disk and takes reads down too.
         "init_command": "PRAGMA synchronous=NORMAL;",
     }
-    # The test suite's database: tracker/settings_test.py.
+    # The test suite's database: config/settings_test.py.
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -238,7 +238,7 @@ STORAGES = {
 }
 # Production serves hashed, compressed files after `collectstatic` (whitenoise). `runserver`
 # with DEBUG serves them from the app directories; the test suite switches to plain storage
-# (tracker/settings_test.py).
+# (config/settings_test.py).
 WHITENOISE_MANIFEST_STRICT = False
 
 # Mail: a server through EMAIL_URL (smtp+tls://user:password@host:587). Without one, e-mails are

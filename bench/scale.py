@@ -1,4 +1,4 @@
-"""Realistic data at clinic and network scale, quickly: `manage.py seed_scale --patients N`.
+"""Realistic data at clinic and network scale, quickly: `python -m bench.seed --patients N`.
 
 What one patient gets (means; each patient draws its own from a seeded generator, so the
 data are the same for the same seed and patient number whatever the batch size):
@@ -52,9 +52,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind, Therapy
-
-from . import rules, schedule, services
-from .models import (
+from tracker import advice_text, rules, schedule, services
+from tracker.models import (
     AdverseEvent,
     CareTeam,
     Course,
@@ -74,7 +73,7 @@ from .models import (
     User,
     Visit,
 )
-from .services import advice_as_json
+from tracker.services import advice_as_json
 
 TEAM_PREFIX = "Scale team"
 CLINICIAN_PREFIX = "scale.clinician"
@@ -783,7 +782,7 @@ def _il2_course(b: CourseBuilder, account, start: datetime.date, last_day: datet
             if advice.decision == "give":
                 b.dose(number, when, DoseStatus.GIVEN, nurse)
             else:
-                why = (advice.criteria or advice.not_assessed)[-1]
+                why = advice_text.item_text((advice.criteria or advice.not_assessed)[-1].as_json())
                 b.dose(number, when, DoseStatus.HELD, nurse, reason=why[:300])
             if advice.decision == "discontinue":
                 course.status = CourseStatus.STOPPED

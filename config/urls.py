@@ -9,8 +9,8 @@ from django.views.defaults import bad_request, page_not_found
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from .api.exceptions import too_big_answer
-from .views import security
+from tracker.api.exceptions import too_big_answer
+from tracker.views import security
 
 two_factor_urlpatterns = [
     path("", security.ProfileView.as_view(), name="profile"),
