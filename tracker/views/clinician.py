@@ -7,6 +7,7 @@ Every view is `clinician_required` (a patient or administrator gets 403) and fet
 
 import datetime
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 from csp.decorators import csp_update
@@ -15,7 +16,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Min, Prefetch, Q, When
+from django.db.models import Case, Count, F, Min, Prefetch, Q, When, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -120,24 +122,49 @@ def _with_clock(flags, now=None):
     return flags
 
 
+# How many of a patient's flags a queue row draws: the most in need of attention (highest
+# level, then open before acknowledged, oldest first); the row counts the rest and links to
+# the queue narrowed to that patient, which draws up to MAX_ROWS of theirs. The page's size
+# is then bounded whatever the number of flags (docs/benchmarks.md).
+FLAGS_PER_PATIENT = 5
+
+
 @dataclass
 class PatientRow:
-    """One patient of the queue with their unresolved flags (those the filters keep)."""
+    """One patient of the queue with their most pressing unresolved flags (of those the
+    filters keep), how many those are in all, and their open flags counted by level (all of
+    them, whatever the filters: an urgent flag is never hidden without being counted)."""
 
     patient: Patient
     flags: list
+    total: int
+    open_counts: dict
+    overdue: bool
 
     @property
     def level(self):
         return self.flags[0].level
 
     @property
-    def overdue(self):
-        return any(flag.overdue for flag in self.flags)
+    def more(self):
+        return self.total - len(self.flags)
 
     @property
     def info_open(self):
         return [f for f in self.flags if f.level == FlagLevel.INFO and f.status == FlagStatus.OPEN]
+
+    @property
+    def info_open_count(self):
+        return self.open_counts[FlagLevel.INFO]
+
+    @property
+    def open_by_level(self):
+        """(level, label, count) of each level with open flags, highest level first."""
+        return [
+            (level, FlagLevel(level).label, self.open_counts[level])
+            for level in (FlagLevel.URGENT, FlagLevel.REVIEW, FlagLevel.INFO)
+            if self.open_counts[level]
+        ]
 
 
 _LEVEL_RANK = Case(
@@ -176,6 +203,58 @@ def _patients_by_urgency(flags):
     )
 
 
+_FLAG_ORDER = (
+    _LEVEL_RANK,
+    Case(When(status=FlagStatus.OPEN, then=0), default=1),
+    F("created_at").asc(),
+    F("pk").asc(),
+)
+
+
+def _most_pressing(flags, per_patient):
+    """Of each patient's flags, the first `per_patient` in the queue's order (highest level,
+    open before acknowledged, oldest first), each with how many the patient has in all
+    (`patient_total`): one query whose rows are bounded by the patients, not their flags."""
+    by_patient = {"partition_by": [F("course__patient_id")]}
+    return (
+        flags.annotate(
+            place=Window(RowNumber(), order_by=list(_FLAG_ORDER), **by_patient),
+            patient_total=Window(Count("pk"), **by_patient),
+        )
+        .filter(place__lte=per_patient)
+        .order_by("course__patient_id", "place")
+    )
+
+
+def _open_counts(flags):
+    """Per patient, their open flags counted by level, and whether one of them is past its
+    level's response target (the oldest of each level, against settings): one query."""
+    now = timezone.now()
+    levels = (FlagLevel.URGENT, FlagLevel.REVIEW, FlagLevel.INFO)
+    rows = (
+        flags.open()
+        .order_by()
+        .values("course__patient_id")
+        .annotate(
+            **{f"n_{level}": Count("pk", filter=Q(level=level)) for level in levels},
+            **{f"oldest_{level}": Min("created_at", filter=Q(level=level)) for level in levels},
+        )
+    )
+    targets = settings.TRIAGE_RESPONSE_MINUTES
+    answer = defaultdict(lambda: {"counts": dict.fromkeys(levels, 0), "overdue": False})
+    for row in rows:
+        answer[row["course__patient_id"]] = {
+            "counts": {level: row[f"n_{level}"] for level in levels},
+            "overdue": any(
+                row[f"oldest_{level}"] is not None
+                and targets.get(level) is not None
+                and now - row[f"oldest_{level}"] > datetime.timedelta(minutes=targets[level])
+                for level in levels
+            ),
+        }
+    return answer
+
+
 @require_safe
 @clinician_required
 def triage(request):
@@ -183,9 +262,12 @@ def triage(request):
 
     Queries: how many flags wait and how many are open and urgent (one count, which also
     serves the navigation's badge), how many patients the queue lists, the page's 25
-    patients in order (grouped from the index), those patients' flags with patient, therapy,
-    term and the people who acted (one join), and the therapies of the filter; none grows
-    with the patients or their flags.
+    patients in order (grouped from the index), the first FLAGS_PER_PATIENT flags of each
+    (numbered per patient by a window function) with patient, therapy, term and the people
+    who acted (one join), those patients' open flags counted by level, and the therapies of
+    the filter; none grows with the patients or their flags, nor do the rows drawn.
+    Narrowed to one patient (`?patient=`, where a row's "more" link leads), up to MAX_ROWS of
+    their flags are drawn.
     """
     waiting = Flag.objects.visible_to(request.user).unresolved()
     counts = waiting.waiting_counts()
@@ -195,15 +277,28 @@ def triage(request):
     # The ids as a list, not a subquery: PostgreSQL joined the whole table before keeping the
     # page's 25 rows of a `IN (SELECT … LIMIT 25)`.
     patient_ids = list(page.object_list)
+    one_patient = filterset.narrowed and bool(filterset.form.cleaned_data.get("patient"))
+    per_patient = MAX_ROWS if one_patient else FLAGS_PER_PATIENT
     flags = _with_clock(
-        list(_rows_of(filterset.qs.filter(course__patient_id__in=patient_ids)).by_urgency())
+        list(
+            _most_pressing(
+                _rows_of(filterset.qs.filter(course__patient_id__in=patient_ids)), per_patient
+            )
+        )
     )
     by_patient = {pk: [] for pk in patient_ids}
     for flag in flags:
         by_patient[flag.course.patient_id].append(flag)
+    open_counts = _open_counts(waiting.filter(course__patient_id__in=patient_ids))
     rows = [
-        PatientRow(patient=patient_flags[0].course.patient, flags=patient_flags)
-        for patient_flags in by_patient.values()
+        PatientRow(
+            patient=patient_flags[0].course.patient,
+            flags=patient_flags,
+            total=patient_flags[0].patient_total,
+            open_counts=open_counts[pk]["counts"],
+            overdue=open_counts[pk]["overdue"],
+        )
+        for pk, patient_flags in by_patient.items()
         if patient_flags
     ]
     return render(
@@ -214,6 +309,7 @@ def triage(request):
             "page": page,
             "rows": rows,
             "flags": flags,
+            "one_patient": one_patient,
             "unresolved_count": None if filterset.narrowed else counts["unresolved"],
             # The navigation's badge, counted above with the rest (context_processors.py).
             "open_urgent_flag_count": counts["open_urgent"],

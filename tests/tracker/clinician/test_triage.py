@@ -23,14 +23,21 @@ def flags_on_page(response):
     return list(response.context["flags"])
 
 
-def test_urgent_first_then_review_then_info_newest_first_within_a_level(client, clinician, course):
+def test_urgent_first_then_review_then_info_oldest_open_first_within_a_level(
+    client, clinician, course
+):
+    """Within a patient, the flag most in need of attention first: highest level, then the
+    open ones before the acknowledged, the one waiting longest first."""
     now = timezone.now()
     info = make_flag(course, FlagLevel.INFO, "chills", created_at=now)
+    seen_urgent = make_flag(
+        course, status=FlagStatus.ACKNOWLEDGED, created_at=now - datetime.timedelta(hours=3)
+    )
     old_urgent = make_flag(course, FlagLevel.URGENT, created_at=now - datetime.timedelta(hours=2))
     new_urgent = make_flag(course, FlagLevel.URGENT, "hypotension", created_at=now)
     review = make_flag(course, FlagLevel.REVIEW, "nausea", created_at=now)
     client.force_login(clinician)
-    assert flags_on_page(client.get(TRIAGE)) == [new_urgent, old_urgent, review, info]
+    assert flags_on_page(client.get(TRIAGE)) == [old_urgent, new_urgent, seen_urgent, review, info]
 
 
 def test_level_is_written_in_words(client, clinician, course):
@@ -164,14 +171,15 @@ def test_query_count_does_not_grow_with_patients_or_flags(
     client.force_login(clinician)
     # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the caption and
     # the navigation's badge), 4 how many patients the queue lists (the paginator: patients,
-    # not flags, so it is counted apart), 5 the page's patients in order, 6 their flags with
-    # patient, therapy, term and the people who acted (one join), 7 the filter's therapies.
-    with django_assert_num_queries(7):
+    # not flags, so it is counted apart), 5 the page's patients in order, 6 their first flags
+    # with patient, therapy, term and the people who acted (one join), 7 their open flags
+    # counted by level, 8 the filter's therapies.
+    with django_assert_num_queries(8):
         response = client.get(TRIAGE)
     assert len(response.context["rows"]) == rows + 1
     assert len(flags_on_page(response)) == 2 * rows
     # Filtered: the same queries.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(TRIAGE, {"level": "urgent"})
     assert len(flags_on_page(response)) == 2 * rows
 
@@ -571,3 +579,115 @@ def test_a_note_is_for_the_care_team_unless_shared(client, clinician, course):
     client.post(reverse("tracker:flag-acknowledge", args=[flag.pk]), {"note": "Seen"}, **htmx())
     flag.refresh_from_db()
     assert flag.acknowledged_note_shared is False
+
+
+# --- A patient with many flags: a bounded row --------------------------------------------------
+
+
+def many_flags(course, count, level=FlagLevel.REVIEW, slug="nausea", start=None):
+    start = start or timezone.now() - datetime.timedelta(days=1)
+    return [
+        make_flag(course, level, slug, created_at=start + datetime.timedelta(minutes=index))
+        for index in range(count)
+    ]
+
+
+def test_a_patient_with_60_flags_draws_5_and_links_to_the_55_others(client, clinician, course):
+    flags = many_flags(course, 60)
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    (row,) = response.context["rows"]
+    # The five waiting longest, oldest first.
+    assert row.flags == flags[:5]
+    assert response.text.count('class="flag-row ') == 5
+    more = f'href="?patient={course.patient.pk}"'
+    assert more in response.text
+    assert "and 55 more flags" in response.text
+    # The row counts all 60 open review flags.
+    assert row.open_counts == {FlagLevel.URGENT: 0, FlagLevel.REVIEW: 60, FlagLevel.INFO: 0}
+    assert '<span class="badge text-bg-warning">60</span> Review today' in response.text
+    # The link leads to the queue narrowed to the patient, which lists all of them.
+    everything = client.get(TRIAGE, {"patient": course.patient.pk})
+    assert set(flags_on_page(everything)) == set(flags)
+    assert everything.text.count('class="flag-row ') == 60
+    assert "more flag" not in everything.text
+
+
+def test_urgent_flags_come_first_even_behind_older_review_flags(
+    client, clinician, course, settings
+):
+    settings.TRIAGE_RESPONSE_MINUTES = {"urgent": 30, "review": 480, "info": None}
+    many_flags(course, 20, start=timezone.now() - datetime.timedelta(days=3))
+    recent = timezone.now() - datetime.timedelta(minutes=1)
+    urgent = many_flags(course, 7, FlagLevel.URGENT, "fever", start=recent)
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    (row,) = response.context["rows"]
+    assert row.flags == urgent[:5]
+    assert row.more == 22
+    assert "and 22 more flags" in response.text
+    assert '<span class="badge text-bg-danger">7</span> May need hospitalization' in response.text
+    assert '<span class="badge text-bg-warning">20</span> Review today' in response.text
+    # The review flags drawn nowhere are three days old, past their target: the row says so.
+    assert row.overdue
+    assert "Overdue: past the response target" in response.text
+
+
+def test_the_rows_drawn_and_the_queries_stay_the_same_as_flags_grow(
+    client, clinician, course, care_team, django_assert_num_queries
+):
+    other = factories.CourseFactory(patient=factories.PatientFactory(care_team=care_team))
+    client.force_login(clinician)
+    drawn = []
+    for count in (6, 40):
+        many_flags(course, count - len(drawn and [0] * 6))  # 6, then 40 in all
+        many_flags(other, 3, FlagLevel.INFO, "chills")
+        with django_assert_num_queries(8):
+            response = client.get(TRIAGE)
+        drawn.append(len(flags_on_page(response)))
+    # 5 of the first patient's, and all of the other's (3, then 6: under the bound, then 5).
+    assert drawn == [5 + 3, 5 + 5]
+
+
+def test_the_flags_query_is_bounded_in_sql(client, clinician, course):
+    """The database returns the rows drawn, not every flag of the page's patients."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    many_flags(course, 30)
+    client.force_login(clinician)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(TRIAGE)
+    (flags_sql,) = [q["sql"] for q in captured if "ROW_NUMBER()" in q["sql"].upper()]
+    with connection.cursor() as cursor:
+        cursor.execute(flags_sql)
+        assert len(cursor.fetchall()) == 5
+
+
+def test_all_of_a_patients_expected_flags_are_acknowledged_beyond_those_drawn(
+    client, clinician, course
+):
+    expected = many_flags(course, 12, FlagLevel.INFO, "chills")
+    client.force_login(clinician)
+    response = client.get(TRIAGE)
+    assert len(response.context["rows"][0].flags) == 5
+    assert "Acknowledge all 12 expected flags" in response.text
+    client.post(
+        reverse("tracker:flags-acknowledge-together"),
+        {"patient": course.patient.pk, "note": "Known, expected.", "audience": "internal"},
+    )
+    for flag in expected:
+        flag.refresh_from_db()
+        assert flag.status == FlagStatus.ACKNOWLEDGED
+        assert flag.acknowledged_note == "Known, expected."
+
+
+def test_the_more_link_is_in_french(client, clinician, course):
+    many_flags(course, 8)
+    client.force_login(clinician)
+    client.cookies["django_language"] = "fr"
+    text = client.get(TRIAGE).text
+    assert "et 3 autres alertes" in text
+    assert "Alertes ouvertes :" in text
+    text = client.get(TRIAGE, {"patient": course.patient.pk}).text
+    assert 'class="flag-row ' in text
