@@ -13,7 +13,7 @@ from tests.e2e import support
 from tests.e2e.support import DESKTOP, assert_accessible
 from tests.tracker.clinician.conftest import make_flag
 from tracker import demo
-from tracker.models import Course, FlagLevel, FlagStatus
+from tracker.models import Course, Flag, FlagLevel, FlagStatus
 
 pytestmark = pytest.mark.e2e
 
@@ -130,3 +130,32 @@ def test_queue_by_patient_overdue_then_together_then_urgent_resolved_with_an_out
     expect(page.locator(f"#flag-{urgent.pk}")).to_have_count(0)
     urgent.refresh_from_db()
     assert (urgent.status, urgent.outcome) == (FlagStatus.RESOLVED, "called_patient")
+
+
+def test_a_patient_with_many_flags_shows_the_most_pressing_and_links_to_the_rest(
+    page: Page, live_server, demo_clinic, marc
+):
+    course, urgent, info = marc
+    old = timezone.now() - datetime.timedelta(days=2)
+    reviews = [
+        make_flag(
+            course, FlagLevel.REVIEW, "nausea", created_at=old + datetime.timedelta(minutes=i)
+        )
+        for i in range(12)
+    ]
+    waiting = Flag.objects.filter(course__patient=course.patient).unresolved()
+    open_reviews = waiting.filter(level=FlagLevel.REVIEW, status=FlagStatus.OPEN).count()
+    assert open_reviews >= 12
+    log_in(page, live_server, "en")
+    row = page.locator(f"#patient-{course.patient_id}")
+    # The urgent flag first, then review flags; the rest counted and linked.
+    expect(row.locator("tr.flag-row")).to_have_count(5)
+    expect(row.locator("tr.flag-row").first).to_have_id(f"flag-{urgent.pk}")
+    expect(row.locator(".patient-open-count-review")).to_have_text(f"{open_reviews} Review today")
+    more = row.get_by_role("link", name=re.compile(rf"^and {waiting.count() - 5} more flags"))
+    expect(more).to_be_visible()
+    support.screenshot(page, "triage-bounded-row-en")
+    assert_accessible(page)
+    more.click()
+    expect(page.locator(f"#flag-{reviews[-1].pk}")).to_be_visible()
+    expect(page.locator(f"#patient-{course.patient_id} tr.flag-row")).to_have_count(waiting.count())
