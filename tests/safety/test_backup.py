@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_backup_then_restore_brings_back_the_data_as_it_was(course, patient, tmp_path, capsys):
     kept = services.submit_report(
         course=course, by=patient.user, measurements={"temperature_c": 37}
-    )
+    ).report
     call_command("backup", output=str(tmp_path))
     path = capsys.readouterr().out.split("Backup written to ")[1].strip()
 
