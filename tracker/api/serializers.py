@@ -177,7 +177,10 @@ class CourseSerializer(StrictTypes, serializers.ModelSerializer):
             # Only patients the requesting clinician may see can be chosen: others are "not found".
             self.fields["patient"].queryset = Patient.objects.visible_to(request.user)
             # Only the requesting clinician's own teams can be named (services.start_course).
-            self.fields["care_team"].queryset = request.user.care_teams.all()
+            teams = getattr(request.user, "care_teams", None)  # none for an anonymous user
+            self.fields["care_team"].queryset = (
+                teams.all() if teams is not None else CareTeam.objects.none()
+            )
 
     def create(self, validated_data):
         # The care team, the therapy's regimen by default and the history reason are the
