@@ -95,13 +95,14 @@ class AccountEvent(models.Model):
 
 class WriteWindow(models.Model):
     """One user's recent writes of one kind (tracker/throttling.py): the times, in seconds since
-    the epoch, of those still inside the rate limit's window. The row is locked while a write is
-    counted, so writes sent at once are counted one after the other and never more than the
-    limit get through."""
+    the epoch, of those still inside the rate limit's window. A write is counted only if the row's
+    version is still the one it read (and the version moves on with it), so writes sent at once
+    are counted one after the other and never more than the limit get through."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=32)
     times = models.JSONField(default=list)
+    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [

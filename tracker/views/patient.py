@@ -58,7 +58,7 @@ from tracker.models import (
     SymptomAnswer,
     SymptomReport,
 )
-from tracker.throttling import write_rate_limited
+from tracker.throttling import refused_past_limit, write_rate_limited
 from tracker.views import offline
 from tracker.views.decorators import patient_required
 
@@ -522,7 +522,10 @@ def report_measurements(request, pk):
     if offline_copy := offline.measurements_copy(request, course):
         return offline_copy
     if request.method == "POST" and request.POST.get("action") == SEND:
-        return _send_report(request, course, measurements=_raw(request.POST))
+        # "Send" counts as a report against the limit, as on the review page and in the API.
+        return refused_past_limit(request, "report") or _send_report(
+            request, course, measurements=_raw(request.POST)
+        )
     report, form, moved = _run_step(
         request,
         course,
