@@ -383,12 +383,16 @@ class CourseQuerySet(NoDeleteQuerySet):
 
     def with_last_report(self):
         """Each course with `last_reported_at`: the time of its latest report that is not
-        entered in error (None before the first). `Course.report_due()` reads it."""
-        return self.annotate(
-            last_reported_at=models.Max(
-                "reports__reported_at", filter=models.Q(reports__entered_in_error=False)
-            )
+        entered in error (None before the first). `Course.report_due()` reads it.
+
+        A subquery per course that reads the latest of its reports from the index on (course,
+        reported_at), not an aggregate over every report of every course."""
+        latest = (
+            SymptomReport.objects.filter(course=models.OuterRef("pk"), entered_in_error=False)
+            .order_by("-reported_at")
+            .values("reported_at")[:1]
         )
+        return self.annotate(last_reported_at=models.Subquery(latest))
 
     def with_open_flag_counts(self):
         """Each course with `open_urgent`, `open_review` and `open_info`: how many of its flags
