@@ -635,7 +635,7 @@ def _send_report(request, course, measurements=None):
                 if measurements is not None:  # kept, to correct them
                     draft.save(update_fields=["data", "updated_at"])
                 return redirect(_step_url(problem, course))
-            saved, _created = services.submit_report_once(
+            saved = services.submit_report_once(
                 course=course,
                 client_id=client_id,
                 by=request.user,
@@ -652,7 +652,7 @@ def _send_report(request, course, measurements=None):
             _keep_last_step(request.user, course, measurements)
         messages.error(request, _("Your report could not be sent. Check your answers."))
         return redirect(_step_url("measurements", course))
-    return redirect("tracker:patient-report-detail", saved.pk)
+    return redirect("tracker:patient-report-detail", saved.report.pk)
 
 
 def _with_last_step(data, measurements):
