@@ -95,13 +95,14 @@ class AccountEvent(models.Model):
 
 class WriteWindow(models.Model):
     """One user's recent writes of one kind (tracker/throttling.py): the times, in seconds since
-    the epoch, of those still inside the rate limit's window. The row is locked while a write is
-    counted, so writes sent at once are counted one after the other and never more than the
-    limit get through."""
+    the epoch, of those still inside the rate limit's window. A write is counted only if the row's
+    version is still the one it read (and the version moves on with it), so writes sent at once
+    are counted one after the other and never more than the limit get through."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=32)
     times = models.JSONField(default=list)
+    version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -382,12 +383,16 @@ class CourseQuerySet(NoDeleteQuerySet):
 
     def with_last_report(self):
         """Each course with `last_reported_at`: the time of its latest report that is not
-        entered in error (None before the first). `Course.report_due()` reads it."""
-        return self.annotate(
-            last_reported_at=models.Max(
-                "reports__reported_at", filter=models.Q(reports__entered_in_error=False)
-            )
+        entered in error (None before the first). `Course.report_due()` reads it.
+
+        A subquery per course that reads the latest of its reports from the index on (course,
+        reported_at), not an aggregate over every report of every course."""
+        latest = (
+            SymptomReport.objects.filter(course=models.OuterRef("pk"), entered_in_error=False)
+            .order_by("-reported_at")
+            .values("reported_at")[:1]
         )
+        return self.annotate(last_reported_at=models.Subquery(latest))
 
     def with_open_flag_counts(self):
         """Each course with `open_urgent`, `open_review` and `open_info`: how many of its flags

@@ -17,7 +17,6 @@ import math
 from functools import wraps
 
 from django.conf import settings
-from django.db import transaction
 from django.shortcuts import render
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
@@ -65,29 +64,34 @@ class WriteRateThrottle(SimpleRateThrottle):
 
     def allow_request_for(self, request):
         """Count this write if it is within the limit (SimpleRateThrottle's sliding window, kept
-        in the user's locked row instead of the cache)."""
+        in the user's row instead of the cache).
+
+        Two statements, no lock held between them: the row is read, then stored only if no
+        other write of this user's and kind was counted meanwhile (its `version` unchanged);
+        if one was, the count starts again from the row as that write left it. A write past
+        the limit is refused after the read alone."""
         from .models import WriteWindow
 
         if self.rate is None or self.get_cache_key(request, None) is None:
             return True
-        with transaction.atomic():
-            # The row, if it is the user's first write of the kind (no error if it exists)...
-            WriteWindow.objects.bulk_create(
-                [WriteWindow(user_id=request.user.pk, scope=self.scope)], ignore_conflicts=True
-            )
-            # ...then held until the end of the transaction: another write of this user's and
-            # kind, from any process, waits here.
-            window = WriteWindow.objects.select_for_update().get(
-                user_id=request.user.pk, scope=self.scope
-            )
-            self.now = self.timer()  # once the row is held: the moment this write is counted
-            times = sorted((t for t in window.times if t > self.now - self.duration), reverse=True)
+        rows = WriteWindow.objects.filter(user_id=request.user.pk, scope=self.scope)
+        while True:
+            window = rows.values_list("times", "version").first()
+            self.now = self.timer()  # once the row is read: the moment this write is counted
+            times, version = window or ([], None)
+            times = sorted((t for t in times if t > self.now - self.duration), reverse=True)
             self.history = times
             if len(times) >= self.num_requests:
                 return self.throttle_failure()
-            window.times = [self.now, *times]
-            window.save(update_fields=["times"])
-            return self.throttle_success()
+            if version is None:
+                # The user's first write of the kind: the row is made (unless another write
+                # made it meanwhile), then counted in like any other.
+                WriteWindow.objects.bulk_create(
+                    [WriteWindow(user_id=request.user.pk, scope=self.scope)], ignore_conflicts=True
+                )
+                continue
+            if rows.filter(version=version).update(times=[self.now, *times], version=version + 1):
+                return self.throttle_success()
 
     def throttle_success(self):
         return True
@@ -104,15 +108,24 @@ def write_rate_limited(scope):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method == "POST" and request.user.is_authenticated:
-                throttle = WriteRateThrottle(scope)
-                if not throttle.allow_request(request, None):
-                    return too_many_writes(request, throttle.retry_after())
+            if refused := refused_past_limit(request, scope):
+                return refused
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def refused_past_limit(request, scope):
+    """For a page's POST that writes only on some of its buttons: None if this write is within
+    settings.WRITE_RATE_LIMITS[scope] (and it is counted), else the page saying when to try
+    again (429, Retry-After)."""
+    if request.method == "POST" and request.user.is_authenticated:
+        throttle = WriteRateThrottle(scope)
+        if not throttle.allow_request(request, None):
+            return too_many_writes(request, throttle.retry_after())
+    return None
 
 
 def _phone_for(user):

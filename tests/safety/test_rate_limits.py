@@ -117,8 +117,9 @@ def test_the_portal_shares_the_limit_and_says_so(client, patient, course, settin
     assert "Nothing was saved" in text
     assert course.care_team.phone_for_patients in text  # told whom to call meanwhile
     assert SymptomReport.objects.filter(course=course).count() == report_count
-    # the draft is kept, to send once the hour has passed
-    assert ReportDraft.objects.filter(user=patient.user, course=course).exists()
+    # the draft is kept, with the temperature posted with "Send", to send once the hour has passed
+    draft = ReportDraft.objects.get(user=patient.user, course=course)
+    assert draft.data["measurements"]["temperature_0"] == ["37.4"]
 
 
 def test_a_clinicians_page_write_past_the_limit_is_refused(

@@ -28,7 +28,15 @@ from django.views.decorators.http import require_POST, require_safe
 
 from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 
-from .. import advice_text, charts, ctcae_definitions, http_cache, measurements, services
+from .. import (
+    advice_text,
+    charts,
+    ctcae_definitions,
+    http_cache,
+    measurements,
+    schedule,
+    services,
+)
 from ..filters import TriageFilter
 from ..forms import clinician as forms
 from ..models import (
@@ -499,26 +507,39 @@ class OverdueCourse:
 @require_safe
 @clinician_required
 def not_reported(request):
-    """Active outpatient courses whose next report is overdue (tracker/schedule.py).
+    """Active outpatient courses whose next report is overdue (tracker/schedule.py), longest
+    overdue first, a page at a time.
 
-    One query: each course with the time of its latest report that is not entered in error.
-    """
+    Two queries, whatever the number of patients: each course's start and the time of its
+    latest report that is not entered in error (no model built), to find and order the overdue
+    ones; then the page's courses with their patient and therapy, to show."""
     today = timezone.localdate()
-    courses = (
+    candidates = (
         Course.objects.visible_to(request.user)
         .active()
         .filter(therapy__setting=Setting.OUTPATIENT)
-        .select_related("patient", "therapy", "care_team")
         .with_last_report()
+        .values_list("pk", "start_date", "last_reported_at", "patient__family_name")
     )
-    overdue = []
-    for course in courses:
-        if course.report_overdue(today):
-            due = course.report_due()
-            overdue.append(OverdueCourse(course, course.last_reported_at, due, (today - due).days))
-    overdue.sort(key=lambda row: (-row.days_late, row.course.patient.family_name))
+    late = []
+    for pk, start_date, last_reported_at, family_name in candidates:
+        last_on = timezone.localtime(last_reported_at).date() if last_reported_at else None
+        if schedule.is_overdue(start_date=start_date, last_report_on=last_on, today=today):
+            due = schedule.next_report_due(start_date=start_date, last_report_on=last_on)
+            late.append((-(today - due).days, family_name, pk, last_reported_at, due))
+    late.sort(key=lambda row: row[:3])
+    page = Paginator(late, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = Course.objects.select_related("patient", "therapy").in_bulk(
+        [row[2] for row in page.object_list]
+    )
+    overdue = [
+        OverdueCourse(shown[pk], last_reported_at, due, -minus_days_late)
+        for minus_days_late, _name, pk, last_reported_at, due in page.object_list
+    ]
     return render(
-        request, "tracker/clinician/not_reported.html", {"overdue": overdue, "today": today}
+        request,
+        "tracker/clinician/not_reported.html",
+        {"overdue": overdue, "page": page, "today": today},
     )
 
 

@@ -58,7 +58,7 @@ from tracker.models import (
     SymptomAnswer,
     SymptomReport,
 )
-from tracker.throttling import write_rate_limited
+from tracker.throttling import refused_past_limit, write_rate_limited
 from tracker.views import offline
 from tracker.views.decorators import patient_required
 
@@ -522,6 +522,11 @@ def report_measurements(request, pk):
     if offline_copy := offline.measurements_copy(request, course):
         return offline_copy
     if request.method == "POST" and request.POST.get("action") == SEND:
+        # "Send" counts as a report against the limit, as on the review page and in the API;
+        # refused, the last step's fields are kept in the draft, to send later.
+        if refused := refused_past_limit(request, "report"):
+            _keep_last_step(request.user, course, _raw(request.POST))
+            return refused
         return _send_report(request, course, measurements=_raw(request.POST))
     report, form, moved = _run_step(
         request,
@@ -603,15 +608,14 @@ def report_review(request, pk):
 
 def _send_report(request, course, measurements=None):
     """Record the draft as a report, once. measurements: the last step's fields as posted
-    with "Send", kept in the draft first (a problem sends the patient back to correct it)."""
+    with "Send", read with the draft (and kept in it when a problem sends the patient back to
+    correct them)."""
     client_id = offline.sending_key(request)
     if client_id and (sent := services.report_sent_with(course, client_id)):
         # Sent again by a phone that never got the answer: the same report, not a second (the
         # draft the phone's steps just rewrote is that report's).
         ReportDraft.objects.filter(user=request.user, course=course).delete()
         return redirect("tracker:patient-report-detail", sent.pk)
-    if measurements is not None:
-        _keep_last_step(request.user, course, measurements)
     try:
         with transaction.atomic():
             # Locked, so that a double tap on "Send" records one report, not two.
@@ -624,8 +628,12 @@ def _send_report(request, course, measurements=None):
             if draft is None:
                 messages.info(request, _("This report was already sent."))
                 return redirect("tracker:patient-reports")
+            if measurements is not None:
+                draft.data = _with_last_step(draft.data, measurements)
             problem, forms = _Report(course, draft.data).check()
             if problem:
+                if measurements is not None:  # kept, to correct them
+                    draft.save(update_fields=["data", "updated_at"])
                 return redirect(_step_url(problem, course))
             saved = services.submit_report_once(
                 course=course,
@@ -638,19 +646,26 @@ def _send_report(request, course, measurements=None):
             draft.delete()
     except ValidationError:
         # The forms check what the model checks; should they ever disagree, nothing is
-        # saved (the transaction rolled back) and the draft is still there to correct.
+        # saved (the transaction rolled back) and the draft is still there to correct, with
+        # the last step's fields.
+        if measurements is not None:
+            _keep_last_step(request.user, course, measurements)
         messages.error(request, _("Your report could not be sent. Check your answers."))
         return redirect(_step_url("measurements", course))
     return redirect("tracker:patient-report-detail", saved.report.pk)
 
 
+def _with_last_step(data, measurements):
+    return _without_nul({**data, "measurements": measurements, "at": "measurements"})
+
+
 def _keep_last_step(user, course, measurements):
-    """Keep the last step's fields in the draft before sending: kept even when sending fails
-    (to correct them); never a new draft when the report was sent meanwhile (a double tap)."""
+    """Keep the last step's fields in the draft when sending failed (to correct them); never a
+    new draft when the report was sent meanwhile (a double tap)."""
     draft = ReportDraft.objects.fresh().filter(user=user, course=course).first()
     if draft is None:
         return
-    draft.data = _without_nul({**draft.data, "measurements": measurements, "at": "measurements"})
+    draft.data = _with_last_step(draft.data, measurements)
     with contextlib.suppress(DatabaseError):  # deleted meanwhile: sent by the other tap
         draft.save(update_fields=["data", "updated_at"])
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from tests import factories
 from therapies.models import Therapy
 from tracker.models import CourseStatus, SymptomReport
+from tracker.views.clinician import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -88,8 +89,26 @@ def test_query_count_does_not_grow_with_rows(
         )
         report(course, days_ago=9)
     client.force_login(clinician)
-    # 1 session, 2 user, 3 the active outpatient courses with their latest report time,
-    # 4 the navigation's count of open urgent flags.
-    with django_assert_num_queries(4):
+    # 1 session, 2 user, 3 the active outpatient courses' start and latest report time (to
+    # find and order the overdue ones), 4 the page's courses with their patient and therapy,
+    # 5 the navigation's count of open urgent flags.
+    with django_assert_num_queries(5):
         response = client.get(NOT_REPORTED)
     assert len(response.context["overdue"]) == rows
+
+
+def test_the_list_shows_a_page_at_a_time_longest_overdue_first(client, clinician, care_team):
+    # Started 60 days ago, so weekly: a report N days ago was due again 7 days later, and
+    # is N - 7 days late (tracker/schedule.py).
+    for days_ago in range(8, 8 + PAGE_SIZE + 3):
+        course = factories.CourseFactory(
+            patient=factories.PatientFactory(care_team=care_team),
+            start_date=timezone.localdate() - datetime.timedelta(days=60),
+        )
+        report(course, days_ago=days_ago)
+    client.force_login(clinician)
+    first = client.get(NOT_REPORTED)
+    assert [row.days_late for row in first.context["overdue"]] == list(range(PAGE_SIZE + 3, 3, -1))
+    assert "?page=2" in first.content.decode()
+    second = client.get(NOT_REPORTED, {"page": 2})
+    assert [row.days_late for row in second.context["overdue"]] == [3, 2, 1]

@@ -295,6 +295,25 @@ def test_a_refusal_by_the_model_saves_nothing_and_keeps_the_draft(patient_client
     assert ReportDraft.objects.get().data["measurements"]["temperature_0"] == ["38.3"]
 
 
+def test_sending_from_the_last_step_takes_a_fixed_number_of_queries(
+    patient_client, course, django_assert_num_queries
+):
+    post_symptoms(patient_client, course)
+    post_measurements(patient_client, course, action="send", temperature_0="38.6")
+    post_symptoms(patient_client, course)
+    # 1 session, 2 user, 3 the course; the rate limit's count: 4 the user's row for reports
+    # read, 5 stored with this report; in a transaction (SAVEPOINT/RELEASE here, inside the
+    # test's own): the draft locked, with the fields posted with "Send" (not saved first,
+    # since it is deleted once sent), the answers' terms, then the report's own transaction
+    # (SAVEPOINT/RELEASE): the therapy's expected terms, report and its history, the earlier
+    # temperatures, the flags' term (fever), flags and their history; then the draft deleted.
+    with django_assert_num_queries(3 + 2 + 2 + 2 + 8 + 2):
+        response = post_measurements(patient_client, course, action="send", temperature_0="38.6")
+    assert response.status_code == 302
+    assert SymptomReport.objects.count() == 2
+    assert not ReportDraft.objects.exists()
+
+
 # --- "Something else?" and "Nothing new today" ---------------------------------------------------
 
 
