@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -26,8 +27,6 @@ from .dose_advice import (
 )
 from .history import _locked, _required_reason, _save_with_history
 from .judgement import (
-    REPORT_MEASUREMENTS,
-    VISIT_MEASUREMENTS,
     _save_flags,
     current_adverse_events,
     current_answers,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import rules
+from ..measurements import VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -20,7 +21,6 @@ from ..models import (
 )
 from .history import _required_reason, _save_with_history
 from .judgement import (
-    VISIT_MEASUREMENTS,
     _float,
     _measurements,
     baseline,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from therapies.models import SideEffectTerm
 
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -30,8 +31,6 @@ from ..models import (
 from .dose_advice import _judge_dose_advice, _save_judged_again, refresh_dose_advice
 from .history import _create_with_history
 from .judgement import (
-    REPORT_MEASUREMENTS,
-    VISIT_MEASUREMENTS,
     _save_flags,
     judge_report,
     judge_visit,
