@@ -18,6 +18,7 @@ and `services.<name>`: every public name of the modules below is available here.
 - escalation: escalation of urgent flags nobody has acknowledged
 """
 
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from .accounts import (
     INVITATION_BIRTH_DATE_TRIES,
     Invitation,
@@ -68,8 +69,6 @@ from .flags import (
     resolve_flag,
 )
 from .judgement import (
-    REPORT_MEASUREMENTS,
-    VISIT_MEASUREMENTS,
     _previous_answer_grades,
     _previous_measured_grades,
     _save_flags,

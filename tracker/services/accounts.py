@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Invitation:
-    user: object
+    user: User
     link: str  # the one-time set-password link, absolute: for the e-mail only, never a page
 
 
@@ -47,7 +47,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "tracker.services.InvitationTokenGenerator"
 
-    def check_token(self, user, token):
+    def check_token(self, user: User | None, token: str | None) -> bool:
         if user is None or not user.is_patient or user.has_usable_password():
             return False
         return super().check_token(user, token)
@@ -56,7 +56,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 invitation_tokens = InvitationTokenGenerator()
 
 
-def _set_password_link(user, site_url: str) -> str:
+def _set_password_link(user: User, site_url: str) -> str:
     path = reverse(
         "tracker:password-set",
         kwargs={
@@ -67,7 +67,7 @@ def _set_password_link(user, site_url: str) -> str:
     return site_url.rstrip("/") + path
 
 
-def may_invite(user, patient: Patient) -> bool:
+def may_invite(user: User, patient: Patient) -> bool:
     """Only the patient's own care team opens their account or sends a new link. A team that
     shares one course sees the patient, but whoever receives the link reads every course of the
     patient's, and reports as the patient. One query."""
@@ -79,7 +79,9 @@ def may_invite(user, patient: Patient) -> bool:
 
 
 @transaction.atomic
-def invite_patient(*, patient: Patient, by, site_url: str, email="", language="") -> Invitation:
+def invite_patient(
+    *, patient: Patient, by: User, site_url: str, email: str = "", language: str = ""
+) -> Invitation:
     """Open a patient's account and e-mail them a link to choose a password.
 
     Only the patient's care team may (PermissionDenied otherwise). For an account whose
@@ -111,7 +113,7 @@ def invite_patient(*, patient: Patient, by, site_url: str, email="", language=""
         user.full_clean()
         user.save()
         patient.user = user
-        patient._change_reason = "patient account opened"
+        setattr(patient, "_change_reason", "patient account opened")  # noqa: B010 (simple-history)
         patient.save(update_fields=["user"])
     elif user.has_usable_password():
         raise ValidationError(
@@ -144,7 +146,7 @@ def invite_patient(*, patient: Patient, by, site_url: str, email="", language=""
     return Invitation(user=user, link=link)
 
 
-def invitation_tries_left(user) -> int:
+def invitation_tries_left(user: User) -> int:
     """Wrong dates of birth still allowed on the latest invitation's page."""
     events = AccountEvent.objects.filter(user=user)
     latest = (
@@ -158,7 +160,7 @@ def invitation_tries_left(user) -> int:
 
 
 @transaction.atomic
-def refuse_invitation_birth_date(*, user) -> int:
+def refuse_invitation_birth_date(*, user: User) -> int:
     """Record a wrong date of birth on the invitation's page and return the tries left. At
     none, the link stops working; the care team sends a new one."""
     user = User.objects.select_for_update().get(pk=user.pk)  # two tries at once count as two

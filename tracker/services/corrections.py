@@ -1,14 +1,18 @@
 """Corrections of records and records entered in error: kept with their history, judged again."""
 
 import dataclasses
+import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .. import rules
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -26,8 +30,6 @@ from .dose_advice import (
 )
 from .history import _locked, _required_reason, _save_with_history
 from .judgement import (
-    REPORT_MEASUREMENTS,
-    VISIT_MEASUREMENTS,
     _save_flags,
     current_adverse_events,
     current_answers,
@@ -38,7 +40,13 @@ from .judgement import (
     visit_rule_events,
 )
 
+if TYPE_CHECKING:
+    from ..models import Patient, User
+
 log = logging.getLogger(__name__)
+
+# The records a clinician corrects or marks entered in error (a course too, on its own page).
+CorrectableRecord = Visit | SymptomReport | AdverseEvent | DoseAdministration
 
 
 # --- Corrections ---------------------------------------------------------------------------------
@@ -46,7 +54,7 @@ log = logging.getLogger(__name__)
 # What a correction may change on each kind of record. Answers of a report are not edited one
 # by one: a wrong report is marked entered in error and recorded again. A course is corrected
 # on its edit page (`correct_course`).
-CORRECTABLE_FIELDS = {
+CORRECTABLE_FIELDS: dict[type[CorrectableRecord], tuple[str, ...]] = {
     Visit: ("recorded_at", *VISIT_MEASUREMENTS, *VISIT_ASSESSMENT_FIELDS, "notes"),
     SymptomReport: ("reported_at", "recall_period", *REPORT_MEASUREMENTS, "note"),
     AdverseEvent: (
@@ -91,7 +99,7 @@ COURSE_RULE_FIELDS = (
 _BOOKKEEPING = ["created_by"]
 
 
-def _course_of(record) -> Course:
+def _course_of(record: CorrectableRecord | Course) -> Course:
     if isinstance(record, Course):
         return record
     if isinstance(record, AdverseEvent):
@@ -99,7 +107,7 @@ def _course_of(record) -> Course:
     return record.course
 
 
-def _is_in_error(record) -> bool:
+def _is_in_error(record: CorrectableRecord | Course) -> bool:
     if record.entered_in_error:
         return True
     if isinstance(record, AdverseEvent) and record.visit.entered_in_error:
@@ -113,9 +121,9 @@ class Rejudged:
     """What judging a record again changed: flags raised, flags withdrawn, and of those
     withdrawn the ones that were still waiting (open or acknowledged), now resolved."""
 
-    raised: list = dataclasses.field(default_factory=list)
-    withdrawn: list = dataclasses.field(default_factory=list)
-    resolved: list = dataclasses.field(default_factory=list)
+    raised: list[Flag] = dataclasses.field(default_factory=list)
+    withdrawn: list[Flag] = dataclasses.field(default_factory=list)
+    resolved: list[Flag] = dataclasses.field(default_factory=list)
 
     def add(self, other: "Rejudged") -> None:
         self.raised += other.raised
@@ -129,14 +137,19 @@ class Correction:
     the rules raised and withdrawn on judging it again; `flags_resolved` are those withdrawn
     that were still waiting (open or acknowledged)."""
 
-    record: object
+    record: "CorrectableRecord | Course | Patient"
     changed_fields: list[str] = dataclasses.field(default_factory=list)
     flags_raised: list[Flag] = dataclasses.field(default_factory=list)
     flags_withdrawn: list[Flag] = dataclasses.field(default_factory=list)
     flags_resolved: list[Flag] = dataclasses.field(default_factory=list)
 
     @classmethod
-    def of(cls, record, changed_fields, rejudged: Rejudged | None = None) -> "Correction":
+    def of(
+        cls,
+        record: "CorrectableRecord | Course | Patient",
+        changed_fields: Iterable[str],
+        rejudged: Rejudged | None = None,
+    ) -> "Correction":
         rejudged = rejudged or Rejudged()
         return cls(
             record=record,
@@ -147,9 +160,10 @@ class Correction:
         )
 
 
-def _withdraw(flags, *, by, note) -> tuple[list, list]:
+def _withdraw(flags: Iterable[Flag], *, by: "User", note: str) -> tuple[list[Flag], list[Flag]]:
     """Withdraw the flags with the note; (withdrawn, of them those that were waiting)."""
-    withdrawn, resolved = [], []
+    withdrawn: list[Flag] = []
+    resolved: list[Flag] = []
     for flag in flags:
         was_waiting = flag.status != FlagStatus.RESOLVED
         flag.withdraw(by=by, note=note)
@@ -159,11 +173,23 @@ def _withdraw(flags, *, by, note) -> tuple[list, list]:
     return withdrawn, resolved
 
 
-def _finding_key(term_slug, level, rule, value, threshold):
+# What makes a finding the same as a flag raised before: term, level, rule, value, threshold.
+_FindingKey = tuple[str, str, str, str, str]
+
+
+def _finding_key(term_slug: str, level: str, rule: str, value: str, threshold: str) -> _FindingKey:
     return (term_slug, level, rule, value, threshold)
 
 
-def _rejudge(course, findings, *, by, note, report=None, visit=None) -> Rejudged:
+def _rejudge(
+    course: Course,
+    findings: Iterable[rules.Finding],
+    *,
+    by: "User",
+    note: str,
+    report: SymptomReport | None = None,
+    visit: Visit | None = None,
+) -> Rejudged:
     """Bring the record's flags in line with the rules' findings on it as it now stands.
 
     A flag whose finding still holds (same term, level, rule, value and threshold) is left as
@@ -176,7 +202,8 @@ def _rejudge(course, findings, *, by, note, report=None, visit=None) -> Rejudged
         flags.filter(withdrawn=False).select_related("term").select_for_update(of=("self",))
     )
     found = {_finding_key(f.term, f.level, f.rule, f.value, f.threshold): f for f in findings}
-    held, gone = set(), []
+    held: set[_FindingKey] = set()
+    gone: list[Flag] = []
     for flag in current:
         key = _finding_key(flag.term.slug, flag.level, flag.rule, flag.value, flag.threshold)
         if key in found:
@@ -189,7 +216,7 @@ def _rejudge(course, findings, *, by, note, report=None, visit=None) -> Rejudged
     return Rejudged(raised=raised, withdrawn=withdrawn, resolved=resolved)
 
 
-def _dose_number_free(dose: DoseAdministration):
+def _dose_number_free(dose: DoseAdministration) -> None:
     taken = (
         DoseAdministration.objects.current()
         .filter(course_id=dose.course_id, dose_number=dose.dose_number)
@@ -205,7 +232,9 @@ def _dose_number_free(dose: DoseAdministration):
 
 
 @transaction.atomic
-def correct_record(*, record, by, changes: Mapping, reason: str) -> Correction:
+def correct_record(
+    *, record: CorrectableRecord, by: "User", changes: Mapping[str, Any], reason: str
+) -> Correction:
     """Correct a visit, a symptom report, an adverse event or a dose, with the reason in its
     history.
 
@@ -233,7 +262,8 @@ def correct_record(*, record, by, changes: Mapping, reason: str) -> Correction:
 
     course = _course_of(record)
     note = CORRECTED_NOTE.format(reason=reason)
-    rejudged = since = None
+    rejudged: Rejudged | None = None
+    since: datetime.datetime | None = None
     if isinstance(record, Visit):
         events = current_adverse_events(record)
         evaluation = judge_visit(record, adverse_events=events)
@@ -283,7 +313,9 @@ def correct_record(*, record, by, changes: Mapping, reason: str) -> Correction:
 
 
 @transaction.atomic
-def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Correction:
+def correct_course(
+    *, course: Course, by: "User", changes: Mapping[str, Any], reason: str
+) -> Correction:
     """Correct a course (its edit page), with the reason in its history.
 
     When a field the rules read changes (therapy, baselines, laboratory limits), every current
@@ -317,7 +349,13 @@ def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Corr
     return Correction.of(course, changed, total)
 
 
-def rejudge_course_records(course: Course, *, by, note: str, before_each=None) -> Rejudged:
+def rejudge_course_records(
+    course: Course,
+    *,
+    by: "User",
+    note: str,
+    before_each: Callable[..., Rejudged] | None = None,
+) -> Rejudged:
     """Judge every current visit and report of the course again (`_rejudge`), oldest first;
     `before_each(findings, visit=..., report=...)`, when given, runs before each record's flags
     are brought in line and returns what it changed itself (a Rejudged)."""
@@ -338,7 +376,9 @@ def rejudge_course_records(course: Course, *, by, note: str, before_each=None) -
 
 
 @transaction.atomic
-def mark_entered_in_error(*, record, by, reason: str) -> Correction:
+def mark_entered_in_error(
+    *, record: CorrectableRecord | Course, by: "User", reason: str
+) -> Correction:
     """Mark a visit, report, adverse event, dose or course as entered in error.
 
     The record stays (history, exports) but leaves grades, side effects and charts. Flags that
@@ -363,7 +403,7 @@ def mark_entered_in_error(*, record, by, reason: str) -> Correction:
 
     course = _course_of(record)
     note = ENTERED_IN_ERROR_NOTE.format(reason=reason)
-    since = None
+    since: datetime.datetime | None = None
     if isinstance(record, AdverseEvent):
         visit = _locked(record.visit)
         evaluation = judge_visit(visit)

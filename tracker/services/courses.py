@@ -2,18 +2,24 @@
 history reason."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import CareTeam, Course, Patient
+
+if TYPE_CHECKING:
+    from ..models import User
 from .history import _save_with_history
 
 log = logging.getLogger(__name__)
 
 
-def course_care_team(*, patient: Patient, by, care_team: CareTeam | None = None) -> CareTeam:
+def course_care_team(
+    *, patient: Patient, by: "User", care_team: CareTeam | None = None
+) -> CareTeam:
     """The care team a new course belongs to: one of the clinician's own teams; when none is
     named, the patient's team if the clinician is on it."""
     teams = {team.pk: team for team in by.care_teams.all()}
@@ -27,7 +33,9 @@ def course_care_team(*, patient: Patient, by, care_team: CareTeam | None = None)
 
 
 @transaction.atomic
-def start_course(*, patient: Patient, by, care_team: CareTeam | None = None, **fields) -> Course:
+def start_course(
+    *, patient: Patient, by: "User", care_team: CareTeam | None = None, **fields: object
+) -> Course:
     """Start a course of a therapy for a patient, recorded in its history as created by `by`.
     Left empty, the regimen is the therapy's labelled one."""
     course = Course(

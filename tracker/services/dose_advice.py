@@ -2,14 +2,17 @@
 
 import datetime
 import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import rules
+from ..measurements import VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -20,13 +23,15 @@ from ..models import (
 )
 from .history import _required_reason, _save_with_history
 from .judgement import (
-    VISIT_MEASUREMENTS,
     _float,
     _measurements,
     baseline,
     term_info,
     therapy_profile,
 )
+
+if TYPE_CHECKING:
+    from ..models import User
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ VISIT_ASSESSMENT_FIELDS = (
 )
 
 
-def _assessment(visit: Visit, events) -> rules.Assessment:
+def _assessment(visit: Visit, events: Iterable[rules.AdverseEventInput]) -> rules.Assessment:
     """A visit as the dose advice reads it; `events` are rules.AdverseEventInput."""
     return rules.Assessment(
         at=visit.recorded_at,
@@ -59,7 +64,7 @@ def _assessment(visit: Visit, events) -> rules.Assessment:
     )
 
 
-def assessments_of(visits) -> list[rules.Assessment]:
+def assessments_of(visits: Iterable[Visit]) -> list[rules.Assessment]:
     """Visits whose current adverse events are prefetched (or loaded) as `adverse_events`."""
     return [
         _assessment(
@@ -74,7 +79,7 @@ def assessments_of(visits) -> list[rules.Assessment]:
     ]
 
 
-def _current_visits(course):
+def _current_visits(course: Course) -> list[Visit]:
     return list(
         Visit.objects.current()
         .filter(course=course)
@@ -87,11 +92,11 @@ def _current_visits(course):
     )
 
 
-def held_dose_times(doses) -> list:
+def held_dose_times(doses: Iterable[DoseAdministration]) -> list[datetime.datetime]:
     return [d.scheduled_at for d in doses if d.status == DoseStatus.HELD and not d.entered_in_error]
 
 
-def overrides_of(overrides) -> list[rules.Override]:
+def overrides_of(overrides: Iterable[DoseAdviceOverride]) -> list[rules.Override]:
     return [
         rules.Override(
             at=o.recorded_at,
@@ -102,11 +107,11 @@ def overrides_of(overrides) -> list[rules.Override]:
     ]
 
 
-def _course_overrides(course):
+def _course_overrides(course: Course) -> QuerySet[DoseAdviceOverride]:
     return DoseAdviceOverride.objects.filter(course=course).select_related("recorded_by")
 
 
-def advice_as_json(advice: rules.DoseAdvice | None) -> dict | None:
+def advice_as_json(advice: rules.DoseAdvice | None) -> dict[str, Any] | None:
     """How a visit stores its advice (PRODUCT.md §7): its lines as parts, worded when shown
     (tracker/advice_text.py)."""
     if advice is None:
@@ -121,7 +126,13 @@ def advice_as_json(advice: rules.DoseAdvice | None) -> dict | None:
     }
 
 
-def _judge_dose_advice(course, profile, *, pending=None, since=None) -> list[Visit]:
+def _judge_dose_advice(
+    course: Course,
+    profile: rules.TherapyProfile,
+    *,
+    pending: tuple[Visit, Sequence[rules.AdverseEventInput]] | None = None,
+    since: datetime.datetime | None = None,
+) -> list[Visit]:
     """Judge again the stored dose advice of the course's visits from `since` on.
 
     `pending` is a visit about to be saved with its rules.AdverseEventInput list: its advice
@@ -158,12 +169,18 @@ def _judge_dose_advice(course, profile, *, pending=None, since=None) -> list[Vis
     return changed
 
 
-def _save_judged_again(visits, *, by, reason):
+def _save_judged_again(visits: Iterable[Visit], *, by: "User | None", reason: str) -> None:
     for visit in visits:
         _save_with_history(visit, by=by, reason=reason)
 
 
-def refresh_dose_advice(course: Course, *, since=None, by=None, reason: str = "") -> list[Visit]:
+def refresh_dose_advice(
+    course: Course,
+    *,
+    since: datetime.datetime | None = None,
+    by: "User | None" = None,
+    reason: str = "",
+) -> list[Visit]:
     """After a record of the course changed (a visit, adverse event or dose corrected or
     entered in error, a dose recorded): judge again every visit's advice from `since` on,
     saving those that changed with the reason in their history. Returns them."""
@@ -174,7 +191,14 @@ def refresh_dose_advice(course: Course, *, since=None, by=None, reason: str = ""
     return changed
 
 
-def course_dose_advice(course: Course, *, visits, doses, overrides, at) -> dict | None:
+def course_dose_advice(
+    course: Course,
+    *,
+    visits: Iterable[Visit],
+    doses: Iterable[DoseAdministration],
+    overrides: Iterable[DoseAdviceOverride],
+    at: datetime.datetime,
+) -> dict[str, Any] | None:
     """The advice for the next dose judged on the course at `at`, from records already loaded
     (current visits with their current adverse events, doses, overrides); None on other
     therapies. The course page, the PDF and the API's dose answer all read this."""
@@ -196,23 +220,28 @@ def course_dose_advice(course: Course, *, visits, doses, overrides, at) -> dict 
     return advice_as_json(advice)
 
 
-def current_dose_advice(course: Course, *, at=None) -> dict | None:
+def current_dose_advice(
+    course: Course, *, at: datetime.datetime | None = None
+) -> dict[str, Any] | None:
     """The advice for the next dose judged now (or at `at`), read from the database."""
     if course.therapy.drug_class != rules.IL2_HIGH_DOSE:
         return None
     at = at or timezone.now()
-    advice = course_dose_advice(
-        course,
-        visits=_current_visits(course),
-        doses=DoseAdministration.objects.current().filter(course=course),
-        overrides=_course_overrides(course),
-        at=at,
+    advice = cast(  # high-dose IL-2 (checked above): never None
+        "dict[str, Any]",
+        course_dose_advice(
+            course,
+            visits=_current_visits(course),
+            doses=DoseAdministration.objects.current().filter(course=course),
+            overrides=_course_overrides(course),
+            at=at,
+        ),
     )
     return {**advice, "judged_at": at.isoformat()}
 
 
 @transaction.atomic
-def override_discontinuation(*, course: Course, by, reason: str) -> DoseAdviceOverride:
+def override_discontinuation(*, course: Course, by: "User", reason: str) -> DoseAdviceOverride:
     """A physician lifts the course's discontinuation; only later assessments count."""
     if not getattr(by, "is_physician", False):
         raise PermissionDenied(_("Only a physician can lift a discontinuation."))
@@ -220,7 +249,7 @@ def override_discontinuation(*, course: Course, by, reason: str) -> DoseAdviceOv
     course = Course.objects.select_for_update().get(pk=course.pk)
     override = DoseAdviceOverride(course=course, recorded_by=by, reason=reason)
     override.full_clean(exclude=["course", "recorded_by"])
-    override._change_reason = reason
+    setattr(override, "_change_reason", reason)  # noqa: B010 (read by simple-history)
     override.save()
     log.info("dose advice override course=%s by=%s", course.pk, by.pk)
     return override

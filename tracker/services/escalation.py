@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .. import emails
 from ..models import (
+    CareTeam,
     EscalationChannel,
     EscalationLog,
     EscalationStep,
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 # --- Escalation of urgent flags nobody has acknowledged -----------------------------------------
 
 
-def _escalation_after(step) -> datetime.timedelta | None:
+def _escalation_after(step: EscalationStep) -> datetime.timedelta | None:
     """How long after it was raised an open urgent flag reaches `step` (settings)."""
     target = settings.TRIAGE_RESPONSE_MINUTES.get(FlagLevel.URGENT)
     if target is None:
@@ -36,7 +37,7 @@ def _escalation_after(step) -> datetime.timedelta | None:
     return after
 
 
-def _escalation_recipients(team, step) -> list[tuple[str, str]]:
+def _escalation_recipients(team: CareTeam, step: EscalationStep) -> list[tuple[str, str]]:
     """(address, language) of whom a step tells: the on-call contacts, then the physicians."""
     if step == EscalationStep.ON_CALL:
         return [(address, settings.LANGUAGE_CODE) for address in team.on_call_addresses]
@@ -46,7 +47,7 @@ def _escalation_recipients(team, step) -> list[tuple[str, str]]:
     ]
 
 
-def escalate_flags(*, now=None, site_url: str = "") -> int:
+def escalate_flags(*, now: datetime.datetime | None = None, site_url: str = "") -> int:
     """Tell the care team about urgent flags still open past their response target.
 
     First the team's on-call contacts (e-mail, and the team's webhook when it has one), then,
@@ -79,7 +80,14 @@ def escalate_flags(*, now=None, site_url: str = "") -> int:
     return sent
 
 
-def _send_escalation(flag, step, channel, *, now, site_url) -> bool:
+def _send_escalation(
+    flag: Flag,
+    step: EscalationStep,
+    channel: EscalationChannel,
+    *,
+    now: datetime.datetime,
+    site_url: str,
+) -> bool:
     if EscalationLog.objects.filter(flag=flag, step=step, channel=channel).exists():
         return False
     team = flag.course.care_team
@@ -129,7 +137,7 @@ def _send_escalation(flag, step, channel, *, now, site_url) -> bool:
     return True
 
 
-def _post_webhook(url, flag, step, link):
+def _post_webhook(url: str, flag: Flag, step: EscalationStep, link: str) -> None:
     """POST the flag's id, level, step and link (nothing clinical) as JSON; an error or a
     non-2xx answer raises, so that the caller rolls back and the next run tries again."""
     body = json.dumps(

@@ -1,6 +1,8 @@
 """A clinician acknowledges or resolves the flags the rules raised."""
 
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -13,10 +15,13 @@ from ..models import (
     FlagTransitionError,
 )
 
+if TYPE_CHECKING:
+    from ..models import User
+
 log = logging.getLogger(__name__)
 
 
-def _transition(flag: Flag, action: str, *, by, note: str, **options) -> Flag:
+def _transition(flag: Flag, action: str, *, by: "User", note: str, **options: object) -> Flag:
     # Lock the row so that two clinicians acting at once are serialised: the second one
     # sees the first one's change and is told (FlagTransitionError) instead of overwriting it.
     with transaction.atomic():
@@ -30,12 +35,12 @@ def _transition(flag: Flag, action: str, *, by, note: str, **options) -> Flag:
     return locked
 
 
-def acknowledge_flag(*, flag: Flag, by, note: str = "", shared: bool = False) -> Flag:
+def acknowledge_flag(*, flag: Flag, by: "User", note: str = "", shared: bool = False) -> Flag:
     return _transition(flag, "acknowledge", by=by, note=note, shared=shared)
 
 
 def resolve_flag(
-    *, flag: Flag, by, note: str = "", outcome: str = "", shared: bool = False
+    *, flag: Flag, by: "User", note: str = "", outcome: str = "", shared: bool = False
 ) -> Flag:
     """Resolve with a note; an urgent flag also needs its outcome (what was done)."""
     if outcome and outcome not in FlagOutcome.values:
@@ -43,7 +48,9 @@ def resolve_flag(
     return _transition(flag, "resolve", by=by, note=note, outcome=outcome, shared=shared)
 
 
-def acknowledge_flags(*, flags, by, note: str = "", shared: bool = False) -> list[Flag]:
+def acknowledge_flags(
+    *, flags: Iterable[Flag], by: "User", note: str = "", shared: bool = False
+) -> list[Flag]:
     """Acknowledge several "expected, logged" flags at once with one note, all or nothing.
 
     Only info flags: an urgent or review flag is looked at on its own. Flags someone else

@@ -5,18 +5,21 @@ inputs from the database and stores its outputs.
 """
 
 import dataclasses
+import datetime
 import itertools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 from django.db.models import OuterRef, Subquery
 
-from therapies.models import SideEffectTerm
+from therapies.models import SideEffectTerm, Therapy
 
 from .. import internals, rules
 from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS  # what each record measures
 from ..models import (
     AdverseEvent,
+    ClinicalRecord,
     Course,
     Flag,
     SymptomAnswer,
@@ -24,6 +27,9 @@ from ..models import (
     Visit,
 )
 from .history import _create_with_history
+
+if TYPE_CHECKING:
+    from .records import AdverseEventEntry, AnswerInput
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +69,7 @@ def therapy_profile(course: Course) -> rules.TherapyProfile:
     )
 
 
-def therapy_indications(therapy, indication: str) -> set[str]:
+def therapy_indications(therapy: Therapy, indication: str) -> set[str]:
     """The slugs of the therapy's labelled indications that a course's indication names
     (its name or slug appears in it, case-insensitively), or an empty set."""
     text = " ".join((indication or "").casefold().replace("’", "'").split())
@@ -85,11 +91,11 @@ def baseline(course: Course) -> rules.Baseline:
     )
 
 
-def _float(value):
+def _float(value: SupportsFloat | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _rule_answers(answers) -> list[rules.Answer]:
+def _rule_answers(answers: Iterable["AnswerInput | SymptomAnswer"]) -> list[rules.Answer]:
     """Answers (AnswerInput or stored SymptomAnswer) as the rules read them."""
     return [
         rules.Answer(
@@ -103,11 +109,15 @@ def _rule_answers(answers) -> list[rules.Answer]:
     ]
 
 
-def _measurements(values: Mapping, names: Iterable[str]) -> rules.Measurements:
-    return rules.Measurements(**{name: _float(values.get(name)) for name in names})
+def _measurements(values: Mapping[str, Any], names: Iterable[str]) -> rules.Measurements:
+    # Floats for every measurement, as the rules compare them (some are declared int there).
+    floats: dict[str, Any] = {name: _float(values.get(name)) for name in names}
+    return rules.Measurements(**floats)
 
 
-def _previous_answer_grades(course: Course, terms, before) -> dict[str, int]:
+def _previous_answer_grades(
+    course: Course, terms: Iterable[SideEffectTerm], before: datetime.datetime
+) -> dict[str, int]:
     """The latest composite grade of each term in the course's earlier reports (one query).
 
     A subquery per term takes its newest graded answer, walking the course's reports from
@@ -136,20 +146,22 @@ def _previous_answer_grades(course: Course, terms, before) -> dict[str, int]:
     return {slug: grade for slug, grade in rows if grade is not None}
 
 
-def _previous_ae_grades(course: Course, terms, before) -> dict[str, int]:
+def _previous_ae_grades(
+    course: Course, terms: Iterable[SideEffectTerm], before: datetime.datetime
+) -> dict[str, int]:
     rows = (
         AdverseEvent.objects.current()
         .filter(visit__course=course, visit__recorded_at__lt=before, term__in=terms)
         .order_by("term_id", "-visit__recorded_at")
         .values_list("term__slug", "grade")
     )
-    latest = {}
+    latest: dict[str, int] = {}
     for slug, grade in rows:
         latest.setdefault(slug, grade)
     return latest
 
 
-def _measured_slugs(values: Mapping, terms=()) -> set[str]:
+def _measured_slugs(values: Mapping[str, Any], terms: Iterable[SideEffectTerm] = ()) -> set[str]:
     """The measured terms a record grades: by its measurements, or a clinician's grade."""
     measured = {
         slug for name, slug in rules.GRADED_MEASUREMENTS.items() if values.get(name) is not None
@@ -158,7 +170,12 @@ def _measured_slugs(values: Mapping, terms=()) -> set[str]:
     return measured | graded
 
 
-def _previous_measured_grades(course: Course, slugs, before, course_baseline) -> dict[str, int]:
+def _previous_measured_grades(
+    course: Course,
+    slugs: Iterable[str],
+    before: datetime.datetime,
+    course_baseline: rules.Baseline,
+) -> dict[str, int]:
     """The previous CTCAE grade of each measured term in `slugs` (fever, weight gain, urine
     output, platelets, creatinine), for the worsening rule: the grade of its latest earlier
     measurement in the course's visits and reports, or of a clinician's earlier grade of the
@@ -171,45 +188,49 @@ def _previous_measured_grades(course: Course, slugs, before, course_baseline) ->
     slugs = set(slugs)
     if not slugs:
         return {}
-    annotations, sources = {}, []
-    for model, time_field, names in (
+    annotations: dict[str, Subquery] = {}
+    sources: list[tuple[str, str]] = []
+    records: tuple[tuple[type[ClinicalRecord], str, tuple[str, ...]], ...] = (
         (Visit, "recorded_at", VISIT_MEASUREMENTS),
         (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
-    ):
+    )
+    for model, time_field, names in records:
         for name in names:
             if rules.GRADED_MEASUREMENTS.get(name) not in slugs:
                 continue
-            latest = (
+            before_time: dict[str, Any] = {f"{time_field}__lt": before}
+            unmeasured: dict[str, Any] = {name: None}
+            measured = (
                 model.objects.current()
-                .filter(course=OuterRef("pk"), **{f"{time_field}__lt": before})
-                .exclude(**{name: None})
+                .filter(course=OuterRef("pk"), **before_time)
+                .exclude(**unmeasured)
                 .order_by(f"-{time_field}")
             )
             key = f"{model._meta.model_name}_{name}"
-            annotations[key] = Subquery(latest.values(name)[:1])
-            annotations[f"{key}_at"] = Subquery(latest.values(time_field)[:1])
+            annotations[key] = Subquery(measured.values(name)[:1])
+            annotations[f"{key}_at"] = Subquery(measured.values(time_field)[:1])
             sources.append((key, name))
     for slug in sorted(slugs):
-        latest = (
+        graded_events = (
             AdverseEvent.objects.current()
             .filter(visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug)
             .order_by("-visit__recorded_at", "-grade")
         )
-        annotations[f"ae_{slug}"] = Subquery(latest.values("grade")[:1])
-        annotations[f"ae_{slug}_at"] = Subquery(latest.values("visit__recorded_at")[:1])
-    row = Course.objects.filter(pk=course.pk).values(**annotations).get()
+        annotations[f"ae_{slug}"] = Subquery(graded_events.values("grade")[:1])
+        annotations[f"ae_{slug}_at"] = Subquery(graded_events.values("visit__recorded_at")[:1])
+    # The plugin types `values(**annotations)` by the names it can see: none here.
+    row = cast(dict[str, Any], Course.objects.filter(pk=course.pk).values(**annotations).get())
 
-    latest = {}  # slug -> (time, grade)
+    latest: dict[str, tuple[datetime.datetime, int]] = {}  # slug -> (time, grade)
 
-    def consider(slug, at, grade):
+    def consider(slug: str, at: datetime.datetime | None, grade: int | None) -> None:
         if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
             latest[slug] = (at, grade)
 
     for key, name in sources:
         if row[key] is not None:
-            graded = rules.grade_measurements(
-                rules.Measurements(**{name: float(row[key])}), course_baseline
-            )
+            value: dict[str, Any] = {name: float(row[key])}
+            graded = rules.grade_measurements(rules.Measurements(**value), course_baseline)
             for slug, grade in graded.items():
                 consider(slug, row[f"{key}_at"], grade)
     for slug in slugs:
@@ -217,7 +238,14 @@ def _previous_measured_grades(course: Course, slugs, before, course_baseline) ->
     return {slug: grade for slug, (_at, grade) in latest.items()}
 
 
-def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) -> list[Flag]:
+def _save_flags(
+    course: Course,
+    findings: Sequence[rules.Finding],
+    *,
+    report: SymptomReport | None = None,
+    visit: Visit | None = None,
+    known_terms: Iterable[SideEffectTerm] = (),
+) -> list[Flag]:
     """Save the findings' flags and their "created" history rows in two INSERTs.
 
     `known_terms` (terms already loaded, e.g. the report's answers') spare their look-up.
@@ -247,7 +275,7 @@ def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) ->
         for finding in findings
     ]
     for flag in flags:
-        flag._change_reason = "raised"
+        setattr(flag, "_change_reason", "raised")  # noqa: B010 (read by simple-history)
     _create_with_history(Flag, flags)
     for flag in flags:
         internals.fix_judgement(flag)  # as Flag.save leaves it: fixed from now on
@@ -262,14 +290,18 @@ def _save_flags(course, findings, *, report=None, visit=None, known_terms=()) ->
     return flags
 
 
-def _emergency_signs(profile: rules.TherapyProfile, answers, measurements) -> list[dict]:
+def _emergency_signs(
+    profile: rules.TherapyProfile,
+    answers: Sequence[rules.Answer],
+    measurements: rules.Measurements,
+) -> list[dict[str, Any]]:
     """The report's emergency signs (rules.emergency_signs) as stored on it, for the answer page
     and the API."""
     signs = rules.emergency_signs(therapy=profile, answers=answers, measurements=measurements)
     return [dataclasses.asdict(sign) | {"with_terms": list(sign.with_terms)} for sign in signs]
 
 
-def offline_guidance_thresholds() -> dict:
+def offline_guidance_thresholds() -> dict[str, Any]:
     """The thresholds a phone uses to give urgent guidance at once for answers it cannot send
     yet (the report pages work offline): the emergency signs of tracker.rules.emergency_signs
     among home measurements, and the PRO-CTCAE composite grade that needs the care team now
@@ -282,7 +314,7 @@ def offline_guidance_thresholds() -> dict:
         for size in (1, 2, 3)
         for combo in itertools.combinations(rules.PRO_CTCAE_ATTRIBUTES, size)
     ]
-    urgent_scores = {}
+    urgent_scores: dict[str, list[str]] = {}
     for attributes in attribute_sets:
         urgent_scores[",".join(attributes)] = [
             ",".join(map(str, scores))
@@ -309,7 +341,9 @@ def offline_guidance_thresholds() -> dict:
 # --- One judgement of a visit and of a report, for new records and corrections -----------------
 
 
-def visit_rule_events(events) -> list[rules.AdverseEventInput]:
+def visit_rule_events(
+    events: Iterable["AdverseEventEntry | AdverseEvent"],
+) -> list[rules.AdverseEventInput]:
     """Adverse events (AdverseEventEntry or stored AdverseEvent) as the rules read them."""
     return [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
 
@@ -320,7 +354,10 @@ def current_adverse_events(visit: Visit) -> list[AdverseEvent]:
 
 
 def judge_visit(
-    visit: Visit, *, adverse_events=None, profile: rules.TherapyProfile | None = None
+    visit: Visit,
+    *,
+    adverse_events: Sequence["AdverseEventEntry | AdverseEvent"] | None = None,
+    profile: rules.TherapyProfile | None = None,
 ) -> rules.Evaluation:
     """The rules' judgement of a visit as it stands: its measurements as set on `visit`, its
     adverse events (`adverse_events`, or its current ones as stored), the course's earlier
@@ -349,7 +386,10 @@ def current_answers(report: SymptomReport) -> list[SymptomAnswer]:
 
 
 def judge_report(
-    report: SymptomReport, *, answers=None, profile: rules.TherapyProfile | None = None
+    report: SymptomReport,
+    *,
+    answers: Sequence["AnswerInput | SymptomAnswer"] | None = None,
+    profile: rules.TherapyProfile | None = None,
 ) -> rules.Evaluation:
     """The rules' judgement of a symptom report as it stands: its measurements as set on
     `report`, its answers (`answers`: AnswerInput or SymptomAnswer, or its current ones as
@@ -375,8 +415,11 @@ def judge_report(
 
 
 def report_emergency_signs(
-    report: SymptomReport, *, answers=None, profile: rules.TherapyProfile | None = None
-) -> list[dict]:
+    report: SymptomReport,
+    *,
+    answers: Sequence["AnswerInput | SymptomAnswer"] | None = None,
+    profile: rules.TherapyProfile | None = None,
+) -> list[dict[str, Any]]:
     """The emergency signs of a report as it stands (its answers and measurements), as stored
     on it for the answer page and the API."""
     if answers is None:

@@ -1,7 +1,9 @@
 """Patients registered and corrected by their care team, and possible duplicates."""
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,6 +16,9 @@ from ..models import (
 from .accounts import may_invite
 from .corrections import Correction
 from .history import _required_reason
+
+if TYPE_CHECKING:
+    from ..models import User
 
 # --- Patients registered and corrected by their care team --------------------------------------
 
@@ -44,7 +49,12 @@ class PossibleDuplicates:
 
 
 def possible_duplicates(
-    *, mrn="", given_name="", family_name="", birth_date=None, exclude=None
+    *,
+    mrn: str = "",
+    given_name: str = "",
+    family_name: str = "",
+    birth_date: datetime.date | None = None,
+    exclude: Patient | None = None,
 ) -> PossibleDuplicates:
     others = Patient.objects.all()
     if exclude is not None:
@@ -52,7 +62,8 @@ def possible_duplicates(
     mrn = normalised_mrn(mrn)
     same_mrn = bool(mrn) and others.filter(mrn__iexact=mrn).exists()
     same_person = (
-        bool(given_name and family_name and birth_date)
+        bool(given_name and family_name)
+        and birth_date is not None
         and others.filter(
             given_name__iexact=given_name.strip(),
             family_name__iexact=family_name.strip(),
@@ -62,14 +73,14 @@ def possible_duplicates(
     return PossibleDuplicates(mrn=same_mrn, name_and_birth_date=same_person)
 
 
-def may_edit_patient(user, patient: Patient) -> bool:
+def may_edit_patient(user: "User", patient: Patient) -> bool:
     """A patient's record is registered and corrected by their own care team (like the portal
     invitation): a team that shares one course sees the patient but does not change them."""
     return may_invite(user, patient)
 
 
 @transaction.atomic
-def register_patient(*, by, care_team: CareTeam, **fields) -> Patient:
+def register_patient(*, by: "User", care_team: CareTeam, **fields: Any) -> Patient:
     """Register a patient for one of `by`'s care teams; the history keeps who registered them.
 
     The MRN is unique across the installation (ValidationError at "mrn" otherwise); the same
@@ -84,14 +95,16 @@ def register_patient(*, by, care_team: CareTeam, **fields) -> Patient:
         raise ValidationError({"mrn": _("A patient with this MRN already exists.")})
     patient = Patient(care_team=care_team, **fields)
     patient.full_clean()
-    patient._history_user = by
-    patient._change_reason = _("Patient registered")
+    setattr(patient, "_history_user", by)  # noqa: B010 (read by simple-history)
+    setattr(patient, "_change_reason", _("Patient registered"))  # noqa: B010
     patient.save()
     return patient
 
 
 @transaction.atomic
-def update_patient(*, patient: Patient, by, changes: Mapping, reason: str) -> Correction:
+def update_patient(
+    *, patient: Patient, by: "User", changes: Mapping[str, Any], reason: str
+) -> Correction:
     """Correct a patient's record with the reason in its history (no flag changes)."""
     reason = _required_reason(reason)
     patient = Patient.objects.select_for_update().select_related("care_team").get(pk=patient.pk)
@@ -111,7 +124,7 @@ def update_patient(*, patient: Patient, by, changes: Mapping, reason: str) -> Co
     for name, value in changed.items():
         setattr(patient, name, value)
     patient.full_clean()
-    patient._history_user = by
-    patient._change_reason = reason
+    setattr(patient, "_history_user", by)  # noqa: B010 (read by simple-history)
+    setattr(patient, "_change_reason", reason)  # noqa: B010
     patient.save()
     return Correction.of(patient, changed)

@@ -4,8 +4,12 @@ Each runs in one transaction: a record and the flags it raises are saved togethe
 """
 
 import dataclasses
+import datetime
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,6 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from therapies.models import SideEffectTerm
 
+from ..measurements import REPORT_MEASUREMENTS, VISIT_MEASUREMENTS
 from ..models import (
     AdverseEvent,
     Course,
@@ -30,8 +35,6 @@ from ..models import (
 from .dose_advice import _judge_dose_advice, _save_judged_again, refresh_dose_advice
 from .history import _create_with_history
 from .judgement import (
-    REPORT_MEASUREMENTS,
-    VISIT_MEASUREMENTS,
     _save_flags,
     judge_report,
     judge_visit,
@@ -39,6 +42,9 @@ from .judgement import (
     therapy_profile,
     visit_rule_events,
 )
+
+if TYPE_CHECKING:
+    from ..models import User
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,13 @@ class SubmittedReport:
 def submit_report(
     *,
     course: Course,
-    by,
+    by: "User",
     answers: Iterable[AnswerInput] = (),
-    measurements: Mapping | None = None,
+    measurements: Mapping[str, Any] | None = None,
     note: str = "",
-    reported_at=None,
+    reported_at: datetime.datetime | None = None,
     recall_period: str = SymptomReport._meta.get_field("recall_period").default,
-    client_id=None,
+    client_id: uuid.UUID | None = None,
 ) -> SubmittedReport:
     """Store a symptom report, grade its answers and raise its flags, all or nothing.
 
@@ -136,12 +142,14 @@ def submit_report(
     )
 
 
-def report_sent_with(course, client_id):
+def report_sent_with(course: Course, client_id: uuid.UUID) -> SymptomReport | None:
     """The course's report sent with this sending key, or None."""
     return SymptomReport.objects.filter(course=course, client_id=client_id).first()
 
 
-def submit_report_once(*, course: Course, client_id=None, **report) -> SubmittedReport:
+def submit_report_once(
+    *, course: Course, client_id: uuid.UUID | None = None, **report: Any
+) -> SubmittedReport:
     """submit_report, unless a report of this course was already sent with this sending key (a
     phone sending again a report filled in offline after a lost answer, an API client
     retrying): then that report (`created` False), and nothing new is recorded.
@@ -171,10 +179,10 @@ class AdverseEventEntry:
     # serve records written by code (demo data, imports).
     attribution: str = "possible"
     action: str = "none"
-    onset_date: object = None
-    seriousness: tuple = ()
+    onset_date: datetime.date | None = None
+    seriousness: tuple[str, ...] = ()
     outcome: str = ""
-    end_date: object = None
+    end_date: datetime.date | None = None
     ongoing: bool = False
 
 
@@ -183,11 +191,11 @@ class DoseEntry:
     """A dose recorded with a visit (see record_dose)."""
 
     dose_number: int
-    scheduled_at: object
+    scheduled_at: datetime.datetime
     status: str
     reason: str = ""
-    administered_at: object = None
-    dose_amount: object = None
+    administered_at: datetime.datetime | None = None
+    dose_amount: Decimal | None = None
     dose_unit: str = ""
 
 
@@ -201,7 +209,7 @@ class RecordedVisit:
     doses: list[DoseAdministration] = dataclasses.field(default_factory=list)
 
     @property
-    def dose_advice(self) -> dict | None:
+    def dose_advice(self) -> dict[str, Any] | None:
         return self.visit.dose_advice
 
 
@@ -213,12 +221,12 @@ NOTHING_RECORDED = _lazy("Give at least one measurement, adverse event or note."
 def record_visit(
     *,
     course: Course,
-    by,
-    measurements: Mapping | None = None,
+    by: "User",
+    measurements: Mapping[str, Any] | None = None,
     adverse_events: Iterable[AdverseEventEntry] = (),
     notes: str = "",
-    recorded_at=None,
-    assessment: Mapping | None = None,
+    recorded_at: datetime.datetime | None = None,
+    assessment: Mapping[str, Any] | None = None,
     doses: Iterable[DoseEntry] = (),
 ) -> RecordedVisit:
     """Store a clinician's visit with its adverse events, flags, (high-dose IL-2) dose advice
@@ -238,7 +246,9 @@ def record_visit(
     nothing = not any(value not in (None, "") for value in given) and not adverse_events
     if nothing and not (notes or "").strip():
         raise ValidationError(NOTHING_RECORDED)
-    visit = Visit(
+    # The plugin takes both assessment fields as NOT NULL: their null=True comes through
+    # ranges.field_kwargs(), which it cannot read.
+    visit = Visit(  # type: ignore[misc]
         course=course,
         recorded_by=by,
         recorded_at=recorded_at or timezone.now(),
@@ -295,13 +305,13 @@ def next_dose_number(course: Course) -> int:
 def record_dose(
     *,
     course: Course,
-    by,
+    by: "User",
     dose_number: int,
-    scheduled_at,
+    scheduled_at: datetime.datetime,
     status: str,
     reason: str = "",
-    administered_at=None,
-    dose_amount=None,
+    administered_at: datetime.datetime | None = None,
+    dose_amount: Decimal | None = None,
     dose_unit: str = "",
 ) -> DoseAdministration:
     dose = DoseAdministration(

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -17,6 +18,9 @@ from ..models import (
     ReminderLog,
 )
 
+if TYPE_CHECKING:
+    from ..models import CourseQuerySet, User
+
 log = logging.getLogger(__name__)
 
 
@@ -26,8 +30,8 @@ REMINDER_FROM_HOUR = 9
 REMINDER_UNTIL_HOUR = 20
 
 
-def _courses_to_remind(today):
-    return (
+def _courses_to_remind(today: datetime.date) -> "CourseQuerySet[Course]":
+    courses: CourseQuerySet[Course] = (
         Course.objects.active()
         .filter(
             therapy__setting=Setting.OUTPATIENT,
@@ -40,9 +44,10 @@ def _courses_to_remind(today):
         .select_related("patient__user", "therapy", "care_team")
         .with_last_report()
     )
+    return courses
 
 
-def send_due_reminders(*, now=None, site_url: str = "") -> int:
+def send_due_reminders(*, now: datetime.datetime | None = None, site_url: str = "") -> int:
     """E-mail each outpatient whose report is due today (or overdue) once per due date.
 
     Idempotent, for cron: the ReminderLog row of (course, due date) is inserted in the same
@@ -63,8 +68,10 @@ def send_due_reminders(*, now=None, site_url: str = "") -> int:
     return sent
 
 
-def _send_reminder(course, due, now, site_url) -> bool:
-    user = course.patient.user
+def _send_reminder(
+    course: Course, due: datetime.date, now: datetime.datetime, site_url: str
+) -> bool:
+    user = cast("User", course.patient.user)  # only patients with an account are reminded
     due_from = timezone.make_aware(datetime.datetime.combine(due, datetime.time.min))
     try:
         with transaction.atomic():

@@ -1,6 +1,7 @@
 """Photos of a report (patient portal)."""
 
 import logging
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -12,6 +13,9 @@ from ..models import (
     ReportPhoto,
     SymptomReport,
 )
+
+if TYPE_CHECKING:
+    from ..models import User
 from .history import _locked, _required_reason, _save_with_history
 
 log = logging.getLogger(__name__)
@@ -20,7 +24,9 @@ log = logging.getLogger(__name__)
 # --- Photos of a report (patient portal) -------------------------------------------------------
 
 
-def add_report_photo(*, report: SymptomReport, by, subject: str, photo: photos.CleanPhoto):
+def add_report_photo(
+    *, report: SymptomReport, by: "User", subject: str, photo: photos.CleanPhoto
+) -> ReportPhoto:
     """Keep a photo (already re-encoded by tracker.photos.clean_photo) with a report.
 
     At most MAX_PHOTOS_PER_REPORT photos per report (those entered in error do not count); the
@@ -56,9 +62,9 @@ def add_report_photo(*, report: SymptomReport, by, subject: str, photo: photos.C
             raise ValidationError(
                 {"photo": _("The photo could not be kept just now. Try again in a few minutes.")}
             ) from None
-        stored = record.file.name
+        stored = cast(str, record.file.name)  # saved just above: it has a name
         try:
-            record._history_user = by
+            setattr(record, "_history_user", by)  # noqa: B010 (read by simple-history)
             record.save()
         except Exception:
             record.file.storage.delete(stored)
@@ -68,7 +74,7 @@ def add_report_photo(*, report: SymptomReport, by, subject: str, photo: photos.C
 
 
 @transaction.atomic
-def mark_photo_entered_in_error(*, photo: ReportPhoto, by, reason: str) -> ReportPhoto:
+def mark_photo_entered_in_error(*, photo: ReportPhoto, by: "User", reason: str) -> ReportPhoto:
     """A photo added by mistake leaves the report's pages and the PDF; the record and its file
     stay, with the history of who marked it and why."""
     reason = _required_reason(reason)
