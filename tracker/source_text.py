@@ -1,0 +1,131 @@
+"""A flag's sources in its reader's language, worded when shown.
+
+The rules cite each fact from a fixed set of citations (tracker/rules.py, "Sources"): a
+document's title, its part (label, table, boxed warning) and what it says there. A flag keeps
+the citations as the rules wrote them (`Flag.source`, English); pages, the PDF and the API read
+`Flag.source_label`, which words each known citation here in the active language. Titles stay
+as published (journals, brand names, NCI CTCAE v5.0); only the words around them (label,
+table, boxed warning, what the row says) are translated. A citation unknown here (the catalog's
+own reason for a fever escalation) is shown as written.
+"""
+
+import re
+
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import flag_text, rules
+
+# Each citation the rules write, by its id: its English words as the rules write them and its
+# words for people. Titles inside are kept as published.
+CITATIONS = {
+    "basch_2021": (
+        rules.BASCH_2021,
+        _("Basch et al., Clin Trials 2021 (PRO-CTCAE composite grading)"),
+    ),
+    "proleukin_2023_table_2": (rules.PROLEUKIN_TABLE_2, _("Proleukin label 2023, Table 2")),
+    "dutcher_2014_table_3": (
+        rules.DUTCHER_2014,
+        _("Dutcher et al., J Immunother Cancer 2014;2:26, Table 3"),
+    ),
+    "springerplus_2015_table_1": (rules.SPRINGERPLUS_2015, _("SpringerPlus 2015, Table 1")),
+    "astct_crs": (
+        rules.ASTCT,
+        _("ASTCT CRS consensus grading (hypotension = SBP < 90 mmHg)"),
+    ),
+    "catalog_listed": (
+        "Therapy catalog: side effects listed for the agent",
+        _("Therapy catalog: side effects listed for the agent"),
+    ),
+    "basch_2016": (
+        "Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)",
+        _("Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)"),
+    ),
+    "il6_boxed_warnings": (
+        "Actemra and Kevzara boxed warnings (serious infections)",
+        _("Actemra and Kevzara boxed warnings (serious infections)"),
+    ),
+    "berman_2021": (
+        "Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)",
+        _("Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)"),
+    ),
+    "proleukin_boxed_neurologic": (
+        "Proleukin boxed warning (neurologic toxicity)",
+        _("Proleukin boxed warning (neurologic toxicity)"),
+    ),
+    "proleukin_boxed_capillary_leak": (
+        "Proleukin boxed warning (capillary leak syndrome)",
+        _("Proleukin boxed warning (capillary leak syndrome)"),
+    ),
+    "home_red_flags": (
+        "Home red-flag thresholds, reference/domain.md §5.3 and §4.7",
+        _("Home red-flag thresholds, reference/domain.md §5.3 and §4.7"),
+    ),
+    "ctcae_hemorrhage": (
+        f"{rules.CTCAE} hemorrhage terms (graded by site)",
+        _("NCI CTCAE v5.0 hemorrhage terms (graded by site)"),
+    ),
+    "pro_ctcae_presence": (
+        "PRO-CTCAE presence item (not graded)",
+        _("PRO-CTCAE presence item (not graded)"),
+    ),
+    # What a citation says there, after its title.
+    "frank_blood_absolute": (
+        " (frank blood: absolute criterion)",
+        _(" (frank blood: absolute criterion)"),
+    ),
+    "hallucinations_absolute": (
+        " (hallucinations: absolute criterion)",
+        _(" (hallucinations: absolute criterion)"),
+    ),
+    "moderate_confusion_withhold": (
+        " (moderate confusion: withhold)",
+        _(" (moderate confusion: withhold)"),
+    ),
+    "pulse_oximeter": (" (pulse oximeter < 88 %)", _(" (pulse oximeter < 88 %)")),
+    "febrile_neutropenia_definition": (
+        " (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)",
+        _(" (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)"),
+    ),
+}
+
+# Marks a citation as a design choice on cited facts (rules.DERIVED).
+_DERIVED = (rules.DERIVED, " (%s)")
+
+# A CTCAE term cited by name: "NCI CTCAE v5.0 – Confusion".
+_CTCAE_TERM = re.compile(rf"(?<={re.escape(rules.CTCAE)} – )(?P<term>[^;()]+?)(?= \(|;|$)")
+
+_KNOWN = sorted(
+    ((english, words) for english, words in CITATIONS.values()),
+    key=lambda pair: -len(pair[0]),
+)
+_PATTERN = re.compile("|".join(re.escape(english) for english, _words in _KNOWN))
+
+
+def _is_french() -> bool:
+    return (get_language() or "en").startswith("fr")
+
+
+# CTCAE terms the rules cite that are not in the catalog's vocabulary.
+_OTHER_TERMS = {"Febrile neutropenia": _("Febrile neutropenia")}
+
+
+def _term_by_english_name(english: str) -> str:
+    """A CTCAE term named in English, by its name in the reader's language."""
+    if english in _OTHER_TERMS:
+        return str(_OTHER_TERMS[english])
+    flag_text.term_name("")  # loads the terms' names once
+    for slug, (en, _fr) in flag_text._term_names.items():
+        if en == english:
+            return flag_text.term_name(slug, en)
+    return english
+
+
+def render_source(text: str) -> str:
+    """A flag's sources (as the rules wrote them) in the active language."""
+    if not text or not _is_french():
+        return text
+    words = dict(_KNOWN)
+    text = text.replace(_DERIVED[0], _DERIVED[1] % gettext("derived, needs clinical review"))
+    text = _PATTERN.sub(lambda m: str(words[m.group(0)]), text)
+    return _CTCAE_TERM.sub(lambda m: _term_by_english_name(m.group("term")), text)
