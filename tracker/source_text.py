@@ -5,14 +5,18 @@ document's title, its part (label, table, boxed warning) and what it says there.
 the citations as the rules wrote them (`Flag.source`, English); pages, the PDF and the API read
 `Flag.source_label`, which words each known citation here in the active language. Titles stay
 as published (journals, brand names, NCI CTCAE v5.0); only the words around them (label,
-table, boxed warning, what the row says) are translated. A citation unknown here (the catalog's
-own reason for a fever escalation) is shown as written.
+table, boxed warning, what the row says) are translated. The catalog's own reason for a fever
+escalation (`Therapy.fever_escalation_source`) reads in French from catalog_fr.json; a citation
+unknown here is shown as written.
 """
 
 import re
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
+
+from therapies.models import Therapy
 
 from . import flag_text, rules
 
@@ -121,11 +125,38 @@ def _term_by_english_name(english: str) -> str:
     return english
 
 
+# The catalog's reasons for a fever escalation, English -> French; read once when first needed.
+_reasons: dict[str, str] = {}
+
+
+def forget_reasons(**_signal):
+    """A therapy changed (admin, catalog reloaded): read the reasons again when next needed."""
+    _reasons.clear()
+
+
+post_save.connect(forget_reasons, sender=Therapy, dispatch_uid="source_text_therapy_saved")
+post_delete.connect(forget_reasons, sender=Therapy, dispatch_uid="source_text_therapy_deleted")
+
+
+def _catalog_reasons_in_french(text: str) -> str:
+    if not _reasons:
+        _reasons.update(
+            Therapy.objects.exclude(fever_escalation_source_fr="").values_list(
+                "fever_escalation_source", "fever_escalation_source_fr"
+            )
+        )
+    for english, french in _reasons.items():
+        text = text.replace(english, french)
+    return text
+
+
 def render_source(text: str) -> str:
     """A flag's sources (as the rules wrote them) in the active language."""
     if not text or not _is_french():
         return text
     words = dict(_KNOWN)
     text = text.replace(_DERIVED[0], _DERIVED[1] % gettext("derived, needs clinical review"))
+    if "[" in text:  # the catalog's reasons cite its source keys: only they are looked up
+        text = _catalog_reasons_in_french(text)
     text = _PATTERN.sub(lambda m: str(words[m.group(0)]), text)
     return _CTCAE_TERM.sub(lambda m: _term_by_english_name(m.group("term")), text)

@@ -341,6 +341,7 @@ def test_the_course_page_pdf_and_api_cite_in_the_readers_language(flagged, clien
     french_pdf = _pdf_text(b"".join(client.get(pdf_url, HTTP_ACCEPT_LANGUAGE="fr")))
     english_pdf = _pdf_text(b"".join(client.get(pdf_url, HTTP_ACCEPT_LANGUAGE="en")))
     assert DUTCHER_FR in french_pdf and DUTCHER_EN not in french_pdf
+    assert f"Source : {DUTCHER_FR}" in french_pdf  # French typography in the glue too
     assert DUTCHER_EN in english_pdf
 
     api = f"/api/v1/courses/{il2.pk}/flags/"
@@ -422,3 +423,30 @@ def test_the_french_e_mails_show_no_english(flagged, care_team):
                 assert english not in body, f"English {english!r} in the {name} e-mail's {where}"
     # Dates cannot be misread: the month by name, June told apart from July.
     assert "3 juin 2026" in rendered["reminder"][1]
+
+
+def test_a_fever_escalation_cites_the_catalogs_reason_in_french(patient, clinician):
+    # Oprelvekin is given after myelosuppressive chemotherapy; its US label names neutropenic
+    # fever its most frequent serious adverse event: a fever is reviewed the same day, citing
+    # CTCAE febrile neutropenia and the catalog's reason (catalog.json, catalog_fr.json).
+    course = factories.CourseFactory(
+        patient=patient,
+        therapy=Therapy.objects.get(slug="oprelvekin"),
+        start_date=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    services.record_visit(
+        course=course, by=clinician, recorded_at=at(1, 9), measurements={"temperature_c": 38.5}
+    )
+    flag = Flag.objects.get(course=course, rule="fever_escalation_risk")
+    with translation.override("en"):
+        assert flag.source_label == flag.source
+        assert "Neumega (oprelvekin) US label: given after myelosuppressive" in flag.source_label
+    with translation.override("fr"):
+        label = flag.source_label
+    assert label.startswith("NCI CTCAE v5.0 – Neutropénie fébrile (PNN < 1000/mm³")
+    assert (
+        "Notice américaine de Neumega (oprelvekin) : administré après une chimiothérapie" in label
+    )
+    assert label.endswith("(dérivé, à faire valider par un clinicien)")
+    for english in ("US label", "myelosuppressive", "Febrile neutropenia", "sustained over"):
+        assert english not in label
