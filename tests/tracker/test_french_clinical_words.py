@@ -384,6 +384,12 @@ def test_the_patients_french_pdf_shows_no_english_and_no_rule_id(flagged, client
     assert response.status_code == 200
     text = _pdf_text(b"".join(response))
     _assert_french(text, Flag.objects.filter(course=il2), "the patient's French PDF")
+    # The adverse events and flags name their CTCAE terms in French (catalog_fr.json).
+    for slug in ("back_pain", "hallucinations", "chills"):
+        names = term(slug)
+        if names.ctcae_term != names.ctcae_term_fr:
+            assert names.ctcae_term not in text, f"English {names.ctcae_term!r} in the PDF"
+        assert names.ctcae_term_fr in text
 
 
 def test_the_french_e_mails_show_no_english(flagged, care_team):
