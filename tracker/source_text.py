@@ -97,7 +97,7 @@ CITATIONS = {
 _DERIVED = (rules.DERIVED, " (%s)")
 
 # A CTCAE term cited by name: "NCI CTCAE v5.0 – Confusion".
-_CTCAE_TERM = re.compile(rf"(?<={re.escape(rules.CTCAE)} – )(?P<term>[^;()]+?)(?= \(|;|$)")
+_CTCAE_PREFIX = f"{rules.CTCAE} – "
 
 _KNOWN = sorted(
     ((english, words) for english, words in CITATIONS.values()),
@@ -114,15 +114,22 @@ def _is_french() -> bool:
 _OTHER_TERMS = {"Febrile neutropenia": _("Febrile neutropenia")}
 
 
-def _term_by_english_name(english: str) -> str:
-    """A CTCAE term named in English, by its name in the reader's language."""
-    if english in _OTHER_TERMS:
-        return str(_OTHER_TERMS[english])
+def _ctcae_terms_in_french(text: str) -> str:
+    """Each CTCAE term cited by its English name ("NCI CTCAE v5.0 – Confusion"), by its name
+    in the reader's language; the longest name that the citation starts with is the term."""
+    if _CTCAE_PREFIX not in text:
+        return text
     flag_text.term_name("")  # loads the terms' names once
-    for slug, (en, _fr) in flag_text._term_names.items():
-        if en == english:
-            return flag_text.term_name(slug, en)
-    return english
+    names = {en: fr or en for en, fr in flag_text._term_names.values()}
+    names.update((en, str(fr)) for en, fr in _OTHER_TERMS.items())
+    pieces = text.split(_CTCAE_PREFIX)
+    for i, piece in enumerate(pieces[1:], start=1):
+        for english in sorted(names, key=len, reverse=True):
+            rest = piece[len(english) :]
+            if piece.startswith(english) and (not rest or rest[:1] == ";" or rest[:2] == " ("):
+                pieces[i] = names[english] + rest
+                break
+    return _CTCAE_PREFIX.join(pieces)
 
 
 # The catalog's reasons for a fever escalation, English -> French; read once when first needed.
@@ -159,4 +166,4 @@ def render_source(text: str) -> str:
     if "[" in text:  # the catalog's reasons cite its source keys: only they are looked up
         text = _catalog_reasons_in_french(text)
     text = _PATTERN.sub(lambda m: str(words[m.group(0)]), text)
-    return _CTCAE_TERM.sub(lambda m: _term_by_english_name(m.group("term")), text)
+    return _ctcae_terms_in_french(text)

@@ -456,3 +456,25 @@ def test_a_fever_escalation_cites_the_catalogs_reason_in_french(patient, clinici
     assert label.endswith("(dérivé, à faire valider par un clinicien)")
     for english in ("US label", "myelosuppressive", "Febrile neutropenia", "sustained over"):
         assert english not in label
+
+
+def test_a_term_named_with_a_note_is_cited_by_its_french_name(patient, clinician):
+    # Nasopharyngitis is not a CTCAE v5.0 term: its name carries a note in parentheses, and the
+    # graded flag cites it by that name (NCI CTCAE v5.0 – <term>).
+    course = factories.CourseFactory(
+        patient=patient,
+        therapy=Therapy.objects.get(slug="ustekinumab"),
+        start_date=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(1, 9),
+        adverse_events=[services.AdverseEventEntry(term=term("nasopharyngitis"), grade=2)],
+    )
+    flag = Flag.objects.get(course=course, rule="ctcae_grade")
+    names = term("nasopharyngitis")
+    assert flag.source == f"NCI CTCAE v5.0 – {names.ctcae_term}"
+    with translation.override("fr"):
+        assert flag.source_label == f"NCI CTCAE v5.0 – {names.ctcae_term_fr}"
+    assert "(pas un terme CTCAE v5.0)" in names.ctcae_term_fr
