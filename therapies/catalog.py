@@ -156,6 +156,16 @@ def _add_french(catalog: dict, path: Path):
             errors.append(f"{path.name}: therapy '{slug}' needs a text regimen_fr")
         else:
             catalog["therapies"][slug]["values"]["regimen_fr"] = item["regimen_fr"]
+            reason = item.get("fever_escalation_source_fr", "")
+            if not isinstance(reason, str):
+                errors.append(f"{path.name}: therapy '{slug}': fever_escalation_source_fr is text")
+            elif reason and not catalog["therapies"][slug]["values"]["fever_escalation_source"]:
+                errors.append(
+                    f"{path.name}: therapy '{slug}': fever_escalation_source_fr without "
+                    "fever_escalation_source"
+                )
+            else:
+                catalog["therapies"][slug]["values"]["fever_escalation_source_fr"] = reason
     if errors:
         raise CatalogError("\n".join(errors))
 

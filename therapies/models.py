@@ -84,6 +84,12 @@ class Therapy(models.Model):
         blank=True,
         help_text=_("The reason and its source, as a clinician reads it in the flag."),
     )
+    # The same reason in French (catalog_fr.json), shown in a flag's sources to French readers.
+    fever_escalation_source_fr = models.CharField(
+        _("why fever needs review the same day (source, French)"),
+        max_length=400,
+        blank=True,
+    )
 
     side_effects = models.ManyToManyField(
         "SideEffectTerm", through="ExpectedSideEffect", related_name="therapies"

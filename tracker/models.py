@@ -22,7 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from therapies.models import SideEffectTerm, Therapy
 
-from . import flag_text, ranges, schedule, validators
+from . import flag_text, ranges, schedule, source_text, validators
 
 
 class Role(models.TextChoices):
@@ -1320,6 +1320,11 @@ class Flag(models.Model):
     @property
     def threshold_label(self):
         return flag_text.measure_text(self.threshold)
+
+    @property
+    def source_label(self):
+        """The flag's sources in the active language (titles as published)."""
+        return source_text.render_source(self.source)
 
     def acknowledge(self, *, by, note="", shared=False):
         if self.status != FlagStatus.OPEN:

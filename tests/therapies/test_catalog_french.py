@@ -2,6 +2,7 @@
 French regimen for every therapy, loaded with the catalog and shown in the reader's language."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -54,3 +55,29 @@ def test_a_catalog_without_a_french_file_loads_with_english_names(empty_catalog,
     fever = SideEffectTerm.objects.get(slug="fever")
     with translation.override("fr"):
         assert fever.clinical_name == "Fever"
+
+
+def test_every_fever_escalation_reason_has_its_french_words(catalog_data):
+    # The reason is shown in a flag's sources: a French reader reads it in French, citing the
+    # same source keys as the English one.
+    french = json.loads(FRENCH_PATH.read_text(encoding="utf-8"))["therapies"]
+    reasons = {
+        t["slug"]: t["fever_escalation_source"]
+        for t in catalog_data["therapies"]
+        if t.get("fever_escalation_source")
+    }
+    assert set(reasons) == {"oprelvekin", "interleukin-12"}
+    for slug, english in reasons.items():
+        translated = french[slug]["fever_escalation_source_fr"]
+        assert translated.strip() and translated != english
+        assert re.findall(r"\[[^\]]+\]", translated) == re.findall(r"\[[^\]]+\]", english)
+
+
+@pytest.mark.django_db
+def test_a_french_reason_without_a_fever_risk_is_refused(empty_catalog, tmp_path):
+    shutil.copy(DEFAULT_PATH, tmp_path / "catalog.json")
+    french = json.loads(FRENCH_PATH.read_text(encoding="utf-8"))
+    french["therapies"]["anakinra"]["fever_escalation_source_fr"] = "Une raison [ANA-AE]"
+    (tmp_path / FRENCH_NAME).write_text(json.dumps(french), encoding="utf-8")
+    with pytest.raises(CatalogError, match="anakinra"):
+        load_catalog(tmp_path / "catalog.json")

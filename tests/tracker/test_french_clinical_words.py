@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from tests import factories
 from therapies.models import SideEffectTerm, Therapy
-from tracker import flag_text, services
+from tracker import emails, flag_text, services
 from tracker.exports import pdf
 from tracker.models import Flag
 from tracker.summary import build_summary
@@ -42,6 +42,34 @@ ENGLISH_FRAGMENTS = [
     "Oxygen saturation",
     "Systolic blood pressure",
     "Heart rate",
+]
+
+# The words around the sources' titles as the rules cite them (tracker/rules.py, "Sources"):
+# a French page names a label "notice", a table "tableau", a boxed warning "avertissement
+# encadré"; the titles (Proleukin, J Immunother Cancer, NCI CTCAE v5.0) stay as published.
+ENGLISH_SOURCE_GLUE = [
+    "label 2023",
+    "Table 1",
+    "Table 2",
+    "Table 3",
+    "boxed warning",
+    "derived, needs clinical review",
+    "absolute criterion",
+    "moderate confusion: withhold",
+    "Therapy catalog",
+    "side effects listed",
+    "Home red-flag thresholds",
+    "hemorrhage terms",
+    "graded by site",
+    "presence item",
+    "pulse oximeter",
+    "alerts on worsening",
+    "serious infections",
+    "CRP stays low",
+    "composite grading",
+    "consensus grading",
+    "capillary leak syndrome",
+    "neurologic toxicity",
 ]
 
 
@@ -130,7 +158,7 @@ def _assert_french(text, flags, where):
             ):
                 if english != french:
                     assert english not in text, f"English {english!r} on {where}"
-    for fragment in ENGLISH_FRAGMENTS:
+    for fragment in ENGLISH_FRAGMENTS + ENGLISH_SOURCE_GLUE:
         assert fragment not in text, f"English {fragment!r} on {where}"
 
 
@@ -246,3 +274,207 @@ def test_in_english_each_flag_reads_as_the_rules_wrote_it(flagged):
         leak = Flag.objects.get(rule="possible_capillary_leak")
         assert "(May need hospitalization: Systolic blood pressure below 90 mmHg)" in leak.message
         assert "systolic_bp_below_90" in leak.message_en  # kept as raised, for audit
+
+
+# --- Sources' citations, and every other page, PDF and e-mail a French reader gets ------------
+
+# The heart-rate flag of a high-dose IL-2 course cites Dutcher 2014, Table 3 (sinus tachycardia
+# > 130 bpm is an absolute criterion): the journal's title as published, the table in French.
+DUTCHER_EN = "Dutcher et al., J Immunother Cancer 2014;2:26, Table 3"
+DUTCHER_FR = "Dutcher et al., J Immunother Cancer 2014;2:26, tableau 3"
+
+
+def _pdf_text(body: bytes) -> str:
+    reader = PdfReader(io.BytesIO(body))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_same_flags_source_reads_in_the_readers_language(flagged):
+    heart = Flag.objects.get(rule="heart_rate_above_130")
+    confusion = Flag.objects.get(rule="confusion_present")
+    leak = Flag.objects.get(rule="possible_capillary_leak")
+    with translation.override("en"):
+        assert heart.source_label == DUTCHER_EN
+        assert confusion.source_label == confusion.source  # English as the rules cite it
+    with translation.override("fr"):
+        assert heart.source_label == DUTCHER_FR
+        # Proleukin boxed warning (neurologic toxicity); Proleukin label 2023, Table 2
+        # (moderate confusion: withhold), derived.
+        assert confusion.source_label == (
+            "Avertissement encadré de Proleukin (toxicité neurologique); Notice de Proleukin "
+            "2023, tableau 2 (confusion modérée : suspension) (dérivé, à faire valider par un "
+            "clinicien)"
+        )
+        assert leak.source_label.startswith(
+            "Avertissement encadré de Proleukin (syndrome de fuite capillaire); " + DUTCHER_FR
+        )
+    assert heart.source == DUTCHER_EN  # kept as the rules cited it, for audit
+
+
+def test_sources_that_name_a_ctcae_term_name_it_in_french(flagged):
+    # On tocilizumab the confusion red flag cites the CTCAE term and the home red-flag table.
+    il6 = flagged[1]
+    services.submit_report(
+        course=il6,
+        by=il6.patient.user,
+        reported_at=at(0, 8),
+        answers=[services.AnswerInput(term=term("confusion"), present=True)],
+    )
+    flag = Flag.objects.get(course=il6, rule="confusion_present")
+    with translation.override("fr"):
+        label = flag.source_label
+    assert label.startswith(f"NCI CTCAE v5.0 – {term('confusion').ctcae_term_fr}; ")
+    assert "Seuils d’alerte à domicile" in label
+    assert "reference/domain.md" not in label
+
+
+def test_the_course_page_pdf_and_api_cite_in_the_readers_language(flagged, client, clinician):
+    il2, *_ = flagged
+    client.force_login(clinician)
+    url = reverse("tracker:course-detail", args=[il2.pk])
+    french = _page_text(client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    english = _page_text(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert DUTCHER_FR in french and DUTCHER_EN not in french
+    assert DUTCHER_EN in english and DUTCHER_FR not in english
+
+    pdf_url = reverse("tracker:export-course-pdf", args=[il2.pk])
+    french_pdf = _pdf_text(b"".join(client.get(pdf_url, HTTP_ACCEPT_LANGUAGE="fr")))
+    english_pdf = _pdf_text(b"".join(client.get(pdf_url, HTTP_ACCEPT_LANGUAGE="en")))
+    assert DUTCHER_FR in french_pdf and DUTCHER_EN not in french_pdf
+    assert f"Source : {DUTCHER_FR}" in french_pdf  # French typography in the glue too
+    assert DUTCHER_EN in english_pdf
+
+    api = f"/api/v1/courses/{il2.pk}/flags/"
+    for language, expected in (("fr", DUTCHER_FR), ("en", DUTCHER_EN)):
+        body = client.get(api, HTTP_ACCEPT_LANGUAGE=language).json()
+        rows = body["results"] if isinstance(body, dict) else body
+        (heart,) = [row for row in rows if row["rule"] == "heart_rate_above_130"]
+        assert heart["source"] == expected, language
+
+
+def test_every_french_page_of_a_nurse_shows_no_english_and_no_rule_id(flagged, client, clinician):
+    il2, il6, report, visit = flagged
+    flags = list(Flag.objects.all())
+    heart = Flag.objects.get(rule="heart_rate_above_130")
+    client.force_login(clinician)
+    pages = {
+        "triage": reverse("tracker:triage"),
+        "course page": reverse("tracker:course-detail", args=[il2.pk]),
+        "flag page": reverse("tracker:flag-resolve", args=[heart.pk]),
+        "visit history": reverse("tracker:record-history", args=["visit", visit.pk]),
+        "report history": reverse("tracker:record-history", args=["report", report.pk]),
+    }
+    for where, url in pages.items():
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+        assert response.status_code == 200, where
+        _assert_french(_page_text(response.content.decode()), flags, where)
+    flag_page = _page_text(
+        client.get(pages["flag page"], HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    )
+    assert DUTCHER_FR in flag_page
+    assert "Tachycardie sinusale" in flag_page  # the term's French CTCAE name
+
+
+def test_the_patients_french_pdf_shows_no_english_and_no_rule_id(flagged, client, patient):
+    il2, *_ = flagged
+    client.force_login(patient.user)
+    response = client.get(
+        reverse("tracker:export-course-pdf", args=[il2.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert response.status_code == 200
+    text = _pdf_text(b"".join(response))
+    _assert_french(text, Flag.objects.filter(course=il2), "the patient's French PDF")
+    # The adverse events and flags name their CTCAE terms in French (catalog_fr.json).
+    for slug in ("back_pain", "hallucinations", "chills"):
+        names = term(slug)
+        if names.ctcae_term != names.ctcae_term_fr:
+            assert names.ctcae_term not in text, f"English {names.ctcae_term!r} in the PDF"
+        assert names.ctcae_term_fr in text
+
+
+def test_the_french_e_mails_show_no_english(flagged, care_team):
+    il2, *_ = flagged
+    rendered = {
+        "escalation": emails.render(
+            "flag_escalation",
+            {"care_team": care_team, "step": "physicians", "minutes": 30, "link": "https://x"},
+            language="fr",
+        ),
+        "reminder": emails.render(
+            "report_reminder",
+            {
+                "user": il2.patient.user,
+                "course": il2,
+                "due_date": datetime.date(2026, 6, 3),
+                "overdue": True,
+                "link": "https://x",
+                "phone": "01 23 45 67 89",
+                "out_of_hours_phone": "01 98 76 54 32",
+                "care_team": care_team,
+            },
+            language="fr",
+        ),
+    }
+    for name, (subject, text, html) in rendered.items():
+        for where, body in (("subject", subject), ("text", text), ("html", _page_text(html))):
+            for english in (
+                "An urgent flag",
+                "Open the triage queue",
+                "Your report on",
+                "Hello",
+                "If you feel very unwell",
+                "waited",
+                "It takes about",
+            ):
+                assert english not in body, f"English {english!r} in the {name} e-mail's {where}"
+    # Dates cannot be misread: the month by name, June told apart from July.
+    assert "3 juin 2026" in rendered["reminder"][1]
+
+
+def test_a_fever_escalation_cites_the_catalogs_reason_in_french(patient, clinician):
+    # Oprelvekin is given after myelosuppressive chemotherapy; its US label names neutropenic
+    # fever its most frequent serious adverse event: a fever is reviewed the same day, citing
+    # CTCAE febrile neutropenia and the catalog's reason (catalog.json, catalog_fr.json).
+    course = factories.CourseFactory(
+        patient=patient,
+        therapy=Therapy.objects.get(slug="oprelvekin"),
+        start_date=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    services.record_visit(
+        course=course, by=clinician, recorded_at=at(1, 9), measurements={"temperature_c": 38.5}
+    )
+    flag = Flag.objects.get(course=course, rule="fever_escalation_risk")
+    with translation.override("en"):
+        assert flag.source_label == flag.source
+        assert "Neumega (oprelvekin) US label: given after myelosuppressive" in flag.source_label
+    with translation.override("fr"):
+        label = flag.source_label
+    assert label.startswith("NCI CTCAE v5.0 – Neutropénie fébrile (PNN < 1000/mm³")
+    assert (
+        "Notice américaine de Neumega (oprelvekin) : administré après une chimiothérapie" in label
+    )
+    assert label.endswith("(dérivé, à faire valider par un clinicien)")
+    for english in ("US label", "myelosuppressive", "Febrile neutropenia", "sustained over"):
+        assert english not in label
+
+
+def test_a_term_named_with_a_note_is_cited_by_its_french_name(patient, clinician):
+    # Nasopharyngitis is not a CTCAE v5.0 term: its name carries a note in parentheses, and the
+    # graded flag cites it by that name (NCI CTCAE v5.0 – <term>).
+    course = factories.CourseFactory(
+        patient=patient,
+        therapy=Therapy.objects.get(slug="ustekinumab"),
+        start_date=timezone.localdate() - datetime.timedelta(days=2),
+    )
+    services.record_visit(
+        course=course,
+        by=clinician,
+        recorded_at=at(1, 9),
+        adverse_events=[services.AdverseEventEntry(term=term("nasopharyngitis"), grade=2)],
+    )
+    flag = Flag.objects.get(course=course, rule="ctcae_grade")
+    names = term("nasopharyngitis")
+    assert flag.source == f"NCI CTCAE v5.0 – {names.ctcae_term}"
+    with translation.override("fr"):
+        assert flag.source_label == f"NCI CTCAE v5.0 – {names.ctcae_term_fr}"
+    assert "(pas un terme CTCAE v5.0)" in names.ctcae_term_fr

@@ -206,6 +206,8 @@ class FlagSerializer(RecordSerializer):
     )
     # The explanation in the requester's language (Accept-Language), rendered when answered.
     message = serializers.CharField(read_only=True)
+    # Its sources likewise in the requester's language (titles as published).
+    source = serializers.CharField(source="source_label", read_only=True)  # type: ignore[assignment]
     # What was done about it, chosen when it was resolved ("" until then; required for urgent).
     outcome = serializers.ChoiceField(choices=FlagOutcome.choices, allow_blank=True, read_only=True)
 

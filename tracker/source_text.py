@@ -1,0 +1,169 @@
+"""A flag's sources in its reader's language, worded when shown.
+
+The rules cite each fact from a fixed set of citations (tracker/rules.py, "Sources"): a
+document's title, its part (label, table, boxed warning) and what it says there. A flag keeps
+the citations as the rules wrote them (`Flag.source`, English); pages, the PDF and the API read
+`Flag.source_label`, which words each known citation here in the active language. Titles stay
+as published (journals, brand names, NCI CTCAE v5.0); only the words around them (label,
+table, boxed warning, what the row says) are translated. The catalog's own reason for a fever
+escalation (`Therapy.fever_escalation_source`) reads in French from catalog_fr.json; a citation
+unknown here is shown as written.
+"""
+
+import re
+
+from django.db.models.signals import post_delete, post_save
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
+
+from therapies.models import Therapy
+
+from . import flag_text, rules
+
+# Each citation the rules write, by its id: its English words as the rules write them and its
+# words for people. Titles inside are kept as published.
+CITATIONS = {
+    "basch_2021": (
+        rules.BASCH_2021,
+        _("Basch et al., Clin Trials 2021 (PRO-CTCAE composite grading)"),
+    ),
+    "proleukin_2023_table_2": (rules.PROLEUKIN_TABLE_2, _("Proleukin label 2023, Table 2")),
+    "dutcher_2014_table_3": (
+        rules.DUTCHER_2014,
+        _("Dutcher et al., J Immunother Cancer 2014;2:26, Table 3"),
+    ),
+    "springerplus_2015_table_1": (rules.SPRINGERPLUS_2015, _("SpringerPlus 2015, Table 1")),
+    "astct_crs": (
+        rules.ASTCT,
+        _("ASTCT CRS consensus grading (hypotension = SBP < 90 mmHg)"),
+    ),
+    "catalog_listed": (
+        "Therapy catalog: side effects listed for the agent",
+        _("Therapy catalog: side effects listed for the agent"),
+    ),
+    "basch_2016": (
+        "Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)",
+        _("Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)"),
+    ),
+    "il6_boxed_warnings": (
+        "Actemra and Kevzara boxed warnings (serious infections)",
+        _("Actemra and Kevzara boxed warnings (serious infections)"),
+    ),
+    "berman_2021": (
+        "Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)",
+        _("Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)"),
+    ),
+    "proleukin_boxed_neurologic": (
+        "Proleukin boxed warning (neurologic toxicity)",
+        _("Proleukin boxed warning (neurologic toxicity)"),
+    ),
+    "proleukin_boxed_capillary_leak": (
+        "Proleukin boxed warning (capillary leak syndrome)",
+        _("Proleukin boxed warning (capillary leak syndrome)"),
+    ),
+    "home_red_flags": (
+        "Home red-flag thresholds, reference/domain.md §5.3 and §4.7",
+        _("Home red-flag thresholds, reference/domain.md §5.3 and §4.7"),
+    ),
+    "ctcae_hemorrhage": (
+        f"{rules.CTCAE} hemorrhage terms (graded by site)",
+        _("NCI CTCAE v5.0 hemorrhage terms (graded by site)"),
+    ),
+    "pro_ctcae_presence": (
+        "PRO-CTCAE presence item (not graded)",
+        _("PRO-CTCAE presence item (not graded)"),
+    ),
+    # What a citation says there, after its title.
+    "frank_blood_absolute": (
+        " (frank blood: absolute criterion)",
+        _(" (frank blood: absolute criterion)"),
+    ),
+    "hallucinations_absolute": (
+        " (hallucinations: absolute criterion)",
+        _(" (hallucinations: absolute criterion)"),
+    ),
+    "moderate_confusion_withhold": (
+        " (moderate confusion: withhold)",
+        _(" (moderate confusion: withhold)"),
+    ),
+    "pulse_oximeter": (" (pulse oximeter < 88 %)", _(" (pulse oximeter < 88 %)")),
+    "febrile_neutropenia_definition": (
+        " (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)",
+        _(" (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)"),
+    ),
+}
+
+# Marks a citation as a design choice on cited facts (rules.DERIVED).
+_DERIVED = (rules.DERIVED, " (%s)")
+
+# A CTCAE term cited by name: "NCI CTCAE v5.0 – Confusion".
+_CTCAE_PREFIX = f"{rules.CTCAE} – "
+
+_KNOWN = sorted(
+    ((english, words) for english, words in CITATIONS.values()),
+    key=lambda pair: -len(pair[0]),
+)
+_PATTERN = re.compile("|".join(re.escape(english) for english, _words in _KNOWN))
+
+
+def _is_french() -> bool:
+    return (get_language() or "en").startswith("fr")
+
+
+# CTCAE terms the rules cite that are not in the catalog's vocabulary.
+_OTHER_TERMS = {"Febrile neutropenia": _("Febrile neutropenia")}
+
+
+def _ctcae_terms_in_french(text: str) -> str:
+    """Each CTCAE term cited by its English name ("NCI CTCAE v5.0 – Confusion"), by its name
+    in the reader's language; the longest name that the citation starts with is the term."""
+    if _CTCAE_PREFIX not in text:
+        return text
+    flag_text.term_name("")  # loads the terms' names once
+    names = {en: fr or en for en, fr in flag_text._term_names.values()}
+    names.update((en, str(fr)) for en, fr in _OTHER_TERMS.items())
+    pieces = text.split(_CTCAE_PREFIX)
+    for i, piece in enumerate(pieces[1:], start=1):
+        for english in sorted(names, key=len, reverse=True):
+            rest = piece[len(english) :]
+            if piece.startswith(english) and (not rest or rest[:1] == ";" or rest[:2] == " ("):
+                pieces[i] = names[english] + rest
+                break
+    return _CTCAE_PREFIX.join(pieces)
+
+
+# The catalog's reasons for a fever escalation, English -> French; read once when first needed.
+_reasons: dict[str, str] = {}
+
+
+def forget_reasons(**_signal):
+    """A therapy changed (admin, catalog reloaded): read the reasons again when next needed."""
+    _reasons.clear()
+
+
+post_save.connect(forget_reasons, sender=Therapy, dispatch_uid="source_text_therapy_saved")
+post_delete.connect(forget_reasons, sender=Therapy, dispatch_uid="source_text_therapy_deleted")
+
+
+def _catalog_reasons_in_french(text: str) -> str:
+    if not _reasons:
+        _reasons.update(
+            Therapy.objects.exclude(fever_escalation_source_fr="").values_list(
+                "fever_escalation_source", "fever_escalation_source_fr"
+            )
+        )
+    for english, french in _reasons.items():
+        text = text.replace(english, french)
+    return text
+
+
+def render_source(text: str) -> str:
+    """A flag's sources (as the rules wrote them) in the active language."""
+    if not text or not _is_french():
+        return text
+    words = dict(_KNOWN)
+    text = text.replace(_DERIVED[0], _DERIVED[1] % gettext("derived, needs clinical review"))
+    if "[" in text:  # the catalog's reasons cite its source keys: only they are looked up
+        text = _catalog_reasons_in_french(text)
+    text = _PATTERN.sub(lambda m: str(words[m.group(0)]), text)
+    return _ctcae_terms_in_french(text)
