@@ -187,7 +187,7 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
             )
         ],
         measurements={"temperature_c": 38.3},
-    )
+    ).report
     visit = services.record_visit(
         course=course,
         by=clinician,
@@ -195,7 +195,7 @@ def world(patient, other_patient, clinician, other_clinician, admin_user, course
         adverse_events=[
             services.AdverseEventEntry(term=SideEffectTerm.objects.get(slug="nausea"), grade=1)
         ],
-    )
+    ).visit
     dose = services.record_dose(
         course=course,
         by=clinician,

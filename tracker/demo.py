@@ -295,13 +295,13 @@ def _anakinra(team, physician, nurse, today):
         (18, {"injection_site_reaction": True, "joint_aches": (2, 1, 1)}),
         (32, {"injection_site_reaction": False, "nausea": (1, 0)}),
     ):
-        report = services.submit_report(
+        submitted = services.submit_report(
             course=course,
             by=sophie.user,
             reported_at=_at(start + datetime.timedelta(days=days), 19),
             answers=_answers(**spec),
         )
-        for flag in report.flags_raised:
+        for flag in submitted.flags_raised:
             services.resolve_flag(flag=flag, by=nurse, note="Expected; advice on rotating sites.")
     # Two days ago: something not expected with anakinra.
     services.submit_report(

@@ -226,7 +226,7 @@ def test_a_corrected_low_blood_pressure_withdraws_its_flag(page: Page, live_serv
     )
     (flag,) = [f for f in visit.flags_raised if f.term.slug == "hypotension"]
     log_in(page, live_server)
-    page.goto(f"{live_server.url}/clinician/records/visit/{visit.pk}/edit/")
+    page.goto(f"{live_server.url}/clinician/records/visit/{visit.visit.pk}/edit/")
     page.get_by_label("Systolic BP (mmHg)").fill("118")
     page.get_by_label("Reason for the correction").fill("Cuff too small; 118 on repeat")
     page.get_by_role("button", name="Save the correction").click()

@@ -25,7 +25,7 @@ def report(live_server):
     course = Course.objects.get(patient__user__username="ahmed.benali", status="active")
     return services.submit_report(
         course=course, by=course.patient.user, answers=[], measurements={"temperature_c": 37.2}
-    )
+    ).report
 
 
 def log_in(page: Page, live_server, username: str) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 
 from therapies.models import SideEffectTerm
 from tracker import charts, services
+from tracker.models import Flag
 from tracker.summary import build_summary
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def report(course, by, grade=2, temperature="37.9"):
         by=by,
         answers=[services.AnswerInput(term=nausea, frequency=grade, severity=grade)],
         measurements={"temperature_c": temperature},
-    )
+    ).report
 
 
 def test_an_unchanged_course_is_drawn_once(course, clinician, draws):
@@ -111,7 +112,7 @@ def visit(course, by, grade=2, systolic=120):
         by=by,
         measurements={"systolic_bp": systolic, "temperature_c": "37.2"},
         adverse_events=[services.AdverseEventEntry(term=fatigue, grade=grade)],
-    )
+    ).visit
 
 
 def test_a_cached_chart_takes_one_query_and_no_summary(
@@ -180,8 +181,10 @@ def test_chart_follows_a_correction(course, clinician, draws, corrected, kind, c
     _changes(
         course,
         kind,
-        lambda: services.correct_record(
-            record=record, by=clinician, changes=changes, reason="misread"
+        lambda: (
+            services.correct_record(
+                record=record, by=clinician, changes=changes, reason="misread"
+            ).record
         ),
     )
 
@@ -226,7 +229,7 @@ def test_chart_follows_a_recorded_dose(course, clinician, draws):
 
 
 def test_a_flag_workflow_step_makes_a_new_version(course, clinician):
-    flag = report(course, clinician, grade=3).flags_raised[0]
+    flag = Flag.objects.get(report=report(course, clinician, grade=3))
     before = charts.course_version(course)
     services.acknowledge_flag(flag=flag, by=clinician)
     assert charts.course_version(course) != before

@@ -141,7 +141,7 @@ def test_report_flags_are_what_the_services_would_raise(seeded):
         reports = SymptomReport.objects.select_related("course__therapy")
         assert reports.exists()
         for report in reports:
-            evaluation = services._report_evaluation(report)
+            evaluation = services.judge_report(report)
             assert _flags_of({"report": report}) == _findings(evaluation)
 
 
@@ -150,7 +150,7 @@ def test_visit_flags_and_dose_advice_are_what_the_services_would_give(seeded):
         visits = Visit.objects.select_related("course__therapy")
         assert visits.exists()
         for visit in visits:
-            evaluation = services._visit_evaluation(visit)
+            evaluation = services.judge_visit(visit)
             assert _flags_of({"visit": visit}) == _findings(evaluation)
         for course in {visit.course for visit in visits}:
             # Judged again on the stored course, no visit's advice would change.
@@ -239,7 +239,7 @@ def test_a_new_report_can_be_saved_after_seeding(seeded):
             answers=[services.AnswerInput(term=term, **dict.fromkeys(term.attributes, 1))]
             if not term.is_presence
             else [services.AnswerInput(term=term, present=True)],
-        )
+        ).report
         assert report.answers.count() == 1
 
 
@@ -272,7 +272,7 @@ def test_high_dose_il2_assessments_drive_the_doses_as_the_rules_advise(seeded):
         )
         assert visits.exists()
         for visit in visits:
-            evaluation = services._visit_evaluation(visit)
+            evaluation = services.judge_visit(visit)
             assert _flags_of({"visit": visit}) == _findings(evaluation)
         for course in {visit.course for visit in visits}:
             assert services._judge_dose_advice(course, services.therapy_profile(course)) == []

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_backup_then_restore_brings_back_the_data_as_it_was(course, patient, tmp_path, capsys):
     kept = services.submit_report(
         course=course, by=patient.user, measurements={"temperature_c": 37}
-    )
+    ).report
     call_command("backup", output=str(tmp_path))
     path = capsys.readouterr().out.split("Backup written to ")[1].strip()
 
@@ -140,7 +140,7 @@ def test_report_photos_come_back_with_the_database(course, patient, tmp_path, ca
     from tracker.backup import photos_archive
     from tracker.models import ReportPhoto
 
-    report = services.submit_report(course=course, by=patient.user, measurements={})
+    report = services.submit_report(course=course, by=patient.user, measurements={}).report
     kept = _photo(report, patient.user, "red")
     kept_bytes = kept.file.open("rb").read()
     path = _backup(tmp_path, capsys)

@@ -233,7 +233,9 @@ def test_year_one_dose_on_the_page_is_refused_at_the_field(pages, course, field)
 def test_year_one_correction_of_a_visit_is_refused_at_the_field(pages, course, clinician):
     from tracker import services
 
-    visit = services.record_visit(course=course, by=clinician, measurements={"heart_rate": 80})
+    visit = services.record_visit(
+        course=course, by=clinician, measurements={"heart_rate": 80}
+    ).visit
     response = pages.post(
         reverse("tracker:record-correct", args=["visit", visit.pk]),
         {"recorded_at": YEAR_ONE_LOCAL, "heart_rate": "81", "reason": "typo"},

@@ -115,7 +115,7 @@ def advised(patient, clinician):
             )
         ],
         assessment={"mental_status": "normal"},
-    )
+    ).visit
     return course, visit
 
 

@@ -76,7 +76,7 @@ def flagged(patient, clinician):
             services.AnswerInput(term=term("confusion"), present=True),
         ],
         measurements={"temperature_c": Decimal("38.6")},
-    )
+    ).report
     services.record_visit(
         course=il2,
         by=clinician,
@@ -101,7 +101,7 @@ def flagged(patient, clinician):
             services.AdverseEventEntry(term=term("bleeding"), grade=1),
             services.AdverseEventEntry(term=term("back_pain"), grade=2),
         ],
-    )
+    ).visit
     il6 = factories.CourseFactory(
         patient=patient,
         therapy=Therapy.objects.get(slug="tocilizumab"),

@@ -59,7 +59,7 @@ def test_a_flag_judgement_cannot_be_edited(patient, course):
 
     report = services.submit_report(
         course=course, by=patient.user, measurements={"temperature_c": 38.2}
-    )
+    ).report
     flag = Flag.objects.get(report=report)
     judged = flag.level
     flag.level = "urgent" if judged != "urgent" else "info"

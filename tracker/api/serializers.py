@@ -15,6 +15,7 @@ from ..models import (
     AdverseEventAction,
     AdverseEventOutcome,
     Attribution,
+    CareTeam,
     Course,
     DoseAdministration,
     DoseStatus,
@@ -136,7 +137,12 @@ class CourseSerializer(StrictTypes, serializers.ModelSerializer):
     therapy = serializers.SlugRelatedField(
         slug_field="slug", queryset=Therapy.objects.filter(is_active=True)
     )
-    care_team = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    care_team = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=CareTeam.objects.all(),
+        required=False,
+        help_text="One of your care teams; default: the patient's, when you are on it.",
+    )
 
     class Meta:
         model = Course
@@ -172,28 +178,16 @@ class CourseSerializer(StrictTypes, serializers.ModelSerializer):
         if request is not None:
             # Only patients the requesting clinician may see can be chosen: others are "not found".
             self.fields["patient"].queryset = Patient.objects.visible_to(request.user)
-
-    def validate(self, attrs):
-        user = self.context["request"].user
-        patient = attrs["patient"]
-        teams = user.care_teams.all()
-        if patient.care_team in teams:
-            attrs["care_team"] = patient.care_team
-        else:
-            raise serializers.ValidationError(
-                {"patient": [_("You are not on this patient's care team.")]}
+            # Only the requesting clinician's own teams can be named (services.start_course).
+            teams = getattr(request.user, "care_teams", None)  # none for an anonymous user
+            self.fields["care_team"].queryset = (
+                teams.all() if teams is not None else CareTeam.objects.none()
             )
-        if not attrs.get("regimen"):
-            attrs["regimen"] = attrs["therapy"].regimen
-        instance = Course(**attrs)
-        try:
-            instance.clean()
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
-        return attrs
 
     def create(self, validated_data):
-        return Course.objects.create(created_by=self.context["request"].user, **validated_data)
+        # The care team, the therapy's regimen by default and the history reason are the
+        # page's too (services.start_course).
+        return services.start_course(by=self.context["request"].user, **validated_data)
 
 
 # --- Flags -----------------------------------------------------------------------------------
@@ -489,10 +483,10 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
         return attrs
 
     def save(self, *, course, by, client_id=None):
-        """The report, recorded once per sending key: `.created` is False when the key was
-        already used on this course (that report is answered again)."""
+        """The report recorded once per sending key (services.SubmittedReport): `created` is
+        False when the key was already used on this course (that report is answered again)."""
         data = self.validated_data
-        report, report.created = services.submit_report_once(
+        return services.submit_report_once(
             course=course,
             client_id=client_id,
             by=by,
@@ -500,7 +494,6 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
             measurements={n: data.get(n) for n in measurements.REPORT_MEASUREMENTS},
             note=data.get("note", ""),
         )
-        return report
 
 
 # --- Visits ----------------------------------------------------------------------------------
@@ -710,12 +703,8 @@ class VisitCreateSerializer(VitalsInputSerializer):
         return events
 
     def validate(self, attrs):
-        names = (*measurements.VISIT_MEASUREMENTS, *services.VISIT_ASSESSMENT_FIELDS)
-        has_measurement = any(attrs.get(n) not in (None, "") for n in names)
-        if not has_measurement and not attrs.get("adverse_events") and not attrs.get("notes"):
-            raise serializers.ValidationError(
-                _("Give at least one measurement, adverse event or note.")
-            )
+        # A visit with nothing in it is refused by services.record_visit (the page asks the
+        # same), answered 400 like a serializer's refusal (tracker/api/exceptions.py).
         in_use = attrs.get("vasopressor") not in (None, "", Vasopressor.NONE)
         if attrs.get("vasopressor_dose_ug_kg_min") is not None and not in_use:
             raise serializers.ValidationError(
@@ -746,7 +735,7 @@ class VisitCreateSerializer(VitalsInputSerializer):
             notes=data.get("notes", ""),
             recorded_at=data.get("recorded_at"),
             assessment={n: data.get(n) for n in services.VISIT_ASSESSMENT_FIELDS},
-        )
+        ).visit
 
 
 class DoseSerializer(RecordSerializer):

@@ -215,18 +215,19 @@ class SymptomReportListCreate(_CourseChildView):
         serializer.is_valid(raise_exception=True)
         if client_id and (sent := services.report_sent_with(course, client_id)):
             return Response(self.output_serializer(self.get_queryset().get(pk=sent.pk)).data)
-        report = serializer.save(course=course, by=request.user, client_id=client_id)
-        if not report.created:
-            return Response(self.output_serializer(self.get_queryset().get(pk=report.pk)).data)
-        return Response(self.output_serializer(self.as_stored(report)).data, status=201)
+        submitted = serializer.save(course=course, by=request.user, client_id=client_id)
+        if not submitted.created:
+            stored = self.get_queryset().get(pk=submitted.report.pk)
+            return Response(self.output_serializer(stored).data)
+        return Response(self.output_serializer(self.as_stored(submitted)).data, status=201)
 
-    def as_stored(self, report):
+    def as_stored(self, submitted):
         # The answers and flags just saved, as the list's prefetch would give them (same
         # order), instead of reading back what this request wrote.
         return internals.with_prefetched(
-            report,
-            answers=report.answers_saved,
-            flags=sorted(report.flags_raised, key=lambda flag: flag.created_at, reverse=True),
+            submitted.report,
+            answers=submitted.answers_saved,
+            flags=sorted(submitted.flags_raised, key=lambda flag: flag.created_at, reverse=True),
             photos=[],  # photos are added to a report after it is sent
         )
 

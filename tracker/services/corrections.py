@@ -1,5 +1,6 @@
 """Corrections of records and records entered in error: kept with their history, judged again."""
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -8,14 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .. import rules
 from ..models import (
     AdverseEvent,
     Course,
     DoseAdministration,
     Flag,
     FlagStatus,
-    SymptomAnswer,
     SymptomReport,
     Visit,
 )
@@ -29,17 +28,14 @@ from .history import _locked, _required_reason, _save_with_history
 from .judgement import (
     REPORT_MEASUREMENTS,
     VISIT_MEASUREMENTS,
-    _emergency_signs,
-    _measured_slugs,
-    _measurements,
-    _previous_ae_grades,
-    _previous_answer_grades,
-    _previous_measured_grades,
-    _rule_answers,
     _save_flags,
-    baseline,
-    term_info,
+    current_adverse_events,
+    current_answers,
+    judge_report,
+    judge_visit,
+    report_emergency_signs,
     therapy_profile,
+    visit_rule_events,
 )
 
 log = logging.getLogger(__name__)
@@ -112,79 +108,43 @@ def _is_in_error(record) -> bool:
     return not isinstance(record, Course) and _course_of(record).entered_in_error
 
 
-def _rule_events(visit: Visit) -> list[rules.AdverseEventInput]:
-    """The visit's current adverse events as the rules read them."""
-    events = AdverseEvent.objects.current().filter(visit=visit).select_related("term")
-    return [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
-
-
-def _visit_evaluation(visit: Visit):
-    """The rules' judgement of a visit as it stands (its measurements as set on `visit`, its
-    current adverse events as stored)."""
-    course = visit.course
-    course_baseline = baseline(course)
-    events = list(AdverseEvent.objects.current().filter(visit=visit).select_related("term"))
-    rule_events = [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
-    measurements = _measurements(
-        {name: getattr(visit, name) for name in VISIT_MEASUREMENTS}, VISIT_MEASUREMENTS
-    )
-    return rules.evaluate_visit(
-        therapy=therapy_profile(course),
-        measurements=measurements,
-        adverse_events=rule_events,
-        baseline=course_baseline,
-        previous_grades=_previous_ae_grades(course, [e.term for e in events], visit.recorded_at)
-        | _previous_measured_grades(
-            course,
-            _measured_slugs(
-                {name: getattr(visit, name) for name in VISIT_MEASUREMENTS},
-                [e.term for e in events],
-            ),
-            visit.recorded_at,
-            course_baseline,
-        ),
-    )
-
-
-def _report_evaluation(report: SymptomReport):
-    course = report.course
-    answers = list(SymptomAnswer.objects.current().filter(report=report).select_related("term"))
-    values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
-    course_baseline = baseline(course)
-    return rules.evaluate_report(
-        therapy=therapy_profile(course),
-        answers=_rule_answers(answers),
-        measurements=_measurements(values, REPORT_MEASUREMENTS),
-        baseline=course_baseline,
-        previous_grades=_previous_answer_grades(
-            course, [a.term for a in answers], report.reported_at
-        )
-        | _previous_measured_grades(
-            course, _measured_slugs(values), report.reported_at, course_baseline
-        ),
-    )
-
-
-def _report_emergency_signs(report: SymptomReport) -> list[dict]:
-    """The emergency signs of a report as it stands (its current answers and measurements)."""
-    answers = SymptomAnswer.objects.current().filter(report=report).select_related("term")
-    return _emergency_signs(
-        therapy_profile(report.course),
-        _rule_answers(answers),
-        _measurements(
-            {name: getattr(report, name) for name in REPORT_MEASUREMENTS}, REPORT_MEASUREMENTS
-        ),
-    )
-
-
 @dataclass
 class Rejudged:
     """What judging a record again changed: flags raised, flags withdrawn, and of those
     withdrawn the ones that were still waiting (open or acknowledged), now resolved."""
 
-    raised: list
-    withdrawn: list
-    resolved: list
+    raised: list = dataclasses.field(default_factory=list)
+    withdrawn: list = dataclasses.field(default_factory=list)
+    resolved: list = dataclasses.field(default_factory=list)
+
+    def add(self, other: "Rejudged") -> None:
+        self.raised += other.raised
+        self.withdrawn += other.withdrawn
+        self.resolved += other.resolved
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A record corrected (or marked entered in error): the fields that changed, and the flags
+    the rules raised and withdrawn on judging it again; `flags_resolved` are those withdrawn
+    that were still waiting (open or acknowledged)."""
+
+    record: object
+    changed_fields: list[str] = dataclasses.field(default_factory=list)
+    flags_raised: list[Flag] = dataclasses.field(default_factory=list)
+    flags_withdrawn: list[Flag] = dataclasses.field(default_factory=list)
+    flags_resolved: list[Flag] = dataclasses.field(default_factory=list)
+
+    @classmethod
+    def of(cls, record, changed_fields, rejudged: Rejudged | None = None) -> "Correction":
+        rejudged = rejudged or Rejudged()
+        return cls(
+            record=record,
+            changed_fields=list(changed_fields),
+            flags_raised=rejudged.raised,
+            flags_withdrawn=rejudged.withdrawn,
+            flags_resolved=rejudged.resolved,
+        )
 
 
 def _withdraw(flags, *, by, note) -> tuple[list, list]:
@@ -245,15 +205,13 @@ def _dose_number_free(dose: DoseAdministration):
 
 
 @transaction.atomic
-def correct_record(*, record, by, changes: Mapping, reason: str):
+def correct_record(*, record, by, changes: Mapping, reason: str) -> Correction:
     """Correct a visit, a symptom report, an adverse event or a dose, with the reason in its
     history.
 
     The corrected record (for an adverse event, its visit) is judged again by the rules: flags
     whose finding no longer holds are withdrawn with the reason, new findings raise new flags
     (`_rejudge`), and the dose advice of the visits from the corrected time on is recomputed.
-    The returned record carries `.changed_fields`, `.flags_raised`, `.flags_withdrawn` and
-    `.flags_resolved` (those withdrawn that were still waiting).
     """
     reason = _required_reason(reason)
     allowed = CORRECTABLE_FIELDS[type(record)]
@@ -264,10 +222,8 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
     if _is_in_error(record):
         raise ValidationError(_("This record was marked entered in error; it is not corrected."))
     changed = {name: value for name, value in changes.items() if getattr(record, name) != value}
-    record.changed_fields = list(changed)
-    record.flags_raised, record.flags_withdrawn, record.flags_resolved = [], [], []
     if not changed:
-        return record
+        return Correction.of(record, [])
     before = {name: getattr(record, name) for name in changed}
     for name, value in changed.items():
         setattr(record, name, value)
@@ -279,13 +235,14 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
     note = CORRECTED_NOTE.format(reason=reason)
     rejudged = since = None
     if isinstance(record, Visit):
-        evaluation = _visit_evaluation(record)
+        events = current_adverse_events(record)
+        evaluation = judge_visit(record, adverse_events=events)
         # The corrected visit's own advice is judged before it is saved (one history row);
         # the visits from its old or new time on are judged again with it.
         later = _judge_dose_advice(
             course,
             therapy_profile(course),
-            pending=(record, _rule_events(record)),
+            pending=(record, visit_rule_events(events)),
             since=min(before.get("recorded_at", record.recorded_at), record.recorded_at),
         )
         _save_with_history(record, by=by, reason=reason)
@@ -294,15 +251,16 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
             later, by=by, reason=_("Dose advice updated: visit corrected (%s)") % reason
         )
     elif isinstance(record, SymptomReport):
-        record.emergency_signs = _report_emergency_signs(record)
+        answers = current_answers(record)
+        record.emergency_signs = report_emergency_signs(record, answers=answers)
         _save_with_history(record, by=by, reason=reason)
         rejudged = _rejudge(
-            course, _report_evaluation(record).findings, report=record, by=by, note=note
+            course, judge_report(record, answers=answers).findings, report=record, by=by, note=note
         )
     elif isinstance(record, AdverseEvent):  # its visit is judged again with the corrected grade
         _save_with_history(record, by=by, reason=reason)
         visit = _locked(record.visit)
-        evaluation = _visit_evaluation(visit)
+        evaluation = judge_visit(visit)
         rejudged = _rejudge(course, evaluation.findings, visit=visit, by=by, note=note)
         since = visit.recorded_at
         advice_reason = _("Dose advice updated: adverse event corrected (%s)") % reason
@@ -310,10 +268,7 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
         _save_with_history(record, by=by, reason=reason)
         since = min(before.get("scheduled_at", record.scheduled_at), record.scheduled_at)
         advice_reason = _("Dose advice updated: dose corrected (%s)") % reason
-    if rejudged is not None:
-        record.flags_raised = rejudged.raised
-        record.flags_withdrawn = rejudged.withdrawn
-        record.flags_resolved = rejudged.resolved
+    correction = Correction.of(record, changed, rejudged)
     if since is not None:
         refresh_dose_advice(course, since=since, by=by, reason=advice_reason)
     log.info(
@@ -321,45 +276,34 @@ def correct_record(*, record, by, changes: Mapping, reason: str):
         type(record).__name__,
         record.pk,
         ",".join(changed),
-        len(record.flags_raised),
-        len(record.flags_withdrawn),
+        len(correction.flags_raised),
+        len(correction.flags_withdrawn),
     )
-    return record
+    return correction
 
 
 @transaction.atomic
-def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Course:
+def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Correction:
     """Correct a course (its edit page), with the reason in its history.
 
     When a field the rules read changes (therapy, baselines, laboratory limits), every current
     visit and report of the course is judged again as in `correct_record`, and the dose advice
-    of the whole course recomputed. The returned course carries `.changed_fields`,
-    `.flags_raised`, `.flags_withdrawn` and `.flags_resolved`.
+    of the whole course recomputed.
     """
     reason = _required_reason(reason)
     course = _locked(course)
     if course.entered_in_error:
         raise ValidationError(_("This record was marked entered in error; it is not corrected."))
     changed = {name: value for name, value in changes.items() if getattr(course, name) != value}
-    course.changed_fields = list(changed)
-    course.flags_raised, course.flags_withdrawn, course.flags_resolved = [], [], []
     if not changed:
-        return course
+        return Correction.of(course, [])
     for name, value in changed.items():
         setattr(course, name, value)
     course.full_clean(exclude=_BOOKKEEPING)
     _save_with_history(course, by=by, reason=reason)
     if not set(changed) & set(COURSE_RULE_FIELDS):
-        return course
-    note = CORRECTED_NOTE.format(reason=reason)
-    for visit in Visit.objects.current().filter(course=course).order_by("recorded_at"):
-        visit.course = course
-        evaluation = _visit_evaluation(visit)
-        _add(course, _rejudge(course, evaluation.findings, visit=visit, by=by, note=note))
-    for report in SymptomReport.objects.current().filter(course=course).order_by("reported_at"):
-        report.course = course
-        evaluation = _report_evaluation(report)
-        _add(course, _rejudge(course, evaluation.findings, report=report, by=by, note=note))
+        return Correction.of(course, changed)
+    total = rejudge_course_records(course, by=by, note=CORRECTED_NOTE.format(reason=reason))
     refresh_dose_advice(
         course, by=by, reason=_("Dose advice updated: course corrected (%s)") % reason
     )
@@ -367,28 +311,41 @@ def correct_course(*, course: Course, by, changes: Mapping, reason: str) -> Cour
         "course corrected id=%s fields=%s flags raised=%d withdrawn=%d",
         course.pk,
         ",".join(changed),
-        len(course.flags_raised),
-        len(course.flags_withdrawn),
+        len(total.raised),
+        len(total.withdrawn),
     )
-    return course
+    return Correction.of(course, changed, total)
 
 
-def _add(target, rejudged: Rejudged):
-    target.flags_raised += rejudged.raised
-    target.flags_withdrawn += rejudged.withdrawn
-    target.flags_resolved += rejudged.resolved
+def rejudge_course_records(course: Course, *, by, note: str, before_each=None) -> Rejudged:
+    """Judge every current visit and report of the course again (`_rejudge`), oldest first;
+    `before_each(findings, visit=..., report=...)`, when given, runs before each record's flags
+    are brought in line and returns what it changed itself (a Rejudged)."""
+    total = Rejudged()
+    for visit in Visit.objects.current().filter(course=course).order_by("recorded_at"):
+        visit.course = course
+        findings = judge_visit(visit).findings
+        if before_each is not None:
+            total.add(before_each(findings, visit=visit))
+        total.add(_rejudge(course, findings, visit=visit, by=by, note=note))
+    for report in SymptomReport.objects.current().filter(course=course).order_by("reported_at"):
+        report.course = course
+        findings = judge_report(report).findings
+        if before_each is not None:
+            total.add(before_each(findings, report=report))
+        total.add(_rejudge(course, findings, report=report, by=by, note=note))
+    return total
 
 
 @transaction.atomic
-def mark_entered_in_error(*, record, by, reason: str):
+def mark_entered_in_error(*, record, by, reason: str) -> Correction:
     """Mark a visit, report, adverse event, dose or course as entered in error.
 
     The record stays (history, exports) but leaves grades, side effects and charts. Flags that
     no longer hold are withdrawn (Flag.withdraw), those open or acknowledged resolved with the
     reason: every flag of a visit, report or course; for an adverse event, its visit is judged
     again without it (`_rejudge`). The dose advice of the visits from the record's time on is
-    recomputed. The returned record carries `.flags_resolved`, `.flags_withdrawn` and
-    `.flags_raised`.
+    recomputed.
     """
     reason = _required_reason(reason)
     record = _locked(record)
@@ -406,14 +363,11 @@ def mark_entered_in_error(*, record, by, reason: str):
 
     course = _course_of(record)
     note = ENTERED_IN_ERROR_NOTE.format(reason=reason)
-    record.flags_raised = []
     since = None
     if isinstance(record, AdverseEvent):
         visit = _locked(record.visit)
-        evaluation = _visit_evaluation(visit)
+        evaluation = judge_visit(visit)
         rejudged = _rejudge(course, evaluation.findings, visit=visit, by=by, note=note)
-        record.flags_raised = rejudged.raised
-        record.flags_withdrawn, record.flags_resolved = rejudged.withdrawn, rejudged.resolved
         since = visit.recorded_at
     else:
         # Every flag of the record is withdrawn, even one already resolved: its grade no
@@ -426,9 +380,10 @@ def mark_entered_in_error(*, record, by, reason: str):
             flags = Flag.objects.filter(report=record)
         else:  # a dose raises no flag of its own
             flags = Flag.objects.none()
-        record.flags_withdrawn, record.flags_resolved = _withdraw(
+        withdrawn, resolved = _withdraw(
             flags.filter(withdrawn=False).select_for_update(), by=by, note=note
         )
+        rejudged = Rejudged(withdrawn=withdrawn, resolved=resolved)
         if isinstance(record, Visit):
             since = record.recorded_at
         elif isinstance(record, DoseAdministration):
@@ -444,7 +399,7 @@ def mark_entered_in_error(*, record, by, reason: str):
         "record entered in error %s id=%s flags withdrawn=%d resolved=%d",
         type(record).__name__,
         record.pk,
-        len(record.flags_withdrawn),
-        len(record.flags_resolved),
+        len(rejudged.withdrawn),
+        len(rejudged.resolved),
     )
-    return record
+    return Correction.of(record, ["entered_in_error", "entered_in_error_reason"], rejudged)

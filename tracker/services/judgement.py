@@ -304,3 +304,86 @@ def offline_guidance_thresholds() -> dict:
         "urgent": {"composite_grade": rules.COMPOSITE_URGENT},
         "urgent_scores": urgent_scores,
     }
+
+
+# --- One judgement of a visit and of a report, for new records and corrections -----------------
+
+
+def visit_rule_events(events) -> list[rules.AdverseEventInput]:
+    """Adverse events (AdverseEventEntry or stored AdverseEvent) as the rules read them."""
+    return [rules.AdverseEventInput(term=term_info(e.term), grade=e.grade) for e in events]
+
+
+def current_adverse_events(visit: Visit) -> list[AdverseEvent]:
+    """The visit's adverse events not entered in error, with their terms."""
+    return list(AdverseEvent.objects.current().filter(visit=visit).select_related("term"))
+
+
+def judge_visit(
+    visit: Visit, *, adverse_events=None, profile: rules.TherapyProfile | None = None
+) -> rules.Evaluation:
+    """The rules' judgement of a visit as it stands: its measurements as set on `visit`, its
+    adverse events (`adverse_events`, or its current ones as stored), the course's earlier
+    grades. A new visit and a corrected one are judged by this one function."""
+    course = visit.course
+    if adverse_events is None:
+        adverse_events = current_adverse_events(visit)
+    terms = [e.term for e in adverse_events]
+    values = {name: getattr(visit, name) for name in VISIT_MEASUREMENTS}
+    course_baseline = baseline(course)
+    return rules.evaluate_visit(
+        therapy=profile or therapy_profile(course),
+        measurements=_measurements(values, VISIT_MEASUREMENTS),
+        adverse_events=visit_rule_events(adverse_events),
+        baseline=course_baseline,
+        previous_grades=_previous_ae_grades(course, terms, visit.recorded_at)
+        | _previous_measured_grades(
+            course, _measured_slugs(values, terms), visit.recorded_at, course_baseline
+        ),
+    )
+
+
+def current_answers(report: SymptomReport) -> list[SymptomAnswer]:
+    """The report's answers not entered in error, with their terms."""
+    return list(SymptomAnswer.objects.current().filter(report=report).select_related("term"))
+
+
+def judge_report(
+    report: SymptomReport, *, answers=None, profile: rules.TherapyProfile | None = None
+) -> rules.Evaluation:
+    """The rules' judgement of a symptom report as it stands: its measurements as set on
+    `report`, its answers (`answers`: AnswerInput or SymptomAnswer, or its current ones as
+    stored), the course's earlier grades. A new report and a corrected one are judged by this
+    one function."""
+    course = report.course
+    if answers is None:
+        answers = current_answers(report)
+    values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
+    course_baseline = baseline(course)
+    return rules.evaluate_report(
+        therapy=profile or therapy_profile(course),
+        answers=_rule_answers(answers),
+        measurements=_measurements(values, REPORT_MEASUREMENTS),
+        baseline=course_baseline,
+        previous_grades=_previous_answer_grades(
+            course, [a.term for a in answers], report.reported_at
+        )
+        | _previous_measured_grades(
+            course, _measured_slugs(values), report.reported_at, course_baseline
+        ),
+    )
+
+
+def report_emergency_signs(
+    report: SymptomReport, *, answers=None, profile: rules.TherapyProfile | None = None
+) -> list[dict]:
+    """The emergency signs of a report as it stands (its answers and measurements), as stored
+    on it for the answer page and the API."""
+    if answers is None:
+        answers = current_answers(report)
+    values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
+    return _emergency_signs(
+        profile or therapy_profile(report.course),
+        _rule_answers(answers),
+        _measurements(values, REPORT_MEASUREMENTS),
+    )

@@ -12,6 +12,7 @@ from ..models import (
     Patient,
 )
 from .accounts import may_invite
+from .corrections import Correction
 from .history import _required_reason
 
 # --- Patients registered and corrected by their care team --------------------------------------
@@ -90,9 +91,8 @@ def register_patient(*, by, care_team: CareTeam, **fields) -> Patient:
 
 
 @transaction.atomic
-def update_patient(*, patient: Patient, by, changes: Mapping, reason: str) -> Patient:
-    """Correct a patient's record with the reason in its history. Returns the patient with
-    `.changed_fields`."""
+def update_patient(*, patient: Patient, by, changes: Mapping, reason: str) -> Correction:
+    """Correct a patient's record with the reason in its history (no flag changes)."""
     reason = _required_reason(reason)
     patient = Patient.objects.select_for_update().select_related("care_team").get(pk=patient.pk)
     if not may_edit_patient(by, patient):
@@ -106,14 +106,12 @@ def update_patient(*, patient: Patient, by, changes: Mapping, reason: str) -> Pa
         if possible_duplicates(mrn=changes["mrn"], exclude=patient).mrn:
             raise ValidationError({"mrn": _("A patient with this MRN already exists.")})
     changed = {name: value for name, value in changes.items() if getattr(patient, name) != value}
-    patient.changed_fields = list(changed)
     if not changed:
-        return patient
+        return Correction.of(patient, [])
     for name, value in changed.items():
         setattr(patient, name, value)
     patient.full_clean()
     patient._history_user = by
     patient._change_reason = reason
     patient.save()
-    patient.changed_fields = list(changed)
-    return patient
+    return Correction.of(patient, changed)

@@ -3,6 +3,7 @@
 Each runs in one transaction: a record and the flags it raises are saved together or not at all.
 """
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -11,15 +12,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from therapies.models import SideEffectTerm
 
-from .. import rules
 from ..models import (
     AdverseEvent,
     Course,
     DoseAdministration,
     DoseStatus,
+    Flag,
     ReportSource,
     SymptomAnswer,
     SymptomReport,
@@ -30,17 +32,12 @@ from .history import _create_with_history
 from .judgement import (
     REPORT_MEASUREMENTS,
     VISIT_MEASUREMENTS,
-    _emergency_signs,
-    _measured_slugs,
-    _measurements,
-    _previous_ae_grades,
-    _previous_answer_grades,
-    _previous_measured_grades,
-    _rule_answers,
     _save_flags,
-    baseline,
-    term_info,
+    judge_report,
+    judge_visit,
+    report_emergency_signs,
     therapy_profile,
+    visit_rule_events,
 )
 
 
@@ -51,6 +48,18 @@ class AnswerInput:
     severity: int | None = None
     interference: int | None = None
     present: bool | None = None
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    """A symptom report recorded (or, with `created` False, found already recorded with the
+    same sending key: then nothing new was saved and the lists are empty)."""
+
+    report: SymptomReport
+    # The answers saved, in the order the symptoms are listed.
+    answers_saved: list[SymptomAnswer] = dataclasses.field(default_factory=list)
+    flags_raised: list[Flag] = dataclasses.field(default_factory=list)
+    created: bool = True
 
 
 @transaction.atomic
@@ -64,15 +73,15 @@ def submit_report(
     reported_at=None,
     recall_period: str = SymptomReport._meta.get_field("recall_period").default,
     client_id=None,
-) -> SymptomReport:
+) -> SubmittedReport:
     """Store a symptom report, grade its answers and raise its flags, all or nothing.
 
     `client_id` is the report's sending key (see submit_report_once): saved with it, unique
     per course.
 
     The inputs are already validated (forms and API serializers use SymptomAnswer.clean and the
-    model field validators); the returned report carries `.flags_raised`, and its
-    `emergency_signs` (saved with it) name what should send the patient to the emergency number.
+    model field validators); the report's `emergency_signs` (saved with it) name what should
+    send the patient to the emergency number.
     """
     answers = list(answers)
     measurements = dict(measurements or {})
@@ -96,22 +105,10 @@ def submit_report(
     # look-ups needed for them.
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
     profile = therapy_profile(course)
-    rule_answers = _rule_answers(answers)
-    rule_measurements = _measurements(measurements, REPORT_MEASUREMENTS)
-    report.emergency_signs = _emergency_signs(profile, rule_answers, rule_measurements)
+    report.emergency_signs = report_emergency_signs(report, answers=answers, profile=profile)
     _create_with_history(SymptomReport, [report])
 
-    course_baseline = baseline(course)
-    evaluation = rules.evaluate_report(
-        therapy=profile,
-        answers=rule_answers,
-        measurements=rule_measurements,
-        baseline=course_baseline,
-        previous_grades=_previous_answer_grades(course, terms, report.reported_at)
-        | _previous_measured_grades(
-            course, _measured_slugs(measurements), report.reported_at, course_baseline
-        ),
-    )
+    evaluation = judge_report(report, answers=answers, profile=profile)
     graded = {g.term: g for g in evaluation.graded_answers}
     saved_answers = []
     for a in answers:
@@ -132,9 +129,11 @@ def submit_report(
         )
         saved_answers.append(answer)
     _create_with_history(SymptomAnswer, saved_answers)
-    report.answers_saved = sorted(saved_answers, key=lambda answer: answer.term.sort_order)
-    report.flags_raised = _save_flags(course, evaluation.findings, report=report, known_terms=terms)
-    return report
+    return SubmittedReport(
+        report=report,
+        answers_saved=sorted(saved_answers, key=lambda answer: answer.term.sort_order),
+        flags_raised=_save_flags(course, evaluation.findings, report=report, known_terms=terms),
+    )
 
 
 def report_sent_with(course, client_id):
@@ -142,26 +141,26 @@ def report_sent_with(course, client_id):
     return SymptomReport.objects.filter(course=course, client_id=client_id).first()
 
 
-def submit_report_once(*, course: Course, client_id=None, **report) -> tuple[SymptomReport, bool]:
-    """(report, created): submit_report, unless a report of this course was already sent with
-    this sending key (a phone sending again a report filled in offline after a lost answer, an
-    API client retrying): then that report, and nothing new is recorded.
+def submit_report_once(*, course: Course, client_id=None, **report) -> SubmittedReport:
+    """submit_report, unless a report of this course was already sent with this sending key (a
+    phone sending again a report filled in offline after a lost answer, an API client
+    retrying): then that report (`created` False), and nothing new is recorded.
 
     Two sendings at the same moment: the unique constraint on (course, client_id) refuses the
     second INSERT, which then answers the first one's report.
     """
     if client_id is None:
-        return submit_report(course=course, **report), True
+        return submit_report(course=course, **report)
     if existing := report_sent_with(course, client_id):
-        return existing, False
+        return SubmittedReport(report=existing, created=False)
     try:
         with transaction.atomic():
-            return submit_report(course=course, client_id=client_id, **report), True
+            return submit_report(course=course, client_id=client_id, **report)
     except IntegrityError:
         existing = report_sent_with(course, client_id)
         if existing is None:  # another constraint: not a repeat
             raise
-        return existing, False
+        return SubmittedReport(report=existing, created=False)
 
 
 @dataclass(frozen=True)
@@ -179,6 +178,37 @@ class AdverseEventEntry:
     ongoing: bool = False
 
 
+@dataclass(frozen=True)
+class DoseEntry:
+    """A dose recorded with a visit (see record_dose)."""
+
+    dose_number: int
+    scheduled_at: object
+    status: str
+    reason: str = ""
+    administered_at: object = None
+    dose_amount: object = None
+    dose_unit: str = ""
+
+
+@dataclass(frozen=True)
+class RecordedVisit:
+    """A visit recorded with its adverse events, the flags they raised, the doses recorded
+    with it and (high-dose IL-2) its dose advice."""
+
+    visit: Visit
+    flags_raised: list[Flag] = dataclasses.field(default_factory=list)
+    doses: list[DoseAdministration] = dataclasses.field(default_factory=list)
+
+    @property
+    def dose_advice(self) -> dict | None:
+        return self.visit.dose_advice
+
+
+# What a visit must hold to be recorded (the page and the API ask the same).
+NOTHING_RECORDED = _lazy("Give at least one measurement, adverse event or note.")
+
+
 @transaction.atomic
 def record_visit(
     *,
@@ -189,9 +219,13 @@ def record_visit(
     notes: str = "",
     recorded_at=None,
     assessment: Mapping | None = None,
-) -> Visit:
-    """Store a clinician's visit with its adverse events, flags and (high-dose IL-2) dose advice.
+    doses: Iterable[DoseEntry] = (),
+) -> RecordedVisit:
+    """Store a clinician's visit with its adverse events, flags, (high-dose IL-2) dose advice
+    and the doses given or held at it, all or nothing.
 
+    A visit holds at least a measurement, an assessment, an adverse event or a note (a
+    note-only visit is recorded; its dose advice says what was not assessed).
     `assessment` holds what the dose advice needs beyond the numbers (VISIT_ASSESSMENT_FIELDS:
     mental status, vasopressor and its dose, oxygen flow, heart rate persisting after
     correction). The dose advice is judged on the course at the visit's time (rules.dose_advice):
@@ -200,6 +234,10 @@ def record_visit(
     adverse_events = list(adverse_events)
     measurements = dict(measurements or {})
     assessment = dict(assessment or {})
+    given = [*measurements.values(), *assessment.values()]
+    nothing = not any(value not in (None, "") for value in given) and not adverse_events
+    if nothing and not (notes or "").strip():
+        raise ValidationError(NOTHING_RECORDED)
     visit = Visit(
         course=course,
         recorded_by=by,
@@ -215,12 +253,7 @@ def record_visit(
     visit.full_clean()
 
     profile = therapy_profile(course)
-    events = [
-        rules.AdverseEventInput(term=term_info(ae.term), grade=ae.grade) for ae in adverse_events
-    ]
-    rule_measurements = _measurements(measurements, VISIT_MEASUREMENTS)
-    course_baseline = baseline(course)
-    later = _judge_dose_advice(course, profile, pending=(visit, events))
+    later = _judge_dose_advice(course, profile, pending=(visit, visit_rule_events(adverse_events)))
     visit.save()
 
     for ae in adverse_events:
@@ -243,23 +276,12 @@ def record_visit(
         later, by=by, reason=_("Dose advice judged again: an earlier visit was recorded")
     )
 
-    evaluation = rules.evaluate_visit(
-        therapy=profile,
-        measurements=rule_measurements,
-        adverse_events=events,
-        baseline=course_baseline,
-        previous_grades=_previous_ae_grades(
-            course, [ae.term for ae in adverse_events], visit.recorded_at
-        )
-        | _previous_measured_grades(
-            course,
-            _measured_slugs(measurements, [ae.term for ae in adverse_events]),
-            visit.recorded_at,
-            course_baseline,
-        ),
-    )
-    visit.flags_raised = _save_flags(course, evaluation.findings, visit=visit)
-    return visit
+    evaluation = judge_visit(visit, adverse_events=adverse_events, profile=profile)
+    flags = _save_flags(course, evaluation.findings, visit=visit)
+    recorded_doses = [
+        record_dose(course=course, by=by, **dataclasses.asdict(dose)) for dose in doses
+    ]
+    return RecordedVisit(visit=visit, flags_raised=flags, doses=recorded_doses)
 
 
 def next_dose_number(course: Course) -> int:

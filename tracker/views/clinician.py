@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Case, F, Min, Prefetch, Q, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -566,13 +566,14 @@ def course_create(request, pk):
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        course = form.save(commit=False)
-        course.patient = patient
-        course.created_by = request.user
-        course._change_reason = _("Course created")
-        course.save()
-        messages.success(request, _("Course created."))
-        return redirect("tracker:course-detail", pk=course.pk)
+        fields = {name: form.cleaned_data[name] for name in form._meta.fields}
+        try:
+            course = services.start_course(patient=patient, by=request.user, **fields)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, _("Course created."))
+            return redirect("tracker:course-detail", pk=course.pk)
     return render(
         request,
         "tracker/clinician/course_form.html",
@@ -918,50 +919,42 @@ def visit_create(request, pk):
             "course": course,
         },
     )
-    if data is not None:
-        valid = all([form.is_valid(), ae_formset.is_valid(), dose_formset.is_valid()])
-        # The same rule as the API's: a measurement, an assessment, an adverse event or a note
-        # (a note-only visit is recorded; its dose advice says what was not assessed).
-        nothing = not form.has_measurements() and not ae_formset.events()
-        if valid and nothing and not form.cleaned_data["notes"].strip():
-            form.add_error(None, _("Give at least one measurement, adverse event or note."))
-            valid = False
-        if valid:
-            try:
-                # The visit, its adverse events and flags, and the doses: all or nothing.
-                with transaction.atomic():
-                    visit = services.record_visit(
-                        course=course,
-                        by=request.user,
-                        measurements=form.measurements(),
-                        adverse_events=[
-                            services.AdverseEventEntry(**event) for event in ae_formset.events()
-                        ],
-                        notes=form.cleaned_data["notes"],
-                        recorded_at=form.cleaned_data["recorded_at"],
-                        assessment=form.assessment(),
-                    )
-                    doses = [
-                        services.record_dose(course=course, by=request.user, **dose)
-                        for dose in dose_formset.doses()
-                    ]
-            except ValidationError as error:
-                _add_service_errors(form, error)
-            except IntegrityError:
-                # Someone recorded the same dose number a moment ago (unique per course).
-                form.add_error(
-                    None, _("A dose with this number was just recorded. Check the dose log.")
+    valid = data is not None and all(
+        [form.is_valid(), ae_formset.is_valid(), dose_formset.is_valid()]
+    )
+    if valid:
+        try:
+            # The visit, its adverse events and flags, and the doses: all or nothing (one
+            # service, one transaction).
+            recorded = services.record_visit(
+                course=course,
+                by=request.user,
+                measurements=form.measurements(),
+                adverse_events=[
+                    services.AdverseEventEntry(**event) for event in ae_formset.events()
+                ],
+                notes=form.cleaned_data["notes"],
+                recorded_at=form.cleaned_data["recorded_at"],
+                assessment=form.assessment(),
+                doses=[services.DoseEntry(**dose) for dose in dose_formset.doses()],
+            )
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        except IntegrityError:
+            # Someone recorded the same dose number a moment ago (unique per course).
+            form.add_error(
+                None, _("A dose with this number was just recorded. Check the dose log.")
+            )
+        else:
+            for dose in recorded.doses:
+                messages.success(
+                    request,
+                    _("Dose %(number)s recorded: %(status)s.")
+                    % {"number": dose.dose_number, "status": dose.get_status_display()},
                 )
-            else:
-                for dose in doses:
-                    messages.success(
-                        request,
-                        _("Dose %(number)s recorded: %(status)s.")
-                        % {"number": dose.dose_number, "status": dose.get_status_display()},
-                    )
-                return redirect(
-                    reverse("tracker:visit-detail", kwargs={"pk": visit.pk}) + "?saved=1"
-                )
+            return redirect(
+                reverse("tracker:visit-detail", kwargs={"pk": recorded.visit.pk}) + "?saved=1"
+            )
     return render(
         request,
         "tracker/clinician/visit_form.html",
@@ -1096,7 +1089,7 @@ def report_create(request, pk):
                 note=form.cleaned_data["note"],
                 reported_at=form.cleaned_data["reported_at"],
                 recall_period=form.cleaned_data["recall_period"],
-            )
+            ).report
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
@@ -1267,7 +1260,7 @@ def record_correct(request, kind, pk):
                 messages.info(request, _("Nothing was changed."))
             else:
                 messages.success(request, _correction_message(corrected))
-            return redirect(record_url(corrected))
+            return redirect(record_url(corrected.record))
     return render(
         request,
         "tracker/clinician/record_correct.html",

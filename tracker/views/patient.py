@@ -627,7 +627,7 @@ def _send_report(request, course, measurements=None):
             problem, forms = _Report(course, draft.data).check()
             if problem:
                 return redirect(_step_url(problem, course))
-            saved, _created = services.submit_report_once(
+            saved = services.submit_report_once(
                 course=course,
                 client_id=client_id,
                 by=request.user,
@@ -641,7 +641,7 @@ def _send_report(request, course, measurements=None):
         # saved (the transaction rolled back) and the draft is still there to correct.
         messages.error(request, _("Your report could not be sent. Check your answers."))
         return redirect(_step_url("measurements", course))
-    return redirect("tracker:patient-report-detail", saved.pk)
+    return redirect("tracker:patient-report-detail", saved.report.pk)
 
 
 def _keep_last_step(user, course, measurements):

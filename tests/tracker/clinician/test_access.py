@@ -18,12 +18,12 @@ def records(clinician, course):
         by=clinician,
         measurements={"systolic_bp": 120, "temperature_c": 37},
         adverse_events=[services.AdverseEventEntry(term=term("nausea"), grade=1)],
-    )
+    ).visit
     report = services.submit_report(
         course=course,
         by=clinician,
         answers=[services.AnswerInput(term=term("nausea"), frequency=1, severity=1)],
-    )
+    ).report
     dose = services.record_dose(
         course=course,
         by=clinician,

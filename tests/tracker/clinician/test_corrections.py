@@ -30,7 +30,7 @@ def a_visit(course, by, **measurements):
         recorded_at=timezone.now() - datetime.timedelta(hours=1),
         measurements=measurements or {"systolic_bp": 118},
         adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=1)],
-    )
+    ).visit
 
 
 def correction_data(visit, **fields):
@@ -143,7 +143,7 @@ def test_correcting_nothing_saves_no_version(clinician, il2_course):
 def test_a_report_correction_is_judged_again(clinician, course):
     report = services.submit_report(
         course=course, by=clinician, measurements={"temperature_c": Decimal("37.0")}
-    )
+    ).report
     corrected = services.correct_record(
         record=report,
         by=clinician,
@@ -389,7 +389,7 @@ def _sbp_78_corrected_to_118(course, clinician):
     assert (flag.level, flag.status) == (FlagLevel.URGENT, FlagStatus.OPEN)
     assert "78" in flag.value
     corrected = services.correct_record(
-        record=visit, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
+        record=visit.visit, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
     )
     flag.refresh_from_db()
     return corrected, flag
@@ -439,7 +439,7 @@ def test_after_the_sbp_correction_the_charts_show_no_hypotension(client, clinici
         by=clinician,
         recorded_at=timezone.now() - datetime.timedelta(hours=2),
         measurements={"systolic_bp": 78},
-    )
+    ).visit
     assert 'id="flag-urgent' in client.get(timeline).text  # the "!" of the low blood pressure
     services.correct_record(
         record=visit, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
@@ -494,7 +494,7 @@ def test_after_the_sbp_correction_the_api_has_no_open_flag_and_marks_it_withdraw
 def test_the_visit_page_keeps_the_withdrawn_flag_marked_withdrawn(client, clinician, course):
     corrected, flag = _sbp_78_corrected_to_118(course, clinician)
     client.force_login(clinician)
-    page = client.get(reverse("tracker:visit-detail", args=[corrected.pk]))
+    page = client.get(reverse("tracker:visit-detail", args=[corrected.record.pk]))
     assert page.context["flags"] == [flag]
     assert "Withdrawn" in page.text and SBP_REASON in page.text
 
@@ -507,7 +507,7 @@ def test_the_correction_page_says_how_many_flags_were_withdrawn_and_raised(
         by=clinician,
         recorded_at=timezone.now() - datetime.timedelta(hours=2),
         measurements={"systolic_bp": 78},
-    )
+    ).visit
     client.force_login(clinician)
     response = client.post(
         reverse("tracker:record-correct", args=["visit", visit.pk]),
@@ -526,10 +526,11 @@ def test_the_correction_page_says_how_many_flags_were_withdrawn_and_raised(
 def test_correcting_the_high_dose_il2_visit_recomputes_its_dose_advice(clinician, il2_course):
     # SBP < 90 mmHg is a relative criterion to hold (Dutcher 2014, Table 3; domain.md §4).
     corrected, _flag = _sbp_78_corrected_to_118(il2_course, clinician)
-    advice_history = [v.dose_advice["decision"] for v in corrected.history.order_by("history_id")]
+    visit = corrected.record
+    advice_history = [v.dose_advice["decision"] for v in visit.history.order_by("history_id")]
     assert advice_history[0] == "hold"
-    corrected.refresh_from_db()
-    assert corrected.dose_advice["decision"] != "hold"
+    visit.refresh_from_db()
+    assert visit.dose_advice["decision"] != "hold"
 
 
 # --- Reports and adverse events -----------------------------------------------------------------
@@ -544,7 +545,7 @@ def test_report_temperature_corrected_to_a_red_flag_withdraws_the_old_fever_flag
     assert (old.term.slug, old.ctcae_grade) == ("fever", 1)
     assert old.level != FlagLevel.URGENT
     corrected = services.correct_record(
-        record=report,
+        record=report.report,
         by=clinician,
         changes={"temperature_c": Decimal("40.5")},
         reason="Patient read the thermometer again",
@@ -568,7 +569,7 @@ def test_adverse_event_grade_corrected_down_withdraws_the_urgent_flag(clinician,
         recorded_at=timezone.now() - datetime.timedelta(hours=1),
         measurements={"systolic_bp": 118},
         adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=3)],
-    )
+    ).visit
     urgent = Flag.objects.get(visit=visit, term__slug="chills")
     assert urgent.level == FlagLevel.URGENT
     services.acknowledge_flag(flag=urgent, by=clinician, note="Pethidine given")
@@ -595,7 +596,7 @@ def test_a_flag_already_resolved_is_withdrawn_without_losing_who_resolved_it(cli
     # An urgent flag is resolved with its outcome.
     services.resolve_flag(flag=flag, by=clinician, note="Fluids, BP back to 110", outcome="other")
     corrected = services.correct_record(
-        record=visit, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
+        record=visit.visit, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
     )
     assert corrected.flags_withdrawn == [flag] and corrected.flags_resolved == []
     flag.refresh_from_db()
@@ -610,10 +611,10 @@ def test_the_patients_pages_no_longer_show_a_withdrawn_flag(client, clinician, p
     )
     assert [f.level for f in report.flags_raised] == [FlagLevel.URGENT]
     services.correct_record(
-        record=report, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
+        record=report.report, by=clinician, changes={"systolic_bp": 118}, reason=SBP_REASON
     )
     client.force_login(patient.user)
-    answer = client.get(reverse("tracker:patient-report-detail", args=[report.pk]))
+    answer = client.get(reverse("tracker:patient-report-detail", args=[report.report.pk]))
     assert (answer.context["level"], answer.context["seen"]) == (None, False)
     (listed,) = client.get(reverse("tracker:patient-reports")).context["reports"]
     assert listed.level is None

@@ -172,7 +172,7 @@ def visit(course, by, hours_ago, **measurements):
         recorded_at=timezone.now() - datetime.timedelta(hours=hours_ago),
         measurements=measurements,
         adverse_events=[services.AdverseEventEntry(term=term("chills"), grade=2)],
-    )
+    ).visit
 
 
 def test_course_page_shows_side_effects_against_the_expected_set(client, clinician, il2_course):

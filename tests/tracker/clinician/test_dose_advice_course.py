@@ -52,7 +52,7 @@ def visit(course, by, at, measurements=None, events=(), assessment=None, notes="
         ],
         assessment=assessment,
         notes=notes,
-    )
+    ).visit
 
 
 def ago(**delta):
@@ -208,7 +208,7 @@ def test_a_third_held_dose_discontinues_on_save_and_after_a_correction(clinician
 
     corrected = services.correct_record(
         record=recorded, by=clinician, changes={"heart_rate": 86}, reason="Typo"
-    )
+    ).record
     assert corrected.dose_advice["decision"] == "discontinue"
     assert corrected.dose_advice["criteria"] == recorded.dose_advice["criteria"]
     assert {

@@ -94,7 +94,7 @@ def test_a_dose_entered_in_error_gives_its_number_back(clinician, il2_course):
     wrong = a_dose(il2_course, clinician, 2, hours_ago=1)  # the first dose, typed as 2
     marked = services.mark_entered_in_error(
         record=wrong, by=clinician, reason="First dose, numbered 2 by mistake"
-    )
+    ).record
     assert marked.entered_in_error
     assert a_dose(il2_course, clinician, 1, hours_ago=1).dose_number == 1
     assert a_dose(il2_course, clinician, 2, hours_ago=0).dose_number == 2
@@ -131,7 +131,7 @@ def _three_doses_held_then_a_visit(course, clinician):
         measurements={"systolic_bp": 85},
     )
     assert visit.dose_advice["decision"] == "discontinue"
-    return first, second, visit
+    return first, second, visit.visit
 
 
 def test_a_held_dose_corrected_to_given_recomputes_the_later_dose_advice(clinician, il2_course):
@@ -285,7 +285,9 @@ def test_a_baseline_weight_correction_judges_the_weight_gain_again(clinician, co
 
 
 def test_a_course_correction_outside_the_rules_changes_no_flag(clinician, course):
-    visit = services.record_visit(course=course, by=clinician, measurements={"systolic_bp": 78})
+    visit = services.record_visit(
+        course=course, by=clinician, measurements={"systolic_bp": 78}
+    ).visit
     corrected = services.correct_course(
         course=course, by=clinician, changes={"indication": "Still's disease"}, reason="Typo"
     )

@@ -273,7 +273,7 @@ def test_a_failing_dose_rolls_back_the_visit(client, clinician, il2_course, monk
     def refuse(**kwargs):
         raise ValidationError("The dose could not be saved.")
 
-    monkeypatch.setattr(services, "record_dose", refuse)
+    monkeypatch.setattr(services.records, "record_dose", refuse)
     client.force_login(clinician)
     response = post_visit(client, il2_course, systolic_bp="82", **{"dose-0-status": "given"})
     assert "The dose could not be saved." in response.text
@@ -368,7 +368,7 @@ def platelet_visit(course, by, value, hours_ago, **extra):
         recorded_at=at(hours_ago),
         measurements={"platelets_10e9_per_l": Decimal(value)},
         **extra,
-    )
+    ).visit
 
 
 def flag_on(visit, slug):
@@ -419,7 +419,7 @@ def test_a_later_clinicians_grade_of_a_measured_term_is_compared_with_the_measur
         by=clinician,
         recorded_at=at(1),
         adverse_events=[services.AdverseEventEntry(term=term("platelets_decreased"), grade=3)],
-    )
+    ).visit
     assert "Worsening: grade 1 → 3" in flag_on(later, "platelets_decreased").message
 
 
@@ -435,7 +435,7 @@ def test_a_temperature_reported_at_home_is_compared_with_the_next_visit(clinicia
         by=clinician,
         recorded_at=at(1),
         measurements={"temperature_c": Decimal("39.5")},
-    )
+    ).visit
     # CTCAE fever: 36.9 °C is below grade 1 (0); 39.5 °C is grade 2 (>39.0-40.0).
     assert "Worsening: grade 0 → 2" in flag_on(later, "fever").message
 
@@ -494,5 +494,5 @@ def test_the_later_of_an_earlier_report_and_visit_is_compared(
         by=clinician,
         recorded_at=at(1),
         measurements={"temperature_c": Decimal("39.5")},
-    )
+    ).visit
     assert ("Worsening: grade 0 → 2" in flag_on(later, "fever").message) is worsening

@@ -47,7 +47,7 @@ def add_report(course, by, *, day, hour=19, note="", **measurements):
         answers=answers(chills=(3, 2), nausea=(2, 1), bleeding=False),
         measurements=measurements or {"temperature_c": Decimal("38.6")},
         note=note,
-    )
+    ).report
 
 
 def make_il2_course(patient):

@@ -25,7 +25,7 @@ def _graded_report(course):
         course=course,
         by=course.patient.user,
         answers=[services.AnswerInput(term=nausea, frequency=2, severity=2)],
-    )
+    ).report
 
 
 def _url(name, course, report=None):

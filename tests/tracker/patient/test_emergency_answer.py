@@ -300,14 +300,14 @@ def test_spo2_is_typed_with_a_comma_in_french(patient_client, course):
 
 def test_a_report_corrected_to_spo2_below_90_raises_the_urgent_flag(patient, course, clinician):
     saved = services.submit_report(course=course, by=patient.user, measurements={"spo2": 96})
-    assert saved.flags_raised == [] and saved.emergency_signs == []
+    assert saved.flags_raised == [] and saved.report.emergency_signs == []
     corrected = services.correct_record(
-        record=saved, by=clinician, changes={"spo2": 86}, reason="Read 96 for 86"
+        record=saved.report, by=clinician, changes={"spo2": 86}, reason="Read 96 for 86"
     )
     [flag] = corrected.flags_raised
     assert (flag.level, flag.rule) == (FlagLevel.URGENT, "spo2_below_90")
-    saved.refresh_from_db()
-    assert [s["sign"] for s in saved.emergency_signs] == ["low_oxygen"]
+    saved.report.refresh_from_db()
+    assert [s["sign"] for s in saved.report.emergency_signs] == ["low_oxygen"]
 
 
 def test_my_treatment_gives_the_teams_hours_and_out_of_hours_number(patient_client, course):

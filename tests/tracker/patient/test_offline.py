@@ -214,14 +214,14 @@ def test_the_same_key_on_another_course_is_not_that_courses_report(patient, cour
         answers=[],
         measurements={"temperature_c": 37.0},
     )
-    _report, created = services.submit_report_once(
+    submitted = services.submit_report_once(
         course=second,
         client_id=key,
         by=patient.user,
         answers=[],
         measurements={"temperature_c": 37.0},
     )
-    assert created and SymptomReport.objects.count() == 2
+    assert submitted.created and SymptomReport.objects.count() == 2
 
 
 def test_the_api_answers_the_same_report_for_a_repeated_idempotency_key(patient, course):
@@ -275,14 +275,14 @@ def test_a_race_on_the_same_key_records_one_report(patient, course, monkeypatch)
     """Two sendings that both found no report with the key: the unique constraint refuses the
     second INSERT, which answers the first one's report."""
     key = uuid.uuid4()
-    first, created = services.submit_report_once(
+    first = services.submit_report_once(
         course=course,
         client_id=key,
         by=patient.user,
         answers=[],
         measurements={"temperature_c": 37.0},
     )
-    assert created
+    assert first.created
     looked = []
 
     def not_found_first(course_, client_id):
@@ -292,12 +292,13 @@ def test_a_race_on_the_same_key_records_one_report(patient, course, monkeypatch)
         return SymptomReport.objects.filter(course=course_, client_id=client_id).first()
 
     monkeypatch.setattr(services.records, "report_sent_with", not_found_first)
-    report, created = services.submit_report_once(
+    again = services.submit_report_once(
         course=course,
         client_id=key,
         by=patient.user,
         answers=[],
         measurements={"temperature_c": 37.0},
     )
-    assert not created and report.pk == first.pk
+    assert not again.created and again.report.pk == first.report.pk
+    assert (again.answers_saved, again.flags_raised) == ([], [])
     assert SymptomReport.objects.count() == 1

@@ -75,7 +75,7 @@ def report(course, patient):
         by=patient.user,
         answers=[services.AnswerInput(term=SideEffectTerm.objects.get(slug="nausea"), frequency=0)],
         measurements={},
-    )
+    ).report
 
 
 def send(client, report, content, name="photo.jpg", subject="rash", content_type="image/jpeg"):

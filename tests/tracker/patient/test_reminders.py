@@ -32,7 +32,7 @@ def outpatient_course(patient):
 
 
 def report_on(course, when):
-    return services.submit_report(course=course, by=course.patient.user, reported_at=when)
+    return services.submit_report(course=course, by=course.patient.user, reported_at=when).report
 
 
 def send(when):

@@ -11,15 +11,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tracker import services
-from tracker.models import Course, Flag, SymptomReport, Visit
+from tracker.models import Course, Flag
 
 CATALOG_NOTE = "Withdrawn because the course was judged again with therapy catalog {version}"
 
 
-def _withdraw_changed_expectation(flags, findings, *, by, note) -> tuple[list, list]:
+def _withdraw_changed_expectation(findings, *, by, note, report=None, visit=None):
     """Withdraw the record's flags whose finding still holds but whose expected / not expected
     judgement the catalog changed (a correction keeps such a flag; a catalog change is exactly
     what changes it), so `_rejudge` raises them again with the new judgement."""
+    flags = Flag.objects.filter(report=report) if report else Flag.objects.filter(visit=visit)
     expected = {
         services._finding_key(f.term, f.level, f.rule, f.value, f.threshold): f.expected
         for f in findings
@@ -31,22 +32,14 @@ def _withdraw_changed_expectation(flags, findings, *, by, note) -> tuple[list, l
         )
         if key in expected and expected[key] != flag.expected:
             changed.append(flag)
-    return services._withdraw(changed, by=by, note=note)
+    withdrawn, resolved = services._withdraw(changed, by=by, note=note)
+    return services.Rejudged(withdrawn=withdrawn, resolved=resolved)
 
 
-def _rejudge_record(course, findings, *, by, note, report=None, visit=None):
-    flags = Flag.objects.filter(report=report) if report else Flag.objects.filter(visit=visit)
-    withdrawn, resolved = _withdraw_changed_expectation(flags, findings, by=by, note=note)
-    rejudged = services._rejudge(course, findings, report=report, visit=visit, by=by, note=note)
-    services._add(course, rejudged)
-    course.flags_withdrawn += withdrawn
-    course.flags_resolved += resolved
-
-
-def rejudge_course(course: Course, *, by) -> Course:
+def rejudge_course(course: Course, *, by) -> services.Correction:
     """Judge every current visit and report of the course again, as a course correction
-    does (`services._rejudge`): flags whose finding still holds, judged expected or not as
-    before, stay as they are; the others are withdrawn with a note naming the catalog
+    does (`services.rejudge_course_records`): flags whose finding still holds, judged expected
+    or not as before, stay as they are; the others are withdrawn with a note naming the catalog
     version, and new findings raise new flags carrying that version. The dose advice of the
     course is recomputed."""
     with transaction.atomic():
@@ -57,19 +50,18 @@ def rejudge_course(course: Course, *, by) -> Course:
         )
         version = course.therapy.catalog_version
         note = CATALOG_NOTE.format(version=version or "?")
-        course.flags_raised, course.flags_withdrawn, course.flags_resolved = [], [], []
-        for visit in Visit.objects.current().filter(course=course).order_by("recorded_at"):
-            visit.course = course
-            evaluation = services._visit_evaluation(visit)
-            _rejudge_record(course, evaluation.findings, visit=visit, by=by, note=note)
-        for report in SymptomReport.objects.current().filter(course=course).order_by("reported_at"):
-            report.course = course
-            evaluation = services._report_evaluation(report)
-            _rejudge_record(course, evaluation.findings, report=report, by=by, note=note)
+        total = services.rejudge_course_records(
+            course,
+            by=by,
+            note=note,
+            before_each=lambda findings, **record: _withdraw_changed_expectation(
+                findings, by=by, note=note, **record
+            ),
+        )
         services.refresh_dose_advice(
             course, by=by, reason=f"Dose advice updated: judged again with catalog {version}"
         )
-    return course
+    return services.Correction.of(course, [], total)
 
 
 class Command(BaseCommand):
@@ -108,7 +100,8 @@ class Command(BaseCommand):
         for item in courses:
             judged = rejudge_course(item, by=user)
             self.stdout.write(
-                f"Course {judged.pk}: judged with catalog {judged.therapy.catalog_version or '?'}: "
+                f"Course {judged.record.pk}: judged with catalog "
+                f"{judged.record.therapy.catalog_version or '?'}: "
                 f"{len(judged.flags_raised)} flag(s) raised, "
                 f"{len(judged.flags_withdrawn)} withdrawn."
             )
