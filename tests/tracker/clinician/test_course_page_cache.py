@@ -44,7 +44,7 @@ def visit(course, by, **measurements):
         by=by,
         recorded_at=timezone.now() - datetime.timedelta(minutes=5),
         measurements=measurements,
-    )
+    ).visit
 
 
 def test_an_unchanged_course_is_served_without_gathering_its_summary(client, clinician, course):
