@@ -156,6 +156,11 @@ def _add_french(catalog: dict, path: Path):
             errors.append(f"{path.name}: therapy '{slug}' needs a text regimen_fr")
         else:
             catalog["therapies"][slug]["values"]["regimen_fr"] = item["regimen_fr"]
+            name = item.get("name_fr", "")
+            if not isinstance(name, str):
+                errors.append(f"{path.name}: therapy '{slug}': name_fr is text")
+            else:
+                catalog["therapies"][slug]["values"]["name_fr"] = name
             reason = item.get("fever_escalation_source_fr", "")
             if not isinstance(reason, str):
                 errors.append(f"{path.name}: therapy '{slug}': fever_escalation_source_fr is text")
