@@ -19,6 +19,7 @@ before the data, so a cached chart is served without gathering the summary at al
 courses are drawn once (per cache, i.e. per process with the default local-memory cache).
 """
 
+import functools
 import hashlib
 import io
 from pathlib import Path
@@ -88,7 +89,9 @@ _HISTORIES = (
 )
 
 
+@functools.cache
 def _version_sql():
+    # Built once: reading `Model.history` makes a manager class each time (milliseconds).
     tables = {"reports": SymptomReport._meta.db_table, "visits": Visit._meta.db_table}
     # The catalog's names and order are drawn too (terms are edited in the admin).
     return internals.history_version_sql(_HISTORIES, tables, SideEffectTerm._meta.db_table)

@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
@@ -31,6 +32,7 @@ from therapies.models import DrugClass, Setting, SideEffectTerm, TermKind
 from .. import (
     advice_text,
     charts,
+    course_page,
     ctcae_definitions,
     http_cache,
     measurements,
@@ -825,13 +827,45 @@ def _latest(rows, show_all, newest_last=False):
 @require_safe
 @clinician_required
 def course_detail(request, pk):
-    """Everything about one course. build_summary's fixed queries, plus the records marked
-    entered in error (three queries) and the navigation count: constant in the rows. The lists
-    show the latest RECENT_ROWS rows of each kind, or MAX_ROWS with `?all=1`, so the page does
-    not grow with the course."""
+    """Everything about one course. Its body below the dose advice is kept by course version
+    (tracker/course_page.py): an unchanged course reads its version (one query) and the kept
+    body; the dose advice is judged at each request. Otherwise build_summary's fixed queries,
+    plus the records marked entered in error (three queries) and the navigation count:
+    constant in the rows. The lists show the latest RECENT_ROWS rows of each kind, or MAX_ROWS
+    with `?all=1`, so the page does not grow with the course."""
     course = _course_or_404(request, pk)
-    show_all = request.GET.get("all") == "1"
-    summary = build_summary(course)
+    # The version before the data: a write in between makes the kept body newer, never older.
+    key = course_page.body_key(request, course, course_page.page_version(course))
+    body = course_page.cached_body(key)
+    if body is None:
+        summary = build_summary(course)
+        body = course_page.render_body(
+            request, _course_body_context(summary, request.GET.get("all") == "1"), key
+        )
+        dose_advice = summary.dose_advice
+    else:
+        dose_advice = course_page.live_dose_advice(course)
+    return render(
+        request,
+        "tracker/clinician/course_detail.html",
+        {
+            "course": course,
+            "is_high_dose_il2": course.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
+            "dose_advice": dose_advice,
+            "override_form": forms.DoseAdviceOverrideForm()
+            if request.user.is_physician
+            and dose_advice
+            and dose_advice.get("permanent")
+            and course.status == CourseStatus.ACTIVE
+            else None,
+            "body": mark_safe(course_page.with_token(request, body)),  # noqa: S308 (rendered)
+        },
+    )
+
+
+def _course_body_context(summary, show_all):
+    """What the kept body of the course page shows (nothing per request or per person)."""
+    course = summary.course
     in_error = sorted(
         [
             *Visit.objects.filter(course=course, entered_in_error=True).order_by("-recorded_at")[
@@ -872,52 +906,40 @@ def course_detail(request, pk):
         row.worst_open_level_label = (
             FlagLevel(row.worst_open_level).label if row.worst_open_level else ""
         )
-    return render(
-        request,
-        "tracker/clinician/course_detail.html",
-        {
-            "course": summary.course,
-            "summary": summary,
-            "is_high_dose_il2": summary.therapy.drug_class == DrugClass.IL2_HIGH_DOSE,
-            "dose_advice": summary.dose_advice,
-            "override_form": forms.DoseAdviceOverrideForm()
-            if request.user.is_physician
-            and summary.dose_advice
-            and summary.dose_advice.get("permanent")
-            and summary.course.status == CourseStatus.ACTIVE
-            else None,
-            "unresolved_flags": lists["flags"][1],
-            "has_timeline": _has_timeline(summary),
-            "has_vitals_chart": _has_vitals_chart(summary),
-            "grade_points": [
-                (
-                    summary.day_of_course(p.when),
-                    p,
-                    FlagLevel(p.flag_level).label if p.flag_level else "",
-                )
-                for p in lists["grade_points"][1]
-            ],
-            "vitals_rows": lists["vitals_rows"][1],
-            # The latest measurements open the page, beside the dose advice and the flags.
-            "last_vitals": vitals_rows[-1] if vitals_rows else None,
-            "doses": lists["doses"][1],
-            "records": lists["records"][1],
-            "in_error": in_error,
-            # The latest photos the patient sent with their reports (bounded like the lists).
-            "photos": list(
-                ReportPhoto.objects.filter(report__course=course)
-                .current()
-                .select_related("report")
-                .order_by("-uploaded_at")[:RECENT_ROWS]
-            ),
-            "show_all": show_all,
-            "recent_rows": RECENT_ROWS,
-            "max_rows": MAX_ROWS,
-            "counts": counts,
-            "more": any(c["shown"] < c["total"] for c in counts.values()),
-            "capped": show_all and any(c["shown"] < c["total"] for c in counts.values()),
-        },
-    )
+    return {
+        "course": summary.course,
+        "summary": summary,
+        "unresolved_flags": lists["flags"][1],
+        "has_timeline": _has_timeline(summary),
+        "has_vitals_chart": _has_vitals_chart(summary),
+        "grade_points": [
+            (
+                summary.day_of_course(p.when),
+                p,
+                FlagLevel(p.flag_level).label if p.flag_level else "",
+            )
+            for p in lists["grade_points"][1]
+        ],
+        "vitals_rows": lists["vitals_rows"][1],
+        # The latest measurements open the page, beside the dose advice and the flags.
+        "last_vitals": vitals_rows[-1] if vitals_rows else None,
+        "doses": lists["doses"][1],
+        "records": lists["records"][1],
+        "in_error": in_error,
+        # The latest photos the patient sent with their reports (bounded like the lists).
+        "photos": list(
+            ReportPhoto.objects.filter(report__course=course)
+            .current()
+            .select_related("report")
+            .order_by("-uploaded_at")[:RECENT_ROWS]
+        ),
+        "show_all": show_all,
+        "recent_rows": RECENT_ROWS,
+        "max_rows": MAX_ROWS,
+        "counts": counts,
+        "more": any(c["shown"] < c["total"] for c in counts.values()),
+        "capped": show_all and any(c["shown"] < c["total"] for c in counts.values()),
+    }
 
 
 CHART_CSP = charts.SVG_RESPONSE_CSP

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -235,6 +236,7 @@ def test_course_page_links_each_dose_and_lists_the_dose_in_error(client, clinici
         follow=True,
     )
     assert "Marked entered in error" in response.text
+    cache.clear()  # the page rendered afresh, with its context (not the body kept after the POST)
     page = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
     assert page.context["doses"] == [kept]
     assert page.context["in_error"] == [wrong]

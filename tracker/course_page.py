@@ -1,0 +1,186 @@
+"""The clinician's course page, its records part kept by course version.
+
+Profiled on a 500-answer course: half of the page's time gathers the summary (some 2,000 rows
+turned into model instances), the other half renders its tables in Django's template engine.
+Both depend only on the course's records, so the page's body below the dose advice (flags,
+last vital signs, facts, side effects, chart tables, dose log, photos, records) is rendered
+once per version and kept in Django's cache; an unchanged course renders only the page's
+shell around it, without gathering the summary.
+
+The key (`body_key`) holds:
+- the course's version, read *before* the data in one query: the history rows of every record
+  the page shows (as the PDF's version, tracker/exports/ahead.py: reports, answers, visits,
+  adverse events, doses, flags, overrides, photos, the patient, the care team and its members'
+  names, the therapy's name, the term catalog), plus the therapy's expected side effects. Every
+  write to a record leaves a history row: a new visit, a correction, an acknowledged flag or a
+  record entered in error makes a new key, so a kept body is never stale;
+- the active language and time zone (dates are printed in it), the signed-in user's role
+  (the export links differ), the page's path with its query (`?all=1`, the flag forms' `next`);
+- the code that prints it (this module, the summary, the templates and translations).
+
+Nothing that depends on the clock or on the person is kept: the dose advice (judged now) and
+its physician's override form are rendered at each request, and each flag form's CSRF token
+is written in at each request (the kept body holds a placeholder, never someone's token).
+"""
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Prefetch
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from therapies.models import ExpectedSideEffect
+
+from .exports import ahead
+from .models import AdverseEvent, Course, DoseAdministration, DoseAdviceOverride, Visit
+from .summary import CourseSummary
+
+BODY_TEMPLATE = "tracker/clinician/_course_body.html"
+CACHE_SECONDS = 24 * 60 * 60  # keys change with the course: the timeout only bounds memory
+
+# Written where {% csrf_token %} puts the token; replaced by the requester's own token.
+CSRF_PLACEHOLDER = "csrfPlaceholderCoursePage0000000000000000000000000000000000000000"
+
+_ROOT = Path(settings.BASE_DIR)
+_CODE = hashlib.sha256(
+    b"".join(
+        path.read_bytes()
+        for path in sorted(
+            [
+                *(_ROOT / "tracker").glob("course_page.py"),
+                *(_ROOT / "tracker").glob("summary.py"),
+                *(_ROOT / "tracker").glob("flag_text.py"),
+                # The citations of the catalog's source keys, from its sources table.
+                *(_ROOT / "therapies").glob("citations.py"),
+                *(_ROOT / "therapies" / "data").glob("catalog.json"),
+                *(_ROOT / "tracker" / "templatetags").glob("*.py"),
+                *(_ROOT / "templates" / "tracker" / "clinician").glob("_*.html"),
+                *(_ROOT / "templates" / "tracker" / "partials").glob("*.html"),
+                *(_ROOT / "locale").glob("*/LC_MESSAGES/django.po"),
+            ]
+        )
+    )
+    + ahead._CODE.encode()
+).hexdigest()
+
+
+@functools.cache
+def _version_sql():
+    # Built once: reading `Model.history` makes a manager class each time (milliseconds).
+    expected = ExpectedSideEffect._meta.db_table
+    # Which side effects the therapy lists decides the "Expected" column (catalog loads may
+    # change it; it has no history rows). Table names come from the models, never from input.
+    return (
+        f"{ahead._version_sql()} UNION ALL "  # noqa: S608
+        f"SELECT -4, e.id, e.term_id, NULL FROM {expected} e "
+        f"WHERE e.therapy_id = (SELECT therapy_id FROM {Course._meta.db_table} WHERE id = %s)"
+    )
+
+
+def page_version(course) -> str:
+    """A digest that changes whenever anything the page's body shows changes. One query."""
+    pk = Course._meta.pk.get_db_prep_value(course.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql(), [pk] * (len(ahead._HISTORIES) + 3))
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[1]))
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def body_key(request, course, version) -> str:
+    user = request.user
+    parts = (
+        _CODE,
+        str(course.pk),
+        version,
+        get_language(),
+        timezone.get_current_timezone_name(),
+        getattr(user, "role", ""),
+        bool(getattr(user, "sees_everything", False)),
+        request.get_full_path(),
+    )
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"tracker:course-page:{digest}"
+
+
+def cached_body(key):
+    return cache.get(key)
+
+
+@dataclass(frozen=True)
+class _PagePath:
+    """All of the request the body may read: its path (part of the key)."""
+
+    path: str
+
+    def get_full_path(self):
+        return self.path
+
+
+def render_body(request, context, key) -> str:
+    """The body rendered without the request (no context processors, no token), kept."""
+    path = request.get_full_path()
+    body = render_to_string(
+        BODY_TEMPLATE,
+        {
+            **context,
+            "user": request.user,
+            "request": _PagePath(path),
+            "next": path,
+            "csrf_token": CSRF_PLACEHOLDER,
+        },
+    )
+    cache.set(key, body, CACHE_SECONDS)
+    return body
+
+
+def with_token(request, body: str) -> str:
+    """The kept body with the requester's CSRF token in its forms."""
+    if CSRF_PLACEHOLDER not in body:
+        return body
+    return body.replace(CSRF_PLACEHOLDER, get_token(request))
+
+
+def live_dose_advice(course, at=None):
+    """The dose advice as the summary gives it (CourseSummary.dose_advice), judged now, from
+    only what it reads: the visits with their adverse events, the doses and the overrides
+    (four queries, high-dose IL-2 courses only; None and no query for the others)."""
+    summary = CourseSummary(
+        course=course,
+        expected_slugs=frozenset(),
+        doses=[],
+        reports=[],
+        visits=[],
+        flags=[],
+        side_effects=[],
+        grade_points=[],
+        vitals={},
+        generated_at=at or timezone.now(),
+    )
+    if not summary.high_dose_il2:
+        return None
+    summary.doses = list(
+        DoseAdministration.objects.current().filter(course=course).order_by("dose_number")
+    )
+    # As build_summary reads them (services' own reading is private to the services).
+    summary.visits = list(
+        Visit.objects.current()
+        .filter(course=course)
+        .prefetch_related(
+            Prefetch(
+                "adverse_events", queryset=AdverseEvent.objects.current().select_related("term")
+            )
+        )
+        .order_by("recorded_at")
+    )
+    summary.dose_advice_overrides = list(
+        DoseAdviceOverride.objects.filter(course=course).select_related("recorded_by")
+    )
+    return summary.dose_advice
