@@ -130,6 +130,7 @@ def load_catalog(path=None) -> dict:
     from tracker import flag_text  # the names a flag's words use
 
     flag_text.forget_term_names()
+    flag_text.forget_therapy_names()
     summary["path"] = str(path)
     summary["version"] = catalog["version"]
     return summary
