@@ -585,3 +585,20 @@ def test_source_keys_are_shown_as_citations_on_pages_and_pdfs(flagged, client, c
     with translation.override("fr"):
         assert "(notice de Proleukin, 2024)" in il2.regimen_text
         assert il2.regimen_text.startswith("600 000 UI/kg")
+
+
+def test_a_renamed_therapy_is_shown_by_its_new_name_on_the_kept_course_page(
+    flagged, client, clinician
+):
+    # The course page keeps its rendered body by course version: the therapy's French name
+    # (reloaded with the catalog) is part of that version.
+    il2 = flagged[0]
+    client.force_login(clinician)
+    url = reverse("tracker:course-detail", args=[il2.pk])
+    assert "Aldesleukine, forte dose" in client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    therapy = Therapy.objects.get(pk=il2.therapy_id)
+    therapy.name_fr = "Aldesleukine (forte dose)"
+    therapy.save()
+    text = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Aldesleukine (forte dose)" in text
+    assert "Aldesleukine, forte dose" not in text
