@@ -429,6 +429,9 @@ def test_the_french_e_mails_show_no_english(flagged, care_team):
                 assert english not in body, f"English {english!r} in the {name} e-mail's {where}"
     # Dates cannot be misread: the month by name, June told apart from July.
     assert "3 juin 2026" in rendered["reminder"][1]
+    # The therapy by its French name (DCI).
+    assert "Aldesleukine, forte dose" in rendered["reminder"][1]
+    assert "Aldesleukin, high dose" not in rendered["reminder"][1]
 
 
 def test_a_fever_escalation_cites_the_catalogs_reason_in_french(patient, clinician):
