@@ -130,6 +130,7 @@ def load_catalog(path=None) -> dict:
     from tracker import flag_text  # the names a flag's words use
 
     flag_text.forget_term_names()
+    flag_text.forget_therapy_names()
     summary["path"] = str(path)
     summary["version"] = catalog["version"]
     return summary
@@ -156,6 +157,11 @@ def _add_french(catalog: dict, path: Path):
             errors.append(f"{path.name}: therapy '{slug}' needs a text regimen_fr")
         else:
             catalog["therapies"][slug]["values"]["regimen_fr"] = item["regimen_fr"]
+            name = item.get("name_fr", "")
+            if not isinstance(name, str):
+                errors.append(f"{path.name}: therapy '{slug}': name_fr is text")
+            else:
+                catalog["therapies"][slug]["values"]["name_fr"] = name
             reason = item.get("fever_escalation_source_fr", "")
             if not isinstance(reason, str):
                 errors.append(f"{path.name}: therapy '{slug}': fever_escalation_source_fr is text")

@@ -55,6 +55,8 @@ class Therapy(models.Model):
     rest_days = models.PositiveIntegerField(_("rest between cycles (days)"), null=True, blank=True)
     max_cycles = models.PositiveIntegerField(_("maximum cycles per course"), null=True, blank=True)
     regimen = models.TextField(_("regimen as labelled"))
+    # The French name (DCI, catalog_fr.json); empty where none was written (English shown).
+    name_fr = models.CharField(_("name (French)"), max_length=120, blank=True)
     # French wording from catalog_fr.json; empty where none was written (English shown).
     regimen_fr = models.TextField(_("regimen as labelled (French)"), blank=True)
     boxed_warnings = models.TextField(_("boxed warnings"), blank=True)
@@ -101,14 +103,25 @@ class Therapy(models.Model):
         verbose_name_plural = _("therapies")
 
     def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        """The therapy's name in the active language: the French INN (DCI) on French pages,
+        English where no French name is written."""
+        if (get_language() or "en").startswith("fr"):
+            return self.name_fr or self.name
         return self.name
 
     @property
     def regimen_text(self):
-        """The labelled regimen in the active language (English where no French is written)."""
+        """The labelled regimen in the active language (English where no French is written),
+        its source keys shown as the citations they stand for."""
+        from .citations import cite_sources
+
         if (get_language() or "en").startswith("fr"):
-            return self.regimen_fr or self.regimen
-        return self.regimen
+            return cite_sources(self.regimen_fr or self.regimen)
+        return cite_sources(self.regimen)
 
     def clean(self):
         super().clean()

@@ -58,6 +58,9 @@ _CODE = hashlib.sha256(
                 *(_ROOT / "tracker").glob("course_page.py"),
                 *(_ROOT / "tracker").glob("summary.py"),
                 *(_ROOT / "tracker").glob("flag_text.py"),
+                # The citations of the catalog's source keys, from its sources table.
+                *(_ROOT / "therapies").glob("citations.py"),
+                *(_ROOT / "therapies" / "data").glob("catalog.json"),
                 *(_ROOT / "tracker" / "templatetags").glob("*.py"),
                 *(_ROOT / "templates" / "tracker" / "clinician").glob("_*.html"),
                 *(_ROOT / "templates" / "tracker" / "partials").glob("*.html"),

@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from therapies.models import SideEffectTerm
+from therapies.models import SideEffectTerm, Therapy
 
 # Each rule's name for people.
 RULE_LABELS = {
@@ -143,6 +143,28 @@ def term_name(slug: str, english: str = "", known=None) -> str:
     return (fr or en) if _is_french() else en
 
 
+_therapy_names: dict[str, str] = {}
+
+
+def forget_therapy_names(**_signal):
+    """A therapy changed (admin, catalog reloaded): read the names again when next needed."""
+    _therapy_names.clear()
+
+
+post_save.connect(forget_therapy_names, sender=Therapy, dispatch_uid="flag_text_therapy_saved")
+post_delete.connect(forget_therapy_names, sender=Therapy, dispatch_uid="flag_text_therapy_deleted")
+
+
+def therapy_name(english: str) -> str:
+    """A therapy's name, as the rules wrote it (English), in the reader's language."""
+    if not _is_french():
+        return english
+    if not _therapy_names:
+        _therapy_names.update(Therapy.objects.exclude(name_fr="").values_list("name", "name_fr"))
+        _therapy_names.setdefault("", "")  # read once even when no French name is written
+    return _therapy_names.get(english) or english
+
+
 def _names_in_french(text: str) -> str:
     """The terms named in a capillary-leak value ("sign: Term value, …") in French."""
     if not _is_french():
@@ -168,10 +190,17 @@ def measure_text(text: str, *, names: bool = False) -> str:
     if names:
         text = _names_in_french(text)
     for pattern, template in _MEASURE_WORDS:
-        text = pattern.sub(lambda m, t=template: str(t) % m.groupdict(default=""), text)
+        text = pattern.sub(lambda m, t=template: str(t) % _words(m), text)
     for sign, label in CAPILLARY_LEAK_SIGNS.items():
         text = re.sub(rf"(^|; ){re.escape(sign)}:", rf"\g<1>{label}:", text)
     return text
+
+
+def _words(match) -> dict:
+    words = match.groupdict(default="")
+    if "therapy" in words:
+        words["therapy"] = therapy_name(words["therapy"])
+    return words
 
 
 def _record(record: str) -> str:
@@ -227,6 +256,8 @@ def render_part(part: dict, known=None) -> str | None:
         params["term"] = _term(params, known)
     if "value" in params:
         params["value"] = measure_text(str(params["value"]))
+    if "therapy" in params:
+        params["therapy"] = therapy_name(str(params["therapy"]))
     return str(template) % params
 
 

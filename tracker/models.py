@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from therapies.citations import cite_sources
 from therapies.models import SideEffectTerm, Therapy
 
 from . import flag_text, ranges, schedule, source_text, validators
@@ -497,6 +498,16 @@ class Course(models.Model):
 
     def __str__(self):
         return f"{self.therapy} – {self.patient.full_name} ({self.start_date:%Y-%m-%d})"
+
+    @property
+    def regimen_text(self):
+        """The course's regimen as a person reads it: the catalog's regimen in the active
+        language where the course keeps it unchanged, the clinician's own words otherwise; the
+        catalog's source keys shown as their citations."""
+        own = (self.regimen or "").strip()
+        if not own or own == (self.therapy.regimen or "").strip():
+            return self.therapy.regimen_text
+        return cite_sources(own)
 
     @property
     def last_report_on(self):

@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from therapies.citations import cite_sources
 from therapies.models import Therapy
 
 from . import flag_text, rules
@@ -158,12 +159,13 @@ def _catalog_reasons_in_french(text: str) -> str:
 
 
 def render_source(text: str) -> str:
-    """A flag's sources (as the rules wrote them) in the active language."""
+    """A flag's sources (as the rules wrote them) in the active language, the catalog's source
+    keys shown as the citations they stand for."""
     if not text or not _is_french():
-        return text
+        return cite_sources(text)
     words = dict(_KNOWN)
     text = text.replace(_DERIVED[0], _DERIVED[1] % gettext("derived, needs clinical review"))
     if "[" in text:  # the catalog's reasons cite its source keys: only they are looked up
         text = _catalog_reasons_in_french(text)
     text = _PATTERN.sub(lambda m: str(words[m.group(0)]), text)
-    return _ctcae_terms_in_french(text)
+    return cite_sources(_ctcae_terms_in_french(text))

@@ -429,6 +429,9 @@ def test_the_french_e_mails_show_no_english(flagged, care_team):
                 assert english not in body, f"English {english!r} in the {name} e-mail's {where}"
     # Dates cannot be misread: the month by name, June told apart from July.
     assert "3 juin 2026" in rendered["reminder"][1]
+    # The therapy by its French name (DCI).
+    assert "Aldesleukine, forte dose" in rendered["reminder"][1]
+    assert "Aldesleukin, high dose" not in rendered["reminder"][1]
 
 
 def test_a_fever_escalation_cites_the_catalogs_reason_in_french(patient, clinician):
@@ -445,7 +448,9 @@ def test_a_fever_escalation_cites_the_catalogs_reason_in_french(patient, clinici
     )
     flag = Flag.objects.get(course=course, rule="fever_escalation_risk")
     with translation.override("en"):
-        assert flag.source_label == flag.source
+        # As the rules cite it, the catalog's source keys shown as the label they stand for.
+        assert "[NEU-AE][NEU-WP]" in flag.source
+        assert flag.source_label == flag.source.replace("[NEU-AE][NEU-WP]", "(Neumega label)")
         assert "Neumega (oprelvekin) US label: given after myelosuppressive" in flag.source_label
     with translation.override("fr"):
         label = flag.source_label
@@ -478,3 +483,125 @@ def test_a_term_named_with_a_note_is_cited_by_its_french_name(patient, clinician
     with translation.override("fr"):
         assert flag.source_label == f"NCI CTCAE v5.0 – {names.ctcae_term_fr}"
     assert "(pas un terme CTCAE v5.0)" in names.ctcae_term_fr
+
+
+# The French name of each therapy: the French INN (DCI, dénomination commune internationale,
+# ANSM / RCP français) where one exists; interleukin-12 has no INN (investigational).
+FRENCH_NAMES = {
+    "aldesleukin-high-dose": "aldesleukine",
+    "aldesleukin-low-dose": "aldesleukine",
+    "oprelvekin": "oprelvékine",
+    "interleukin-12": "interleukine-12",
+    "anakinra": "anakinra",
+    "tocilizumab": "tocilizumab",
+    "sarilumab": "sarilumab",
+    "ustekinumab": "ustékinumab",
+    "risankizumab": "risankizumab",
+    "secukinumab": "sécukinumab",
+}
+
+# A catalog source key as the catalog's texts cite it ("[PL-DOSE]"): never shown to a person.
+SOURCE_KEY = re.compile(r"\[[A-Z0-9-]+\]")
+
+
+def test_each_therapy_has_its_french_name_the_dci():
+    therapies = {t.slug: t for t in Therapy.objects.all()}
+    assert set(therapies) == set(FRENCH_NAMES)
+    for slug, dci in FRENCH_NAMES.items():
+        therapy = therapies[slug]
+        with translation.override("fr"):
+            assert therapy.display_name.lower().startswith(dci), slug
+            assert str(therapy) == therapy.display_name
+        with translation.override("en"):
+            assert therapy.display_name == therapy.name, slug
+    with translation.override("fr"):
+        assert therapies["aldesleukin-high-dose"].display_name == "Aldesleukine, forte dose"
+
+
+def test_a_french_nurse_reads_the_french_name_on_pages_flags_and_pdf(flagged, client, clinician):
+    il2 = flagged[0]
+    client.force_login(clinician)
+    pages = {
+        "course page": reverse("tracker:course-detail", args=[il2.pk]),
+        "triage": reverse("tracker:triage"),
+    }
+    for where, url in pages.items():
+        text = _page_text(client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+        assert "Aldesleukine, forte dose" in text, where
+        assert "Aldesleukin, high dose" not in text, where
+        english = _page_text(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+        assert "Aldesleukin, high dose" in english, where
+        assert "Aldesleukine" not in english, where
+    body = client.get(
+        reverse("tracker:export-course-pdf", args=[il2.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    ).content
+    assert "Aldesleukine, forte dose" in _pdf_text(body)
+    assert "Aldesleukin, high dose" not in _pdf_text(body)
+    # Back pain is not listed for high-dose IL-2: the flag names the therapy in French.
+    unexpected = next(
+        flag
+        for flag in Flag.objects.filter(course=il2)
+        if "unexpected_side_effect" in {part["key"] for part in flag.message_parts}
+    )
+    with translation.override("fr"):
+        assert "Aldesleukine, forte dose" in unexpected.message
+        assert "Aldesleukin," not in unexpected.message
+    with translation.override("en"):
+        assert "Aldesleukin, high dose" in unexpected.message
+
+
+def test_source_keys_are_shown_as_citations_on_pages_and_pdfs(flagged, client, clinician):
+    il2 = flagged[0]
+    il2.regimen = il2.therapy.regimen  # as a new course takes it from the catalog
+    il2.save()
+    assert SOURCE_KEY.search(il2.therapy.regimen)  # the keys stay in the data
+    oprelvekin = factories.CourseFactory(
+        patient=il2.patient,
+        therapy=Therapy.objects.get(slug="oprelvekin"),
+        start_date=timezone.localdate() - datetime.timedelta(days=1),
+        regimen="",
+    )
+    services.record_visit(
+        course=oprelvekin,
+        by=clinician,
+        recorded_at=at(0, 8),
+        measurements={"temperature_c": Decimal("38.5")},
+    )
+    assert SOURCE_KEY.search(Flag.objects.filter(course=oprelvekin).first().source)
+    client.force_login(clinician)
+    for language in ("en", "fr"):
+        for course in (il2, oprelvekin):
+            for url in (
+                reverse("tracker:course-detail", args=[course.pk]),
+                reverse("tracker:triage"),
+            ):
+                text = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+                assert not SOURCE_KEY.search(text), (language, url, SOURCE_KEY.search(text))
+            body = client.get(
+                reverse("tracker:export-course-pdf", args=[course.pk]),
+                HTTP_ACCEPT_LANGUAGE=language,
+            ).content
+            assert not SOURCE_KEY.search(_pdf_text(body)), (language, course)
+    # What a reader sees instead: the label the key stands for (catalog.json "sources").
+    with translation.override("en"):
+        assert "(Proleukin label, 2024)" in il2.regimen_text
+    with translation.override("fr"):
+        assert "(notice de Proleukin, 2024)" in il2.regimen_text
+        assert il2.regimen_text.startswith("600 000 UI/kg")
+
+
+def test_a_renamed_therapy_is_shown_by_its_new_name_on_the_kept_course_page(
+    flagged, client, clinician
+):
+    # The course page keeps its rendered body by course version: the therapy's French name
+    # (reloaded with the catalog) is part of that version.
+    il2 = flagged[0]
+    client.force_login(clinician)
+    url = reverse("tracker:course-detail", args=[il2.pk])
+    assert "Aldesleukine, forte dose" in client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    therapy = Therapy.objects.get(pk=il2.therapy_id)
+    therapy.name_fr = "Aldesleukine (forte dose)"
+    therapy.save()
+    text = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Aldesleukine (forte dose)" in text
+    assert "Aldesleukine, forte dose" not in text

@@ -77,6 +77,9 @@ _CODE = hashlib.sha256(
             _ROOT / "tracker" / "exports" / "pdf.py",
             _ROOT / "templates" / "tracker" / "exports" / "summary_pdf.html",
             _ROOT / "static" / "css" / "summary-pdf.css",
+            # The citations of the catalog's source keys in the regimen and the flags' sources.
+            _ROOT / "therapies" / "citations.py",
+            _ROOT / "therapies" / "data" / "catalog.json",
             *sorted((_ROOT / "locale").glob("*/LC_MESSAGES/django.po")),
         )
         if path.exists()
@@ -113,7 +116,10 @@ def _version_sql():
         f"FROM {User._meta.db_table} u "
         f"JOIN {members.db_table} m ON m.{member_column} = u.id "
         f"WHERE m.{team_column} = (SELECT care_team_id FROM {tables['courses']} WHERE id = %s) "
-        f"UNION ALL SELECT -3, t.id, 0, t.name FROM {Therapy._meta.db_table} t "
+        # The therapy's names and regimens in both languages (the catalog reloads them).
+        "UNION ALL SELECT -3, t.id, 0, "
+        "t.name || '|' || t.name_fr || '|' || t.regimen || '|' || t.regimen_fr "
+        f"FROM {Therapy._meta.db_table} t "
         f"WHERE t.id = (SELECT therapy_id FROM {tables['courses']} WHERE id = %s)"
     )
     return f"{histories} UNION ALL {names}"

@@ -203,7 +203,8 @@ def _page_strings(context):
         + _("MRN %(mrn)s") % {"mrn": patient.mrn}
         + " · "
         + _("born %(date)s") % {"date": date_format(patient.birth_date, BIRTH_DATE_FORMAT)},
-        "running_title": _("Course summary: %(therapy)s") % {"therapy": context["therapy"].name},
+        "running_title": _("Course summary: %(therapy)s")
+        % {"therapy": context["therapy"].display_name},
         "running_printed": printed,
     }
 

@@ -1310,7 +1310,7 @@ def record_title(record):
             "number": record.dose_number,
             "when": _when(record.scheduled_at),
         }
-    return _("Course of %(therapy)s") % {"therapy": record.therapy.name}
+    return _("Course of %(therapy)s") % {"therapy": record.therapy.display_name}
 
 
 def _when(moment):

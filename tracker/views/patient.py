@@ -194,7 +194,7 @@ def emergency_sentences(signs, terms, therapy) -> list[str]:
             ) % {
                 "value": _one_decimal(measured),
                 "symptoms": get_text_list(symptoms, _("and")),
-                "therapy": therapy.name,
+                "therapy": therapy.display_name,
             }
         else:
             text = _("Something you reported can be a sign of a medical emergency.")
