@@ -59,6 +59,11 @@ def sign_in(page: Page, live_server, username: str, language: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.locator("main").get_by_role("button").click()
+    # Signed in once the log-out button exists (the sign-in page has the menu button too; on a
+    # phone the log-out button is in the collapsed menu: there, but not on screen).
+    expect(
+        page.get_by_role("button", name=re.compile("Log out|Se déconnecter"), include_hidden=True)
+    ).to_have_count(1)
     expect(page.locator("#menu-button")).to_be_visible()
     open_menu(page)
     page.locator("#language-select").select_option(language)
