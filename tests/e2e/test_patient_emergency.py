@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e import support
 from tests.e2e.support import assert_accessible
 from tracker import demo
-from tracker.models import Course
+from tracker.models import Course, User
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +30,6 @@ def demo_clinic(live_server, care_team_open):
     demo.build()
 
 
-def open_menu(page: Page) -> None:
-    """On a phone the header is one line: open its menu to reach the language and log out."""
-    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
-    if page.locator("#menu-button").is_visible():
-        page.locator("#menu-button").click()
-        expect(page.locator("#language-select")).to_be_visible()
-
-
 def log_in(page: Page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
@@ -49,18 +41,13 @@ def log_in(page: Page, live_server, username: str) -> None:
     ).to_have_count(1)
 
 
-def choose_language(page: Page, language: str) -> None:
-    open_menu(page)
-    page.locator("#language-select").select_option(language)
-    page.locator("#language-select").locator("xpath=ancestor::form").get_by_role("button").click()
-    expect(page.locator("html")).to_have_attribute("lang", language)
-
-
 def start_report(page: Page, live_server, language: str):
+    # The account's language is what the pages use from the sign-in on.
+    User.objects.filter(username="ahmed.benali").update(preferred_language=language)
     page.set_viewport_size(PHONE)
     log_in(page, live_server, "ahmed.benali")
     page.goto(f"{live_server.url}/my/")
-    choose_language(page, language)
+    expect(page.locator("html")).to_have_attribute("lang", language)
     course = Course.objects.get(patient__user__username="ahmed.benali", status="active")
     page.goto(f"{live_server.url}/my/courses/{course.pk}/report/")
 

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e import support
 from tests.e2e.support import assert_accessible
 from tracker import demo
-from tracker.models import Course, SymptomReport
+from tracker.models import Course, SymptomReport, User
 
 pytestmark = pytest.mark.e2e
 
@@ -46,30 +46,24 @@ def look(page: Page, name: str) -> None:
     assert_accessible(page)
 
 
-def open_menu(page: Page) -> None:
-    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
-    page.locator("#menu-button").click()
-    expect(page.locator("#language-select")).to_be_visible()
-
-
 def sign_in(page: Page, live_server, username: str, language: str) -> None:
+    """Signed in on a phone, reading the portal in `language`: the account's language is what
+    the pages use from the sign-in on (the language menu is tested in test_patient.py)."""
+    User.objects.filter(username=username).update(preferred_language=language)
     page.set_viewport_size(PHONE)
     page.add_init_script(COUNT_TAPS)
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.locator("main").get_by_role("button").click()
-    # Signed in once the log-out button exists (the sign-in page has the menu button too; on a
-    # phone the log-out button is in the collapsed menu: there, but not on screen).
+    # Signed in once the log-out button exists (on a phone it is in the collapsed menu: there,
+    # but not on screen).
     expect(
         page.get_by_role("button", name=re.compile("Log out|Se déconnecter"), include_hidden=True)
     ).to_have_count(1)
-    expect(page.locator("#menu-button")).to_be_visible()
-    open_menu(page)
-    page.locator("#language-select").select_option(language)
-    page.locator("#language-select").locator("xpath=ancestor::form").get_by_role("button").click()
     expect(page.locator("html")).to_have_attribute("lang", language)
     page.goto(f"{live_server.url}/my/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def start_counting(page: Page) -> None:
