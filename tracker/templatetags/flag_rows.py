@@ -1,7 +1,9 @@
 """What the flag rows (triage queue, course and record pages) need, at a row's cost.
 
-A queue page draws 25 rows; resolving four `{% url %}`s and eight `{% translate %}`s in each
-was about half of the rows' time (docs/benchmarks.md, "Triage queue (round 2)").
+A queue page draws up to 125 flag rows: `{% flag_rows %}` draws them in Python
+(tracker/flag_row_html.py) rather than through the template engine, which cost a few
+milliseconds a row (docs/benchmarks.md, "Round 3: triage rows"); the links are reversed once
+per process and the repeated words translated once per table.
 """
 
 import functools
@@ -9,7 +11,9 @@ import uuid
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.translation import gettext
+from django.utils.html import escape
+
+from .. import flag_row_html
 
 register = template.Library()
 
@@ -28,40 +32,38 @@ def pk_url(name, pk):
     return _pattern(name, get_script_prefix()).replace(_PLACEHOLDER, str(pk), 1)
 
 
+@functools.lru_cache(maxsize=8)
+def _row_urls(script_prefix):
+    def pattern(name):
+        url = escape(_pattern(name, script_prefix)).replace("{", "{{").replace("}", "}}")
+        return url.replace(_PLACEHOLDER, "{pk}", 1)
+
+    return flag_row_html.RowUrls(
+        patient=pattern("tracker:patient-detail"),
+        course=pattern("tracker:course-detail"),
+        acknowledge=pattern("tracker:flag-acknowledge"),
+        resolve=pattern("tracker:flag-resolve"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def flag_rows(context, flags, layout, row_error=None, row_done=None):
+    """The flags as table rows (tracker/flag_row_html.py `render_rows`); their forms come
+    back to the context's `next`, else to this page."""
+    request = context.get("request")
+    next_url = context.get("next") or (request.get_full_path() if request else "")
+    return flag_row_html.render_rows(
+        flags,
+        layout=layout,
+        urls=_row_urls(get_script_prefix()),
+        next_url=next_url,
+        csrf_token=context.get("csrf_token"),
+        row_error=row_error,
+        row_done=row_done,
+    )
+
+
 @register.simple_tag
 def flag_row_labels():
     """The words every flag row repeats, translated once per table instead of once a row."""
-    return {
-        "mrn": gettext("MRN"),
-        "not_expected": gettext("not expected"),
-        "value": gettext("Value:"),
-        "threshold": gettext("Threshold:"),
-        "source": gettext("Source:"),
-        "catalog_version": gettext("Judged with therapy catalog version"),
-        "note_placeholder": gettext("Note (optional)"),
-        "acknowledge": gettext("Acknowledge"),
-        "resolve": gettext("Resolve…"),
-        "audience": gettext("Who reads the note"),
-        "internal": gettext("Care team only"),
-        "shared": gettext("Shared with the patient"),
-        "overdue": gettext("Overdue"),
-        "target": gettext("target"),
-        "waited": gettext("waiting"),
-        "select": gettext("Select for acknowledging together"),
-        "shared_note": gettext("shared with the patient"),
-    }
-
-
-@register.filter
-def minutes_in_words(duration):
-    """A time waited or a target, short: "45 min", "2 h 05 min", "3 d 4 h"."""
-    if duration is None:
-        return ""
-    minutes = max(int(duration.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return gettext("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
-    if hours:
-        return gettext("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return gettext("%(minutes)d min") % {"minutes": minutes}
+    return flag_row_html.row_labels()
