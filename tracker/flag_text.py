@@ -120,6 +120,7 @@ _term_names: dict[str, tuple[str, str]] = {}
 def forget_term_names(**_signal):
     """The catalog changed: read the terms' names again when next needed."""
     _term_names.clear()
+    _measures.clear()
 
 
 # A term edited in the admin or the catalog reloaded: names are read again.
@@ -149,6 +150,7 @@ _therapy_names: dict[str, str] = {}
 def forget_therapy_names(**_signal):
     """A therapy changed (admin, catalog reloaded): read the names again when next needed."""
     _therapy_names.clear()
+    _measures.clear()
 
 
 post_save.connect(forget_therapy_names, sender=Therapy, dispatch_uid="flag_text_therapy_saved")
@@ -182,11 +184,28 @@ def rule_label(rule: str) -> str:
     return str(label) if label is not None else gettext("Clinical rule")
 
 
+# measure_text's answers by (text, names, language): a queue page words a few hundred values
+# and thresholds, most of them alike ("CTCAE grade ≥ 3"); wording one costs some twenty
+# regular expressions. Forgotten with the term and therapy names they may contain.
+_measures: dict[tuple[str, bool, str | None], str] = {}
+_MEASURES_KEPT = 4096
+
+
 def measure_text(text: str, *, names: bool = False) -> str:
     """A flag's value or threshold with its words in the reader's language (with `names`, the
     terms it names too, as a capillary-leak value does)."""
     if not text:
         return text
+    key = (text, names, get_language())
+    worded = _measures.get(key)
+    if worded is None:
+        if len(_measures) >= _MEASURES_KEPT:
+            _measures.clear()
+        worded = _measures[key] = _word_measure(text, names=names)
+    return worded
+
+
+def _word_measure(text: str, *, names: bool) -> str:
     if names:
         text = _names_in_french(text)
     for pattern, template in _MEASURE_WORDS:
