@@ -1,9 +1,10 @@
 """What the flag rows (triage queue, course and record pages) need, at a row's cost.
 
-A queue page draws up to 125 flag rows: `{% flag_rows %}` draws them in Python
-(tracker/flag_row_html.py) rather than through the template engine, which cost a few
-milliseconds a row (docs/benchmarks.md, "Round 3: triage rows"); the links are reversed once
-per process and the repeated words translated once per table.
+A queue page draws 25 patients and up to 125 flag rows: `{% patient_rows %}` and
+`{% flag_rows %}` draw them in Python (tracker/flag_row_html.py) rather than through the
+template engine, which cost a few milliseconds a row (docs/benchmarks.md, "Round 3: triage
+rows"); the links are reversed once per process, the repeated words translated once per
+language.
 """
 
 import functools
@@ -23,13 +24,6 @@ _PLACEHOLDER = str(uuid.UUID(int=0))
 @functools.lru_cache(maxsize=32)
 def _pattern(name, script_prefix):
     return reverse(name, args=[_PLACEHOLDER])
-
-
-@register.simple_tag
-def pk_url(name, pk):
-    """`{% url name pk %}` for a URL whose only argument is a UUID primary key: the URL is
-    reversed once per process (and script prefix), then the key is put in its place."""
-    return _pattern(name, get_script_prefix()).replace(_PLACEHOLDER, str(pk), 1)
 
 
 @functools.lru_cache(maxsize=8)
@@ -63,7 +57,21 @@ def flag_rows(context, flags, layout, row_error=None, row_done=None):
     )
 
 
-@register.simple_tag
-def flag_row_labels():
-    """The words every flag row repeats, translated once per table instead of once a row."""
-    return flag_row_html.row_labels()
+@functools.lru_cache(maxsize=8)
+def _together_url(script_prefix):
+    return escape(reverse("tracker:flags-acknowledge-together"))
+
+
+@register.simple_tag(takes_context=True)
+def patient_rows(context, rows, one_patient=False):
+    """The triage queue's rows, one per patient (tracker/flag_row_html.py
+    `render_patient_rows`)."""
+    prefix = get_script_prefix()
+    return flag_row_html.render_patient_rows(
+        rows,
+        urls=_row_urls(prefix),
+        together_url=_together_url(prefix),
+        request=context["request"],
+        csrf_token=context.get("csrf_token"),
+        one_patient=bool(one_patient),
+    )
