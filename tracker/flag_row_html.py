@@ -17,17 +17,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils import dateformat
 from django.utils.formats import get_format, localize
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import is_aware, localtime
 from django.utils.translation import get_language, gettext, ngettext
 
 from .models import FlagLevel, FlagStatus
 
 # Layouts (see `render_rows`).
 QUEUE, PATIENT = "queue", "patient"
+
+
+def _local(value):
+    """A time in the current time zone, as templates show it (`template_localtime`)."""
+    return localtime(value) if settings.USE_TZ and is_aware(value) else value
 
 
 def _e(value) -> str:
@@ -166,7 +172,7 @@ def _short_datetime(value, w: _Words) -> str:
     """`{{ value|date:"SHORT_DATETIME_FORMAT" }}`, in the current time zone."""
     if value is None:
         return ""
-    return _e(dateformat.format(template_localtime(value), w.language.short_datetime))
+    return _e(dateformat.format(_local(value), w.language.short_datetime))
 
 
 def _who(user) -> str:
@@ -237,7 +243,7 @@ def _explained_cell(flag, layout: str, urls: RowUrls, w: _Words, term: str, ther
 
 def _clock_cell(flag, w: _Words) -> str:
     labels = w.labels
-    created = template_localtime(flag.created_at)
+    created = _local(flag.created_at)
     # `|date:'c'` is the ISO 8601 form (django.utils.dateformat, "c").
     parts = [
         '  <td class="small flag-clock">'
