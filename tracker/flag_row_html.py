@@ -1,12 +1,13 @@
-"""The flag rows (triage queue, course and record pages, a row swapped by htmx), drawn in
-Python.
+"""The flag rows (triage queue, course and record pages, a row swapped by htmx) and the
+queue's patient rows, drawn in Python.
 
-A queue page draws up to 125 of them; through Django's template engine each cost a few
-milliseconds (variable lookups, `{% if %}`, translations: docs/benchmarks.md, "Round 3: what
-these runs say"). The markup is the one tracker/clinician/_flag_rows.html used to hold; that
-partial now calls `{% flag_rows %}` (tracker/templatetags/flag_rows.py), so every page that
-draws flag rows draws them here. Every value is escaped as the template engine escapes it
-(`conditional_escape`); the translated words are the same msgids as the template's.
+A queue page draws 25 patients and up to 125 flags; through Django's template engine each
+flag row cost a few milliseconds (variable lookups, `{% if %}`, translations:
+docs/benchmarks.md, "Round 3: what these runs say" and "Round 3: triage rows"). The partials
+tracker/clinician/_flag_rows.html and _patient_rows.html call `{% flag_rows %}` and
+`{% patient_rows %}` (tracker/templatetags/flag_rows.py), so every page that draws flag rows
+draws them here. Every value is escaped as the template engine escapes it
+(`conditional_escape`); the words are the templates' msgids, translated once per language.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def _add_service_errors(form, error: ValidationError):
 # --- Triage queue --------------------------------------------------------------------------------
 
 
-# What a flag row shows of the records around the flag (tracker/clinician/_flag_rows.html).
+# What a flag row shows of the records around the flag (tracker/flag_row_html.py).
 _FLAG_ROW_RELATED_FIELDS = (
     "course__patient__given_name",
     "course__patient__family_name",
