@@ -261,7 +261,8 @@ def test_the_capillary_leak_value_names_its_signs_and_terms_in_french(flagged):
     flag = Flag.objects.get(rule="possible_capillary_leak")
     with translation.override("fr"):
         value = flag.value_label
-    assert "prise de poids: Prise de poids 14.3 % au-dessus du poids de référence" in value
+    # In French with a decimal comma: (80.0 − 70.0) / 70.0 = 14.3 %.
+    assert "prise de poids: Prise de poids 14,3 % au-dessus du poids de référence" in value
     assert "Weight gain" not in value
     assert "over baseline" not in value
 
