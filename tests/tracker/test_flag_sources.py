@@ -165,3 +165,44 @@ def test_the_migration_reads_no_ids_from_text_it_does_not_know(text):
 
 def test_every_source_id_the_rules_give_has_words_for_people():
     assert set(source_text.CITATIONS) | {rules.NOTE_DERIVED} == set(rules.FLAG_SOURCES)
+
+
+parts_backfill = importlib.import_module("tracker.migrations.0021_flag_sources_message_parts")
+
+
+def test_flags_without_parts_get_them_back_from_their_english_explanation(flagged):
+    given = {f.pk: (f.rule, f.message_parts) for f in Flag.objects.all()}
+    with translation.override("fr"):
+        french = {f.pk: f.message for f in Flag.objects.all()}
+    assert {"composite_grade", "heart_rate_above_130", "fever_on_il6_blocker"} <= {
+        rule for rule, _parts in given.values()
+    }
+    Flag.objects.update(message_parts=[])
+    Flag.history.update(message_parts=[])
+
+    parts_backfill.fill_message_parts(apps, None)
+
+    for flag in Flag.objects.all():
+        rule, parts = given[flag.pk]
+        if rule == "possible_capillary_leak":  # not read back: reads from what it found
+            assert flag.message_parts == []
+            continue
+        assert flag.message_parts == parts, rule
+        with translation.override("fr"):
+            assert flag.message == french[flag.pk], rule
+    history = Flag.history.filter(rule="heart_rate_above_130")
+    assert all(row.message_parts for row in history)
+
+
+def test_an_explanation_not_read_whole_gives_no_parts():
+    slugs = {"Fever": "fever"}
+    assert parts_backfill.parts_from_message("Fever 38.6 °C is CTCAE grade 1.", slugs) == [
+        {
+            "key": "ctcae_measured",
+            "params": {"term": "fever", "term_en": "Fever", "value": "38.6 °C", "grade": 1},
+        }
+    ]
+    # One sentence no wording gives: no parts at all.
+    message = "Fever 38.6 °C is CTCAE grade 1. Call the ward."
+    assert parts_backfill.parts_from_message(message, slugs) == []
+    assert parts_backfill.parts_from_message("Chills graded 2 by the clinician.", slugs) == []
