@@ -104,9 +104,6 @@ class Cited:
     ids: tuple[str, ...]
     english: str
 
-    def __add__(self, other: Cited) -> Cited:
-        return cite(self, other)
-
 
 @dataclass(frozen=True)
 class TermInfo:
