@@ -505,7 +505,7 @@ class Course(models.Model):
         language where the course keeps it unchanged, the clinician's own words otherwise; the
         catalog's source keys shown as their citations."""
         own = (self.regimen or "").strip()
-        if not own or own == (self.therapy.regimen or "").strip():
+        if not own or self.therapy.is_catalog_regimen(own):
             return self.therapy.regimen_text
         return cite_sources(own)
 
