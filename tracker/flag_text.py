@@ -13,6 +13,7 @@ keep the point.
 import re
 from decimal import Decimal
 
+from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save
 from django.utils import formats
 from django.utils.text import capfirst
@@ -213,6 +214,14 @@ def rule_label(rule: str) -> str:
 # regular expressions. Forgotten with the term and therapy names they may contain.
 _measures: dict[tuple[str, bool, str | None], str] = {}
 _MEASURES_KEPT = 4096
+
+
+def forget_measures(**_signal):
+    """Settings changed (number formats, languages: tests): word the values again."""
+    _measures.clear()
+
+
+setting_changed.connect(forget_measures, dispatch_uid="flag_text_measures_settings")
 
 
 def measure_text(text: str, *, names: bool = False) -> str:
