@@ -30,13 +30,15 @@ def _fresh_local_cache(settings):
     }
     from django.core.cache import cache
 
-    from tracker import charts
+    from tracker import charts, course_page
 
     cache.clear()
     charts.kept.clear()
+    course_page.kept.clear()
     yield
     cache.clear()
     charts.kept.clear()
+    course_page.kept.clear()
 
 
 @pytest.fixture(autouse=True)

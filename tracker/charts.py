@@ -21,8 +21,6 @@ courses are drawn once (per cache, i.e. per process with the default local-memor
 
 import hashlib
 import io
-import threading
-from collections import OrderedDict
 
 import matplotlib
 
@@ -37,6 +35,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from . import measurements, rules, versions  # noqa: E402
+from .cache import KeptByKey  # noqa: E402
 
 rcParams["svg.hashsalt"] = "interleukin-tracker"
 rcParams["svg.fonttype"] = "none"  # text stays text: smaller, selectable, page fonts apply
@@ -94,46 +93,8 @@ def _draw(kind, summary, image_format="svg"):
     return _svg(fig) if image_format == "svg" else _png(fig)
 
 
-class _Kept:
-    """The charts last served by this process, newest kept, at most `limit` characters in all.
-
-    A chart's key holds the version of the data it was drawn from, so what is kept under a key
-    never changes: a process can keep it without asking the shared cache, which for a 300 KB
-    chart (the database table by default) costs a query and decoding it again."""
-
-    def __init__(self, limit):
-        self.limit = limit
-        self._images = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            image = self._images.get(key)
-            if image is not None:
-                self._images.move_to_end(key)
-            return image
-
-    def set(self, key, image):
-        if len(image) > self.limit:
-            return
-        with self._lock:
-            if key in self._images:
-                return
-            self._images[key] = image
-            self._size += len(image)
-            while self._size > self.limit:
-                _old, dropped = self._images.popitem(last=False)
-                self._size -= len(dropped)
-
-    def clear(self):
-        with self._lock:
-            self._images.clear()
-            self._size = 0
-
-
 # 32 MB of charts per process (about a hundred of the largest): the courses opened lately.
-kept = _Kept(32 * 1024 * 1024)
+kept = KeptByKey(32 * 1024 * 1024)
 
 
 def _kept(key):

@@ -8,12 +8,14 @@ once per version and kept in Django's cache; an unchanged course renders only th
 shell around it, without gathering the summary.
 
 The key (`body_key`) holds:
-- the course's version, read *before* the data in one query: the history rows of every record
-  the page shows (as the PDF's version, tracker/exports/ahead.py: reports, answers, visits,
-  adverse events, doses, flags, overrides, photos, the patient, the care team and its members'
-  names, the therapy's name, the term catalog), plus the therapy's expected side effects. Every
-  write to a record leaves a history row: a new visit, a correction, an acknowledged flag or a
-  record entered in error makes a new key, so a kept body is never stale;
+- the course's version (tracker/versions.py, part PAGE), read *before* the data in one query:
+  the history rows of every record the page shows (as the PDF's version: reports, answers,
+  visits, adverse events, doses, flags, overrides, photos, the patient, the care team and its
+  members' names, the therapy's name, the term catalog), plus the therapy's expected side
+  effects. Every write to a record leaves a history row: a new visit, a correction, an
+  acknowledged flag or a record entered in error makes a new key, so a kept body is never
+  stale. The same query gives the charts' version, which the body's chart links carry
+  (`?v=`): the same page version always links to the same charts;
 - the active language and time zone (dates are printed in it), the signed-in user's role
   (the export links differ), the page's path with its query (`?all=1`, the flag forms' `next`);
 - the code that prints it (this module, the summary, the templates and translations).
@@ -34,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from . import versions
+from .cache import KeptByKey
 from .models import AdverseEvent, DoseAdministration, DoseAdviceOverride, Visit
 from .summary import CourseSummary
 
@@ -66,8 +69,18 @@ def body_key(request, course, version) -> str:
     return f"tracker:course-page:{digest}"
 
 
+# 32 MB of kept bodies per process: its key holds the course's version, so a body kept
+# under it never changes (tracker/cache.py).
+kept = KeptByKey(32 * 1024 * 1024)
+
+
 def cached_body(key):
-    return cache.get(key)
+    body = kept.get(key)
+    if body is None:
+        body = cache.get(key)
+        if body is not None:
+            kept.set(key, body)
+    return body
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ def render_body(request, context, key) -> str:
         },
     )
     cache.set(key, body, CACHE_SECONDS)
+    kept.set(key, body)
     return body
 
 
