@@ -111,6 +111,16 @@ def admin_user(db):
 # --- Browser tests (pytest-playwright driving Debian's Chromium; mark them @pytest.mark.e2e) ---
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _browser_expectations_wait_for_a_loaded_machine():
+    """CI runs the suite on two cores with two test workers, each with its live server and its
+    Chromium: a page can take longer than Playwright's default 5 s to answer there. An
+    expectation waits up to 15 s (it still passes as soon as the page is right)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Use Debian's /usr/bin/chromium: `playwright install` downloads browsers, which fails here.

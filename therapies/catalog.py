@@ -138,11 +138,18 @@ def load_catalog(path=None) -> dict:
 
 def _add_french(catalog: dict, path: Path):
     """Take each term's French CTCAE name and each therapy's French regimen from the French
-    file beside the catalog, if there is one; a slug the catalog does not hold is refused."""
+    file beside the catalog, if there is one; a slug the catalog does not hold is refused, and
+    so is a text citing a key that is not an entry of the catalog's sources table."""
     if not path.exists():
         return
     data = read_catalog_file(path)
-    errors = []
+    errors: list[str] = []
+    for slug, item in (data.get("therapies") or {}).items():
+        # The French texts cite the same sources as the English ones: entries of the table.
+        if isinstance(item, dict):
+            for field, text in _texts(item):
+                where = f"{path.name}: therapy '{slug}'"
+                _check_cited_keys(text, field, catalog["fact_keys"], where, errors)
     for slug, item in (data.get("terms") or {}).items():
         if slug not in catalog["terms"]:
             errors.append(f"{path.name}: term '{slug}' is not in the catalog")
@@ -218,6 +225,7 @@ def parse_catalog(data: dict) -> dict:
 
     terms = _parse_terms(data.get("terms"), errors)
     therapies = _parse_therapies(data.get("therapies"), set(terms), fact_keys, errors)
+    _check_cited_texts(data, set(sources), fact_keys, errors)
 
     if errors:
         raise CatalogError(
@@ -226,7 +234,7 @@ def parse_catalog(data: dict) -> dict:
         )
     for item in therapies.values():
         item["values"]["catalog_version"] = version
-    return {"version": version, "terms": terms, "therapies": therapies}
+    return {"version": version, "terms": terms, "therapies": therapies, "fact_keys": fact_keys}
 
 
 def parse_self_care(data: dict, term_slugs: set) -> dict:
@@ -403,9 +411,57 @@ def _check_grade_range(values, where, errors):
 
 
 CITED_KEY_RE = re.compile(r"\[([A-Za-z0-9-]+)\]")
+# A source key as the catalog's texts cite it, "[PL-DOSE]": a capital letter or a digit first,
+# so that a note's "[derived]" stays a remark (therapies/citations.py reads the same keys).
+TEXT_KEY_RE = re.compile(r"\[([A-Z0-9][A-Za-z0-9-]*)\]")
+# Fields that hold source keys themselves ("PL-DOSE; PL-BW"), checked by _check_sources.
+KEY_FIELDS = {"source"}
 
 
-def _check_fever_escalation(values, source_keys, where, errors):
+def _texts(item, prefix=""):
+    """(field, text) for every text of an entry, nested ones named by their term or
+    indication: ("regimen", ...), ("expected 'fever' note", ...)."""
+    for name, value in item.items():
+        if isinstance(value, str) and name not in KEY_FIELDS:
+            yield f"{prefix}{name}", value
+        elif isinstance(value, list):
+            for index, part in enumerate(value):
+                if isinstance(part, dict):
+                    label = part.get("term") or part.get("indication") or part.get("slug")
+                    named = f"{label!r}" if isinstance(label, str) else f"[{index}]"
+                    yield from _texts(part, f"{prefix}{name} {named} ")
+        elif isinstance(value, dict):
+            yield from _texts(value, f"{prefix}{name} ")
+
+
+def _check_cited_keys(text, field, keys, where, errors):
+    """Each key `text` cites is one of `keys`, the sources table's entries it may cite."""
+    for key in dict.fromkeys(TEXT_KEY_RE.findall(text)):
+        if key not in keys:
+            errors.append(f"{where}: {field} cites {key!r}, not in 'sources'.")
+
+
+def _check_cited_texts(data, source_keys, fact_keys, errors):
+    """Every key a text of the file cites is an entry of its sources table (issue 14): a
+    therapy's texts state facts, so they cite a label or a peer-reviewed publication; the
+    terms and the field notes may also cite CTCAE and the code systems. A person reads the
+    citation a key stands for (therapies/citations.py), never a guess."""
+    for name in ("description", "field_notes"):
+        value = data.get(name)
+        texts = [(name, value)] if isinstance(value, str) else []
+        if isinstance(value, dict):
+            texts = list(_texts(value, f"{name} "))
+        for field, text in texts:
+            _check_cited_keys(text, field, source_keys, "catalog", errors)
+    for group, label, keys in (("terms", "term", source_keys), ("therapies", "therapy", fact_keys)):
+        entries = data.get(group)
+        for item in entries if isinstance(entries, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("slug"), str):
+                for field, text in _texts(item):
+                    _check_cited_keys(text, field, keys, f"{label} '{item['slug']}'", errors)
+
+
+def _check_fever_escalation(values, where, errors):
     risk, source = values["fever_escalation_risk"], values["fever_escalation_source"] or ""
     if risk and not source.strip():
         errors.append(f"{where}: fever_escalation_risk needs fever_escalation_source (why, cited).")
@@ -413,9 +469,7 @@ def _check_fever_escalation(values, source_keys, where, errors):
         errors.append(f"{where}: fever_escalation_source without fever_escalation_risk.")
     if risk and source.strip() and not CITED_KEY_RE.search(source):
         errors.append(f"{where}: fever_escalation_source must cite its source keys, e.g. [NEU-AE].")
-    for key in CITED_KEY_RE.findall(source):
-        if key not in source_keys:
-            errors.append(f"{where}: fever_escalation_source cites {key!r}, not in 'sources'.")
+    # Which keys it cites is checked with every other text (_check_cited_texts).
 
 
 def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
@@ -463,7 +517,7 @@ def _parse_therapies(raw, term_slugs, source_keys, errors) -> dict:
         if values["dose_value"] is not None and not values["dose_unit"]:
             errors.append(f"{where}: dose_value needs a dose_unit.")
         _check_sources(values["source"], source_keys, where, errors)
-        _check_fever_escalation(values, source_keys, where, errors)
+        _check_fever_escalation(values, where, errors)
         indication_slugs = {i["slug"] for i in values["labelled_indications"]}
         expected = _parse_expected(
             item.get("expected"), term_slugs, source_keys, indication_slugs, where, errors

@@ -2,10 +2,10 @@
 
 The catalog's texts (regimens, reasons for a fever escalation) cite its sources by key, in
 brackets; the keys stay in the data (catalog.json, catalog_fr.json) for the catalog's tests
-and its editors. A person reads the citation instead: "(Proleukin label, 2024)". A key the
-sources table does not list is cited by the document of its family (the keys before the first
-"-": KEV-DOSE by KEV-LBL, the Kevzara label, without a year) or, failing that, as "catalog
-source".
+and its editors. A person reads the citation instead: "(Proleukin label, 2024)". The catalog
+loader refuses a text citing a key that the sources table does not list (therapies/catalog.py),
+so every key of the catalog has its citation. Other words in brackets (a clinician's own
+regimen, "[derived]") are not keys of the table and are left as written: never guessed.
 """
 
 import functools
@@ -33,25 +33,12 @@ def sources() -> dict:
     return table if isinstance(table, dict) else {}
 
 
-def _source(key: str) -> dict | None:
-    """The source `key` stands for; for a key the table does not list, its family's document
-    without a revision date (the family's entries may cite different revisions)."""
-    table = sources()
-    if key in table:
-        return table[key]
-    family = key.split("-")[0]
-    for other in sorted(table):
-        if other.split("-")[0] == family:
-            return {**table[other], "revision_date": None}
-    return None
-
-
-def short_citation(key: str) -> str:
+def short_citation(key: str) -> str | None:
     """A source's citation as a person reads it in the text: the label's brand and year, or the
-    first author and year, or the reference as written."""
-    source = _source(key)
-    if source is None:
-        return gettext("catalog source")
+    first author and year, or the reference as written; None if `key` is not in the table."""
+    source = sources().get(key)
+    if not isinstance(source, dict):
+        return None
     citation = str(source.get("citation", "")).strip().rstrip(".")
     date = str(source.get("revision_date") or "")
     year = date[:4] if date[:4].isdigit() else ""
@@ -72,14 +59,17 @@ def short_citation(key: str) -> str:
 
 
 def cite_sources(text: str) -> str:
-    """`text` with each run of bracketed source keys replaced by its citations in brackets."""
+    """`text` with each run of bracketed source keys replaced by its citations in brackets; a
+    run holding a word the sources table does not list is left as written."""
     if not text or "[" not in text:
         return text
 
     def cite(match):
-        names = []
+        names: list[str] = []
         for key in _KEY.findall(match.group(1)):
             name = short_citation(key)
+            if name is None:
+                return match.group(0)
             if name not in names:
                 names.append(name)
         return " (" + "; ".join(names) + ")"

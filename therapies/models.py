@@ -7,6 +7,7 @@ by `manage.py load_catalog`. Everything else in the product reads it.
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,23 @@ class DrugClass(models.TextChoices):
 class Setting(models.TextChoices):
     INPATIENT = "inpatient", _("Inpatient")
     OUTPATIENT = "outpatient", _("Outpatient")
+
+
+def _words(text) -> str:
+    """`text` with its spacing made plain (a form's text box may turn a newline into CR LF)."""
+    return " ".join((text or "").split())
+
+
+def reads_as(text: str, stored: str) -> bool:
+    """Whether `text` is `stored` as stored or as a person reads it: its source keys shown as
+    citations, in English or in French."""
+    from .citations import cite_sources
+
+    readings = {_words(stored)}
+    for language in ("en", "fr"):
+        with translation.override(language):
+            readings.add(_words(cite_sources(stored)))
+    return bool(_words(text)) and _words(text) in readings
 
 
 class Therapy(models.Model):
@@ -122,6 +140,11 @@ class Therapy(models.Model):
         if (get_language() or "en").startswith("fr"):
             return cite_sources(self.regimen_fr or self.regimen)
         return cite_sources(self.regimen)
+
+    def is_catalog_regimen(self, text: str) -> bool:
+        """Whether `text` is the labelled regimen, as the catalog holds it (with its source
+        keys) or as a person reads it (with their citations), in English or in French."""
+        return reads_as(text, self.regimen) or reads_as(text, self.regimen_fr or self.regimen)
 
     def clean(self):
         super().clean()

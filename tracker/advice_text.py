@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .flag_text import term_name
+from .flag_text import localize_numbers, term_name
 
 # Each criterion's name for people, by its id in the rules.
 CRITERION_NAMES = {
@@ -190,10 +190,11 @@ _ONE_DECIMAL = {("weight_gain", "value"), ("weight_gain_above", "value")}
 
 
 def _number(x) -> str:
-    """A number as entered: 85.0 -> "85", 39.04 stays 39.04 (rules._num)."""
+    """A number as entered, in the active language: 85.0 -> "85", 39.04 stays 39.04 (rules._num)
+    and reads 39,04 in French."""
     if isinstance(x, bool) or not isinstance(x, int | float):
         return str(x)
-    return f"{x:.0f}" if float(f"{x:.0f}") == x else f"{x:g}"
+    return f"{x:.0f}" if float(f"{x:.0f}") == x else localize_numbers(f"{x:g}")
 
 
 def _agent(value: str) -> str:
@@ -229,7 +230,7 @@ def _params(item: dict, known=None) -> dict:
     key, params = item["key"], dict(item.get("params") or {})
     for name, value in params.items():
         if (key, name) in _ONE_DECIMAL and isinstance(value, int | float):
-            params[name] = f"{value:.1f}"
+            params[name] = localize_numbers(f"{value:.1f}")
         elif name not in ("term", "term_en", "agent", "by", "reason"):
             params[name] = _number(value)
     if "term" in params:

@@ -3,13 +3,19 @@
 A flag keeps what the rules found (rule, value, threshold, sources) and its explanation as
 parts: each part names a template here and the values that fill it (tracker/rules.py). Pages,
 the PDF, e-mails and the API read `Flag.message`, which renders these parts in the active
-language; a flag whose parts are unknown here shows the English explanation it was raised with.
-Rule ids never reach a page: `rule_label` names each rule for people.
+language; a flag whose parts are unknown here (or that has none) shows, in French, what it
+found (rule, term, value, threshold), and in English the explanation it was raised with.
+Rule ids never reach a page: `rule_label` names each rule for people. Numbers read as the
+reader's language writes them ("38,6 °C" in French, "38.6 °C" in English); the stored values
+keep the point.
 """
 
 import re
+from decimal import Decimal
 
 from django.db.models.signals import post_delete, post_save
+from django.utils import formats
+from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +120,24 @@ def _is_french() -> bool:
     return (get_language() or "en").startswith("fr")
 
 
+# A decimal number as the rules write it ("38.6", "1.80"), not part of a word or a version
+# ("v5.0") or of a longer number.
+_DECIMAL = re.compile(r"(?<![\w.,])\d+\.\d+(?![\w.])")
+
+
+def localize_numbers(text: str) -> str:
+    """Each decimal number in `text` with the active language's decimal separator, its digits
+    kept ("38.0" -> "38,0" in French)."""
+    if "." not in text:
+        return text
+    return _DECIMAL.sub(
+        lambda m: formats.number_format(
+            Decimal(m.group(0)), decimal_pos=len(m.group(0).split(".")[1]), use_l10n=True
+        ),
+        text,
+    )
+
+
 _term_names: dict[str, tuple[str, str]] = {}
 
 
@@ -193,7 +217,7 @@ def measure_text(text: str, *, names: bool = False) -> str:
         text = pattern.sub(lambda m, t=template: str(t) % _words(m), text)
     for sign, label in CAPILLARY_LEAK_SIGNS.items():
         text = re.sub(rf"(^|; ){re.escape(sign)}:", rf"\g<1>{label}:", text)
-    return text
+    return localize_numbers(text)
 
 
 def _words(match) -> dict:
@@ -258,21 +282,47 @@ def render_part(part: dict, known=None) -> str | None:
         params["value"] = measure_text(str(params["value"]))
     if "therapy" in params:
         params["therapy"] = therapy_name(str(params["therapy"]))
+    for name in ("percent", "limit"):  # numbers written by the rules
+        if name in params:
+            params[name] = localize_numbers(str(params[name]))
     return str(template) % params
 
 
+# A flag whose explanation has no parts (raised before they were kept) or whose parts are
+# unknown here: in a language other than English, what it found, from its rule, term, value and
+# threshold; its English explanation as raised stays on it for audit (`Flag.message_en`).
+GENERIC = _("%(rule)s: %(term)s %(value)s (threshold: %(threshold)s).")
+
+
+def generic_message(flag) -> str:
+    """The flag's explanation in the active language from what it found, or its English one in
+    English."""
+    if (get_language() or "en").startswith("en"):
+        return flag.message_en
+    term = flag.term
+    return capfirst(
+        str(GENERIC)
+        % {
+            "rule": rule_label(flag.rule),
+            "term": term_name(term.slug, term.ctcae_term, {term.slug: term}),
+            "value": measure_text(flag.value, names=flag.rule == "possible_capillary_leak"),
+            "threshold": measure_text(flag.threshold),
+        }
+    )
+
+
 def render_message(flag) -> str:
-    """The flag's explanation in the active language; its English one if a part is unknown."""
+    """The flag's explanation in the active language (see GENERIC if it has no known parts)."""
     parts = flag.message_parts or []
     if not parts:
-        return flag.message_en
+        return generic_message(flag)
     known = {}
     if flag.__class__.term.is_cached(flag):
         known[flag.term.slug] = flag.term
     try:
         rendered = [render_part(part, known) for part in parts]
     except (KeyError, TypeError, ValueError):
-        return flag.message_en
+        return generic_message(flag)
     if any(text is None for text in rendered):
-        return flag.message_en
+        return generic_message(flag)
     return " ".join(rendered)

@@ -505,7 +505,7 @@ class Course(models.Model):
         language where the course keeps it unchanged, the clinician's own words otherwise; the
         catalog's source keys shown as their citations."""
         own = (self.regimen or "").strip()
-        if not own or own == (self.therapy.regimen or "").strip():
+        if not own or self.therapy.is_catalog_regimen(own):
             return self.therapy.regimen_text
         return cite_sources(own)
 
@@ -1189,6 +1189,10 @@ class Flag(models.Model):
     message_en = models.TextField(_("explanation (English, as raised)"))
     message_parts = models.JSONField(_("explanation parts"), default=list, blank=True)
     source = models.CharField(_("source"), max_length=400)
+    # The sources by id as the rules name them (rules.FLAG_SOURCES, "ctcae:<term>",
+    # "catalog:<text>"); people read `source_label`, worded from these ids in their language.
+    # `source` is the same in English, kept for audit (and read for a flag without ids).
+    source_ids = models.JSONField(_("source ids"), default=list, blank=True)
     # The therapy catalog version (therapies/data/catalog.json) that judged the flag; a flag
     # judged again after a catalog change is a new flag with the new version.
     catalog_version = models.CharField(_("catalog version"), max_length=20, blank=True)
@@ -1276,6 +1280,7 @@ class Flag(models.Model):
         "message_en",
         "message_parts",
         "source",
+        "source_ids",
         "catalog_version",
         "created_at",
     )
@@ -1335,7 +1340,7 @@ class Flag(models.Model):
     @property
     def source_label(self):
         """The flag's sources in the active language (titles as published)."""
-        return source_text.render_source(self.source)
+        return source_text.render_flag_source(self)
 
     def acknowledge(self, *, by, note="", shared=False):
         if self.status != FlagStatus.OPEN:

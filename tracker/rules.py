@@ -28,34 +28,151 @@ DUTCHER_2014 = "Dutcher et al., J Immunother Cancer 2014;2:26, Table 3"
 SPRINGERPLUS_2015 = "SpringerPlus 2015, Table 1"
 ASTCT = "ASTCT CRS consensus grading (hypotension = SBP < 90 mmHg)"
 DERIVED = " (derived, needs clinical review)"
-UNEXPECTED_SOURCE = "Therapy catalog: side effects listed for the agent" + DERIVED
-WORSENING_SOURCE = "Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)" + DERIVED
-IL6_FEVER_SOURCE = (
-    "Actemra and Kevzara boxed warnings (serious infections); Berman et al., Life 2021 "
-    "(CRP stays low in serious infection on tocilizumab)" + DERIVED
+
+# The same citations by id, as a flag keeps them (Finding.source_ids, Flag.source_ids);
+# tracker/source_text.py words each id in the reader's language. A note (FLAG_SOURCE_NOTES)
+# says what the citation before it states there. "ctcae:<term slug>" cites a CTCAE term by
+# name; "catalog:<text>" is the therapy catalog's own reason as written (it cites the
+# catalog's source keys, "[NEU-WP]").
+SRC_FLAG_BASCH_2021 = "basch_2021"
+SRC_FLAG_PROLEUKIN_TABLE_2 = "proleukin_2023_table_2"
+SRC_FLAG_DUTCHER_2014 = "dutcher_2014_table_3"
+SRC_FLAG_SPRINGERPLUS_2015 = "springerplus_2015_table_1"
+SRC_FLAG_ASTCT = "astct_crs"
+SRC_FLAG_CATALOG_LISTED = "catalog_listed"
+SRC_FLAG_BASCH_2016 = "basch_2016"
+SRC_FLAG_IL6_BOXED = "il6_boxed_warnings"
+SRC_FLAG_BERMAN_2021 = "berman_2021"
+SRC_FLAG_PROLEUKIN_NEUROLOGIC = "proleukin_boxed_neurologic"
+SRC_FLAG_PROLEUKIN_CAPILLARY_LEAK = "proleukin_boxed_capillary_leak"
+SRC_FLAG_HOME_RED_FLAGS = "home_red_flags"
+SRC_FLAG_CTCAE_HEMORRHAGE = "ctcae_hemorrhage"
+SRC_FLAG_PRO_CTCAE_PRESENCE = "pro_ctcae_presence"
+SRC_FLAG_CTCAE = "ctcae_v5"
+NOTE_FRANK_BLOOD = "frank_blood_absolute"
+NOTE_HALLUCINATIONS = "hallucinations_absolute"
+NOTE_MODERATE_CONFUSION = "moderate_confusion_withhold"
+NOTE_PULSE_OXIMETER = "pulse_oximeter"
+NOTE_FEBRILE_NEUTROPENIA = "febrile_neutropenia_definition"
+NOTE_DERIVED = "derived"
+CTCAE_TERM_ID = "ctcae:"
+CATALOG_TEXT_ID = "catalog:"
+FLAG_SOURCES = {
+    SRC_FLAG_BASCH_2021: BASCH_2021,
+    SRC_FLAG_PROLEUKIN_TABLE_2: PROLEUKIN_TABLE_2,
+    SRC_FLAG_DUTCHER_2014: DUTCHER_2014,
+    SRC_FLAG_SPRINGERPLUS_2015: SPRINGERPLUS_2015,
+    SRC_FLAG_ASTCT: ASTCT,
+    SRC_FLAG_CATALOG_LISTED: "Therapy catalog: side effects listed for the agent",
+    SRC_FLAG_BASCH_2016: "Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)",
+    SRC_FLAG_IL6_BOXED: "Actemra and Kevzara boxed warnings (serious infections)",
+    SRC_FLAG_BERMAN_2021: (
+        "Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)"
+    ),
+    SRC_FLAG_PROLEUKIN_NEUROLOGIC: "Proleukin boxed warning (neurologic toxicity)",
+    SRC_FLAG_PROLEUKIN_CAPILLARY_LEAK: "Proleukin boxed warning (capillary leak syndrome)",
+    SRC_FLAG_HOME_RED_FLAGS: "Home red-flag thresholds, reference/domain.md §5.3 and §4.7",
+    SRC_FLAG_CTCAE_HEMORRHAGE: f"{CTCAE} hemorrhage terms (graded by site)",
+    SRC_FLAG_PRO_CTCAE_PRESENCE: "PRO-CTCAE presence item (not graded)",
+    SRC_FLAG_CTCAE: CTCAE,
+    NOTE_FRANK_BLOOD: " (frank blood: absolute criterion)",
+    NOTE_HALLUCINATIONS: " (hallucinations: absolute criterion)",
+    NOTE_MODERATE_CONFUSION: " (moderate confusion: withhold)",
+    NOTE_PULSE_OXIMETER: " (pulse oximeter < 88 %)",
+    NOTE_FEBRILE_NEUTROPENIA: (
+        " (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)"
+    ),
+    NOTE_DERIVED: DERIVED,
+}
+FLAG_SOURCE_NOTES = frozenset(
+    {
+        NOTE_FRANK_BLOOD,
+        NOTE_HALLUCINATIONS,
+        NOTE_MODERATE_CONFUSION,
+        NOTE_PULSE_OXIMETER,
+        NOTE_FEBRILE_NEUTROPENIA,
+        NOTE_DERIVED,
+    }
 )
-BLEEDING_SOURCE = DUTCHER_2014 + " (frank blood: absolute criterion)"
-CONFUSION_SOURCE = (
-    "Proleukin boxed warning (neurologic toxicity); "
-    + PROLEUKIN_TABLE_2
-    + " (moderate confusion: withhold)"
-    + DERIVED
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A finding's sources: their ids (FLAG_SOURCES, "ctcae:…", "catalog:…") and the same in
+    English, as a clinician reads them in a flag (kept for audit)."""
+
+    ids: tuple[str, ...]
+    english: str
+
+
+@dataclass(frozen=True)
+class TermInfo:
+    """One vocabulary entry, as the rules need it; attributes in asked order."""
+
+    slug: str
+    ctcae_term: str
+    attributes: tuple[str, ...] = ()
+    presence: bool = False
+
+
+def cite(*items: str | TermInfo | Cited) -> Cited:
+    """Citations in order: a source id (a note joins the citation before it), a CTCAE term, a
+    Cited, or any other text as the catalog's own words. Empty text is left out."""
+    ids: list[str] = []
+    english = ""
+    for item in items:
+        if isinstance(item, Cited):
+            new, words = item.ids, item.english
+        elif isinstance(item, TermInfo):
+            new, words = (CTCAE_TERM_ID + item.slug,), f"{CTCAE} – {item.ctcae_term}"
+        elif item in FLAG_SOURCES:
+            new, words = (item,), FLAG_SOURCES[item]
+        elif item:
+            new, words = (CATALOG_TEXT_ID + item,), item
+        else:
+            continue
+        if english and new and new[0] not in FLAG_SOURCE_NOTES:
+            english += "; "
+        english += words
+        ids += new
+    return Cited(tuple(ids), english)
+
+
+FEBRILE_NEUTROPENIA_TERM = TermInfo("febrile_neutropenia", "Febrile neutropenia")
+UNEXPECTED_CITED = cite(SRC_FLAG_CATALOG_LISTED, NOTE_DERIVED)
+WORSENING_CITED = cite(SRC_FLAG_BASCH_2016, NOTE_DERIVED)
+IL6_FEVER_CITED = cite(SRC_FLAG_IL6_BOXED, SRC_FLAG_BERMAN_2021, NOTE_DERIVED)
+BLEEDING_CITED = cite(SRC_FLAG_DUTCHER_2014, NOTE_FRANK_BLOOD)
+CONFUSION_CITED = cite(
+    SRC_FLAG_PROLEUKIN_NEUROLOGIC, SRC_FLAG_PROLEUKIN_TABLE_2, NOTE_MODERATE_CONFUSION, NOTE_DERIVED
 )
-CAPILLARY_LEAK_SOURCE = (
-    f"Proleukin boxed warning (capillary leak syndrome); {DUTCHER_2014}; {CTCAE}" + DERIVED
+CAPILLARY_LEAK_CITED = cite(
+    SRC_FLAG_PROLEUKIN_CAPILLARY_LEAK, SRC_FLAG_DUTCHER_2014, SRC_FLAG_CTCAE, NOTE_DERIVED
 )
 # Red flags on any course other than high-dose IL-2: the Proleukin label and Dutcher 2014 are
 # about aldesleukin only, so the flag cites CTCAE and the home red-flag table instead.
-HOME_RED_FLAGS = "Home red-flag thresholds, reference/domain.md §5.3 and §4.7" + DERIVED
-GENERAL_BLEEDING_SOURCE = f"{CTCAE} hemorrhage terms (graded by site); {HOME_RED_FLAGS}"
-GENERAL_CONFUSION_SOURCE = f"{CTCAE} – Confusion; {HOME_RED_FLAGS}"
-GENERAL_CAPILLARY_LEAK_SOURCE = f"{CTCAE} – Capillary leak syndrome; {HOME_RED_FLAGS}"
-HALLUCINATIONS_SOURCE = DUTCHER_2014 + " (hallucinations: absolute criterion)"
-GENERAL_HALLUCINATIONS_SOURCE = f"{CTCAE} – Hallucinations; {HOME_RED_FLAGS}"
-FEBRILE_NEUTROPENIA = (
-    f"{CTCAE} – Febrile neutropenia (ANC < 1000/mm³ with a single temperature > 38.3 °C or "
-    "≥ 38.0 °C sustained over 1 h)"
+HOME_RED_FLAGS_CITED = cite(SRC_FLAG_HOME_RED_FLAGS, NOTE_DERIVED)
+GENERAL_BLEEDING_CITED = cite(SRC_FLAG_CTCAE_HEMORRHAGE, HOME_RED_FLAGS_CITED)
+HALLUCINATIONS_CITED = cite(SRC_FLAG_DUTCHER_2014, NOTE_HALLUCINATIONS)
+FEBRILE_NEUTROPENIA_CITED = cite(FEBRILE_NEUTROPENIA_TERM, NOTE_FEBRILE_NEUTROPENIA)
+
+UNEXPECTED_SOURCE = UNEXPECTED_CITED.english
+WORSENING_SOURCE = WORSENING_CITED.english
+IL6_FEVER_SOURCE = IL6_FEVER_CITED.english
+BLEEDING_SOURCE = BLEEDING_CITED.english
+CONFUSION_SOURCE = CONFUSION_CITED.english
+CAPILLARY_LEAK_SOURCE = CAPILLARY_LEAK_CITED.english
+HOME_RED_FLAGS = HOME_RED_FLAGS_CITED.english
+GENERAL_BLEEDING_SOURCE = GENERAL_BLEEDING_CITED.english
+GENERAL_CONFUSION_CITED = cite(TermInfo("confusion", "Confusion"), HOME_RED_FLAGS_CITED)
+GENERAL_HALLUCINATIONS_CITED = cite(
+    TermInfo("hallucinations", "Hallucinations"), HOME_RED_FLAGS_CITED
 )
+GENERAL_CONFUSION_SOURCE = GENERAL_CONFUSION_CITED.english
+GENERAL_CAPILLARY_LEAK_SOURCE = f"{CTCAE} – Capillary leak syndrome; {HOME_RED_FLAGS}"
+HALLUCINATIONS_SOURCE = HALLUCINATIONS_CITED.english
+GENERAL_HALLUCINATIONS_SOURCE = GENERAL_HALLUCINATIONS_CITED.english
+FEBRILE_NEUTROPENIA = FEBRILE_NEUTROPENIA_CITED.english
 
 # --- Levels (PRODUCT.md §4) ------------------------------------------------------------------
 COMPOSITE_REVIEW = 2  # PRO-CTCAE composite 0-3 (Basch 2021); 2 = review today (PRODUCT.md §4)
@@ -142,16 +259,6 @@ IL2_INFECTION_TERMS = (  # Dutcher 2014 "documented infection": every infection 
 
 
 @dataclass(frozen=True)
-class TermInfo:
-    """One vocabulary entry, as the rules need it; attributes in asked order."""
-
-    slug: str
-    ctcae_term: str
-    attributes: tuple[str, ...] = ()
-    presence: bool = False
-
-
-@dataclass(frozen=True)
 class TherapyProfile:
     """drug_class: il2_high_dose, il2_low_dose, il11, il12, il1_blocker, il6_blocker,
     il12_23_blocker, il23_blocker or il17_blocker; expected_terms: slugs.
@@ -218,10 +325,13 @@ class Finding:
     value: str
     threshold: str
     message: str
-    source: str
+    source: str  # the sources in English, as a clinician reads them (kept for audit)
     # The message as parts ({"key": …, "params": {…}}) that a page renders in its reader's
     # language (tracker/flag_text.py); `message` is the same in English, kept for audit.
     parts: tuple[dict[str, object], ...] = ()
+    # The sources by id (FLAG_SOURCES, "ctcae:…", "catalog:…"), worded when shown
+    # (tracker/source_text.py); `source` is the same in English.
+    source_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -500,7 +610,7 @@ class _Signal:
     value: str
     threshold: str
     message: _Msg
-    source: str
+    source: Cited
     ctcae_grade: int | None = None
     composite_grade: int | None = None
 
@@ -513,7 +623,7 @@ class _Context:
 
 
 def _red_flag(
-    term: TermInfo, rule: str, value: str, threshold: str, message: _Msg, source: str
+    term: TermInfo, rule: str, value: str, threshold: str, message: _Msg, source: Cited
 ) -> _Signal:
     return _Signal(term, LEVEL_URGENT, rule, _RANK_SPECIFIC, value, threshold, message, source)
 
@@ -540,7 +650,7 @@ def _fever_escalation_signal(value: str, threshold: str, therapy: TherapyProfile
             "(febrile neutropenia: ANC < 1000/mm³ with fever).",
             therapy=therapy.name,
         ),
-        f"{FEBRILE_NEUTROPENIA}; {therapy.fever_escalation_source}" + DERIVED,
+        cite(FEBRILE_NEUTROPENIA_CITED, therapy.fever_escalation_source, NOTE_DERIVED),
     )
 
 
@@ -555,14 +665,14 @@ def _il6_fever_signal(value: str, threshold: str, therapy: TherapyProfile) -> _S
             f"Fever on {therapy.name}: an IL-6 blocker can mask serious infection.",
             therapy=therapy.name,
         ),
-        IL6_FEVER_SOURCE,
+        IL6_FEVER_CITED,
     )
 
 
 def _ctcae_signal(term: TermInfo, grade: int, value: str, threshold: str, message: _Msg) -> _Signal:
     # Graded 1 or more here: always a level.
     level = cast(str, level_for_ctcae(grade, expected=True))
-    source = f"{CTCAE} – {term.ctcae_term}"
+    source = cite(term)
     return _Signal(
         term,
         level,
@@ -607,7 +717,7 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
                     f"Not an expected side effect of {ctx.therapy.name}.",
                     therapy=ctx.therapy.name,
                 ),
-                UNEXPECTED_SOURCE,
+                UNEXPECTED_CITED,
             )
         )
     previous = ctx.previous_grades.get(base.term.slug)
@@ -630,7 +740,7 @@ def _in_context(signals: list[_Signal], grade: int | None, ctx: _Context) -> lis
                     grade=grade,
                     rise=grade - previous,
                 ),
-                WORSENING_SOURCE,
+                WORSENING_CITED,
             )
         )
     return [*signals, *extra]
@@ -659,7 +769,7 @@ def _composite_signal(answer: Answer, grade: int) -> _Signal:
             **_term_params(answer.term),
             grade=grade,
         ),
-        BASCH_2021,
+        cite(SRC_FLAG_BASCH_2021),
         composite_grade=grade,
     )
 
@@ -673,7 +783,7 @@ def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
             "present",
             "present",
             _msg("bleeding_present", "Patient reports blood in stool, vomit, urine or sputum."),
-            BLEEDING_SOURCE if il2 else GENERAL_BLEEDING_SOURCE,
+            BLEEDING_CITED if il2 else GENERAL_BLEEDING_CITED,
         )
     if term.slug == "confusion":
         return _red_flag(
@@ -682,7 +792,7 @@ def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
             "present",
             "present",
             _msg("confusion_present", "Patient reports new confusion or trouble staying awake."),
-            CONFUSION_SOURCE if il2 else GENERAL_CONFUSION_SOURCE,
+            CONFUSION_CITED if il2 else GENERAL_CONFUSION_CITED,
         )
     return _Signal(
         term,
@@ -692,7 +802,7 @@ def _presence_signal(term: TermInfo, therapy: TherapyProfile) -> _Signal:
         "present",
         "present",
         _msg("symptom_present", f"Patient reports {term.ctcae_term}.", **_term_params(term)),
-        "PRO-CTCAE presence item (not graded)",
+        cite(SRC_FLAG_PRO_CTCAE_PRESENCE),
     )
 
 
@@ -721,7 +831,7 @@ def _adverse_event_red_flags(
                 "bleeding_recorded",
                 "Frank blood recorded by the clinician: a red flag at any grade, expected or not.",
             ),
-            BLEEDING_SOURCE if il2 else GENERAL_BLEEDING_SOURCE,
+            BLEEDING_CITED if il2 else GENERAL_BLEEDING_CITED,
         )
     elif slug == RED_FLAG_HALLUCINATIONS:
         yield _red_flag(
@@ -734,7 +844,7 @@ def _adverse_event_red_flags(
                 "Hallucinations recorded by the clinician: a red flag at any grade, expected or "
                 "not.",
             ),
-            HALLUCINATIONS_SOURCE if il2 else GENERAL_HALLUCINATIONS_SOURCE,
+            HALLUCINATIONS_CITED if il2 else GENERAL_HALLUCINATIONS_CITED,
         )
     elif slug == FEVER.slug and therapy.drug_class == IL6_BLOCKER:
         yield _il6_fever_signal(value, "any grade", therapy)
@@ -803,9 +913,9 @@ def _low_blood_pressure_signals(
                 value=_num(m.systolic_bp),
                 limit=SYSTOLIC_BP_BELOW_MMHG,
             ),
-            f"{PROLEUKIN_TABLE_2}; {ASTCT}"
+            cite(SRC_FLAG_PROLEUKIN_TABLE_2, SRC_FLAG_ASTCT)
             if _is_high_dose_il2(therapy)
-            else f"{ASTCT}; {HOME_RED_FLAGS}",
+            else cite(SRC_FLAG_ASTCT, HOME_RED_FLAGS_CITED),
         )
 
 
@@ -823,9 +933,9 @@ def _low_oxygen_signals(m: Measurements, b: Baseline, therapy: TherapyProfile) -
                 value=_num(m.spo2),
                 limit=f"{SPO2_BELOW_PCT:g}",
             ),
-            PROLEUKIN_TABLE_2
+            cite(SRC_FLAG_PROLEUKIN_TABLE_2)
             if _is_high_dose_il2(therapy)
-            else f"{CTCAE} – Hypoxia (pulse oximeter < 88 %); {HOME_RED_FLAGS}",
+            else cite(HYPOXIA, NOTE_PULSE_OXIMETER, HOME_RED_FLAGS_CITED),
         )
 
 
@@ -845,9 +955,9 @@ def _fast_heart_rate_signals(
                 value=_num(m.heart_rate),
                 limit=HEART_RATE_ABOVE_BPM,
             ),
-            DUTCHER_2014
+            cite(SRC_FLAG_DUTCHER_2014)
             if _is_high_dose_il2(therapy)
-            else f"{CTCAE} – Sinus tachycardia; {HOME_RED_FLAGS}",
+            else cite(TACHYCARDIA, HOME_RED_FLAGS_CITED),
         )
 
 
@@ -879,7 +989,7 @@ def _weight_gain_signals(
                 f"Weight gain of {percent:.1f} % on high-dose IL-2 suggests fluid retention.",
                 percent=f"{percent:.1f}",
             ),
-            f"{DUTCHER_2014}; {SPRINGERPLUS_2015}",
+            cite(SRC_FLAG_DUTCHER_2014, SRC_FLAG_SPRINGERPLUS_2015),
         )
 
 
@@ -997,8 +1107,9 @@ def _merge(signals: list[_Signal], therapy: TherapyProfile) -> Finding:
         value=primary.value,
         threshold=primary.threshold,
         message=" ".join(m.english for m in messages),
-        source=primary.source,
+        source=primary.source.english,
         parts=tuple(m.part() for m in messages),
+        source_ids=primary.source.ids,
     )
 
 
@@ -1061,6 +1172,11 @@ def _fold_capillary_leak(
             for f in folded
         ],
     )
+    cited = (
+        CAPILLARY_LEAK_CITED
+        if _is_high_dose_il2(therapy)
+        else cite(CAPILLARY_LEAK, HOME_RED_FLAGS_CITED)
+    )
     kept[CAPILLARY_LEAK.slug] = Finding(
         level=LEVEL_URGENT,
         rule="possible_capillary_leak",
@@ -1078,9 +1194,8 @@ def _fold_capillary_leak(
         f"{record}",
         message=message.english,
         parts=(message.part(),),
-        source=CAPILLARY_LEAK_SOURCE
-        if _is_high_dose_il2(therapy)
-        else GENERAL_CAPILLARY_LEAK_SOURCE,
+        source=cited.english,
+        source_ids=cited.ids,
     )
     return kept
 

@@ -1,19 +1,25 @@
 """A flag's sources in its reader's language, worded when shown.
 
 The rules cite each fact from a fixed set of citations (tracker/rules.py, "Sources"): a
-document's title, its part (label, table, boxed warning) and what it says there. A flag keeps
-the citations as the rules wrote them (`Flag.source`, English); pages, the PDF and the API read
-`Flag.source_label`, which words each known citation here in the active language. Titles stay
-as published (journals, brand names, NCI CTCAE v5.0); only the words around them (label,
-table, boxed warning, what the row says) are translated. The catalog's own reason for a fever
-escalation (`Therapy.fever_escalation_source`) reads in French from catalog_fr.json; a citation
-unknown here is shown as written.
+document's title, its part (label, table, boxed warning) and what it says there, each by id.
+A flag keeps the ids (`Flag.source_ids`) and the same citations in English for audit
+(`Flag.source`); pages, the PDF, e-mails and the API read `Flag.source_label`, which words each
+id here in the active language. Titles stay as published (journals, brand names, NCI CTCAE
+v5.0); only the words around them (label, table, boxed warning, what the row says) are
+translated. A CTCAE term cited by name ("ctcae:<slug>") reads by its name in the reader's
+language; the catalog's own reason for a fever escalation ("catalog:<text>",
+`Therapy.fever_escalation_source`) reads in French from catalog_fr.json, its source keys shown
+as the citations they stand for.
+
+A flag raised before the ids were kept (`source_ids` empty, or an id unknown here) is read
+from its English text instead: each known citation in it is recognised and worded here; a
+citation unknown here is shown as written.
 """
 
 import re
 
 from django.db.models.signals import post_delete, post_save
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from therapies.citations import cite_sources
@@ -24,75 +30,33 @@ from . import flag_text, rules
 # Each citation the rules write, by its id: its English words as the rules write them and its
 # words for people. Titles inside are kept as published.
 CITATIONS = {
-    "basch_2021": (
-        rules.BASCH_2021,
-        _("Basch et al., Clin Trials 2021 (PRO-CTCAE composite grading)"),
+    "basch_2021": _("Basch et al., Clin Trials 2021 (PRO-CTCAE composite grading)"),
+    "proleukin_2023_table_2": _("Proleukin label 2023, Table 2"),
+    "dutcher_2014_table_3": _("Dutcher et al., J Immunother Cancer 2014;2:26, Table 3"),
+    "springerplus_2015_table_1": _("SpringerPlus 2015, Table 1"),
+    "astct_crs": _("ASTCT CRS consensus grading (hypotension = SBP < 90 mmHg)"),
+    "catalog_listed": _("Therapy catalog: side effects listed for the agent"),
+    "basch_2016": _("Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)"),
+    "il6_boxed_warnings": _("Actemra and Kevzara boxed warnings (serious infections)"),
+    "berman_2021": _(
+        "Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)"
     ),
-    "proleukin_2023_table_2": (rules.PROLEUKIN_TABLE_2, _("Proleukin label 2023, Table 2")),
-    "dutcher_2014_table_3": (
-        rules.DUTCHER_2014,
-        _("Dutcher et al., J Immunother Cancer 2014;2:26, Table 3"),
-    ),
-    "springerplus_2015_table_1": (rules.SPRINGERPLUS_2015, _("SpringerPlus 2015, Table 1")),
-    "astct_crs": (
-        rules.ASTCT,
-        _("ASTCT CRS consensus grading (hypotension = SBP < 90 mmHg)"),
-    ),
-    "catalog_listed": (
-        "Therapy catalog: side effects listed for the agent",
-        _("Therapy catalog: side effects listed for the agent"),
-    ),
-    "basch_2016": (
-        "Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)",
-        _("Basch et al., J Clin Oncol 2016 (alerts on worsening symptoms)"),
-    ),
-    "il6_boxed_warnings": (
-        "Actemra and Kevzara boxed warnings (serious infections)",
-        _("Actemra and Kevzara boxed warnings (serious infections)"),
-    ),
-    "berman_2021": (
-        "Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)",
-        _("Berman et al., Life 2021 (CRP stays low in serious infection on tocilizumab)"),
-    ),
-    "proleukin_boxed_neurologic": (
-        "Proleukin boxed warning (neurologic toxicity)",
-        _("Proleukin boxed warning (neurologic toxicity)"),
-    ),
-    "proleukin_boxed_capillary_leak": (
-        "Proleukin boxed warning (capillary leak syndrome)",
-        _("Proleukin boxed warning (capillary leak syndrome)"),
-    ),
-    "home_red_flags": (
-        "Home red-flag thresholds, reference/domain.md §5.3 and §4.7",
-        _("Home red-flag thresholds, reference/domain.md §5.3 and §4.7"),
-    ),
-    "ctcae_hemorrhage": (
-        f"{rules.CTCAE} hemorrhage terms (graded by site)",
-        _("NCI CTCAE v5.0 hemorrhage terms (graded by site)"),
-    ),
-    "pro_ctcae_presence": (
-        "PRO-CTCAE presence item (not graded)",
-        _("PRO-CTCAE presence item (not graded)"),
-    ),
+    "proleukin_boxed_neurologic": _("Proleukin boxed warning (neurologic toxicity)"),
+    "proleukin_boxed_capillary_leak": _("Proleukin boxed warning (capillary leak syndrome)"),
+    "home_red_flags": _("Home red-flag thresholds, reference/domain.md §5.3 and §4.7"),
+    "ctcae_hemorrhage": _("NCI CTCAE v5.0 hemorrhage terms (graded by site)"),
+    "pro_ctcae_presence": _("PRO-CTCAE presence item (not graded)"),
+    "ctcae_v5": rules.CTCAE,  # a title, as published
     # What a citation says there, after its title.
-    "frank_blood_absolute": (
-        " (frank blood: absolute criterion)",
-        _(" (frank blood: absolute criterion)"),
-    ),
-    "hallucinations_absolute": (
-        " (hallucinations: absolute criterion)",
-        _(" (hallucinations: absolute criterion)"),
-    ),
-    "moderate_confusion_withhold": (
-        " (moderate confusion: withhold)",
-        _(" (moderate confusion: withhold)"),
-    ),
-    "pulse_oximeter": (" (pulse oximeter < 88 %)", _(" (pulse oximeter < 88 %)")),
-    "febrile_neutropenia_definition": (
-        " (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)",
-        _(" (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)"),
+    "frank_blood_absolute": _(" (frank blood: absolute criterion)"),
+    "hallucinations_absolute": _(" (hallucinations: absolute criterion)"),
+    "moderate_confusion_withhold": _(" (moderate confusion: withhold)"),
+    "pulse_oximeter": _(" (pulse oximeter < 88 %)"),
+    "febrile_neutropenia_definition": _(
+        " (ANC < 1000/mm³ with a single temperature > 38.3 °C or ≥ 38.0 °C sustained over 1 h)"
     ),
 }
+_DERIVED_WORDS = _("derived, needs clinical review")
 
 # Marks a citation as a design choice on cited facts (rules.DERIVED).
 _DERIVED = (rules.DERIVED, " (%s)")
@@ -100,8 +64,10 @@ _DERIVED = (rules.DERIVED, " (%s)")
 # A CTCAE term cited by name: "NCI CTCAE v5.0 – Confusion".
 _CTCAE_PREFIX = f"{rules.CTCAE} – "
 
+# A flag's English text, for a flag without ids: each citation's English words (as the rules
+# write them) and its words for people. The bare title "NCI CTCAE v5.0" is left to the terms.
 _KNOWN = sorted(
-    ((english, words) for english, words in CITATIONS.values()),
+    ((rules.FLAG_SOURCES[id_], words) for id_, words in CITATIONS.items() if id_ != "ctcae_v5"),
     key=lambda pair: -len(pair[0]),
 )
 _PATTERN = re.compile("|".join(re.escape(english) for english, _words in _KNOWN))
@@ -111,8 +77,14 @@ def _is_french() -> bool:
     return (get_language() or "en").startswith("fr")
 
 
-# CTCAE terms the rules cite that are not in the catalog's vocabulary.
-_OTHER_TERMS = {"Febrile neutropenia": _("Febrile neutropenia")}
+# CTCAE terms the rules cite that are not in the catalog's vocabulary, by slug: English, words.
+_OTHER_TERM_SLUGS = {
+    rules.FEBRILE_NEUTROPENIA_TERM.slug: (
+        rules.FEBRILE_NEUTROPENIA_TERM.ctcae_term,
+        _("Febrile neutropenia"),
+    ),
+}
+_OTHER_TERMS = dict(_OTHER_TERM_SLUGS.values())
 
 
 def _ctcae_terms_in_french(text: str) -> str:
@@ -164,8 +136,54 @@ def render_source(text: str) -> str:
     if not text or not _is_french():
         return cite_sources(text)
     words = dict(_KNOWN)
-    text = text.replace(_DERIVED[0], _DERIVED[1] % gettext("derived, needs clinical review"))
+    text = text.replace(_DERIVED[0], _DERIVED[1] % _DERIVED_WORDS)
     if "[" in text:  # the catalog's reasons cite its source keys: only they are looked up
         text = _catalog_reasons_in_french(text)
     text = _PATTERN.sub(lambda m: str(words[m.group(0)]), text)
     return cite_sources(_ctcae_terms_in_french(text))
+
+
+def _term_words(slug: str) -> str:
+    if slug in _OTHER_TERM_SLUGS:
+        english, words = _OTHER_TERM_SLUGS[slug]
+        return str(words) if _is_french() else english
+    return flag_text.term_name(slug)
+
+
+def _catalog_words(text: str) -> str:
+    if _is_french() and "[" in text:  # the catalog's reasons cite its source keys
+        text = _catalog_reasons_in_french(text)
+    return text
+
+
+def render_ids(ids) -> str | None:
+    """Sources named by id (rules.FLAG_SOURCES, "ctcae:<slug>", "catalog:<text>") in the active
+    language; None if an id is unknown here."""
+    text = ""
+    for id_ in ids:
+        if not isinstance(id_, str):
+            return None
+        if id_ == rules.NOTE_DERIVED:
+            words = _DERIVED[1] % _DERIVED_WORDS
+        elif id_ in CITATIONS:
+            words = str(CITATIONS[id_])
+        elif id_.startswith(rules.CTCAE_TERM_ID) and id_ != rules.CTCAE_TERM_ID:
+            words = f"{_CTCAE_PREFIX}{_term_words(id_.removeprefix(rules.CTCAE_TERM_ID))}"
+        elif id_.startswith(rules.CATALOG_TEXT_ID) and id_ != rules.CATALOG_TEXT_ID:
+            words = _catalog_words(id_.removeprefix(rules.CATALOG_TEXT_ID))
+        else:
+            return None
+        if text and id_ not in rules.FLAG_SOURCE_NOTES:
+            text += "; "
+        text += words
+    return cite_sources(text)
+
+
+def render_flag_source(flag) -> str:
+    """A flag's sources in the active language: worded from its ids, or, for a flag raised
+    before they were kept, read from its English text."""
+    if flag.source_ids:
+        rendered = render_ids(flag.source_ids)
+        if rendered is not None:
+            return rendered
+    return render_source(flag.source)

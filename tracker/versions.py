@@ -104,6 +104,10 @@ PDF_CODE = hashlib.sha256(
             _ROOT / "static" / "css" / "summary-pdf.css",
             # The citations of the catalog's source keys in the regimen and the flags' sources.
             _ROOT / "therapies" / "citations.py",
+            # The flags' and the dose advice's words (sources by id, numbers in the language).
+            _ROOT / "tracker" / "flag_text.py",
+            _ROOT / "tracker" / "source_text.py",
+            _ROOT / "tracker" / "advice_text.py",
             _ROOT / "therapies" / "data" / "catalog.json",
             *sorted((_ROOT / "locale").glob("*/LC_MESSAGES/django.po")),
         )

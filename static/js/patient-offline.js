@@ -794,6 +794,11 @@
   }
 
   // Signing out removes the copy of the pages from the phone (a report kept to send stays).
+  // Signing out never waits on it for long: a phone busy writing the copy can take seconds to
+  // delete it, so after SIGN_OUT_WAIT_MS the form is sent anyway, and the sign-in page removes
+  // whatever is left (static/js/signed-out.js).
+  var SIGN_OUT_WAIT_MS = 500;
+
   function setUpSignOut() {
     document.querySelectorAll("form[action='" + config.logout + "']").forEach(function (form) {
       form.addEventListener("submit", function (event) {
@@ -801,10 +806,21 @@
           return;
         }
         event.preventDefault();
-        caches.delete(PAGES).finally(function () {
-          form.dataset.cleared = "true";
-          form.submit();
-        });
+        form.dataset.cleared = "true";
+        var sent = false;
+        function send() {
+          if (!sent) {
+            sent = true;
+            form.submit();
+          }
+        }
+        window.setTimeout(send, SIGN_OUT_WAIT_MS);
+        Promise.resolve()
+          .then(function () {
+            return caches.delete(PAGES);
+          })
+          .catch(function () {})
+          .then(send);
       });
     });
   }

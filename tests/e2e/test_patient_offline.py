@@ -253,3 +253,43 @@ def test_fever_with_dizziness_on_tocilizumab_is_an_emergency_offline(
     expect(page.get_by_role("status").filter(has_text=SENT[language])).to_be_visible(timeout=20_000)
     sent = SymptomReport.objects.filter(course=course).latest("reported_at")
     assert [sign["sign"] for sign in sent.emergency_signs] == ["fever_on_il6_blocker"]
+
+
+def sign_out(page: Page) -> None:
+    open_menu(page)
+    page.get_by_role("button", name=re.compile("Log out|Se déconnecter")).click()
+    expect(page.locator("input[type=password]")).to_be_visible()  # back on the sign-in page
+
+
+def portal_copies(page: Page) -> list[str]:
+    return page.evaluate(
+        "() => caches.keys().then(names => names.filter(n => n.startsWith('portal-pages-')))"
+    )
+
+
+def test_signing_out_removes_the_copy_of_the_portal_pages_from_the_phone(
+    page: Page, live_server, demo_clinic
+):
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "ahmed.benali")
+    expect(page.locator("html")).to_have_attribute("data-offline-ready", "true", timeout=20_000)
+    assert portal_copies(page) == ["portal-pages-v2"]
+
+    sign_out(page)
+    expect(page.locator("html")).to_have_attribute("data-portal-copy-removed", "true")
+    assert portal_copies(page) == []
+
+
+def test_signing_out_does_not_wait_on_a_phone_slow_to_remove_its_copy(
+    page: Page, live_server, demo_clinic
+):
+    # A phone busy writing its copy of the pages can take seconds to delete it: here it never
+    # answers. Signing out still goes through at once.
+    page.add_init_script("CacheStorage.prototype.delete = () => new Promise(() => {});")
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "ahmed.benali")
+    expect(page.locator("html")).to_have_attribute("data-offline-ready", "true", timeout=20_000)
+
+    sign_out(page)
+    page.goto(f"{live_server.url}/my/")  # signed out: the portal asks to sign in again
+    expect(page.locator("input[type=password]")).to_be_visible()

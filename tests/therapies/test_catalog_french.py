@@ -81,3 +81,26 @@ def test_a_french_reason_without_a_fever_risk_is_refused(empty_catalog, tmp_path
     (tmp_path / FRENCH_NAME).write_text(json.dumps(french), encoding="utf-8")
     with pytest.raises(CatalogError, match="anakinra"):
         load_catalog(tmp_path / "catalog.json")
+
+
+def test_every_french_regimen_cites_the_same_sources_as_the_english_one(catalog_data):
+    # The two texts say the same thing, so they cite the same keys in the same order; each key
+    # is an entry of the sources table (issue 14: no pharmacy, slide deck or label copy).
+    french = json.loads(FRENCH_PATH.read_text(encoding="utf-8"))["therapies"]
+    key = re.compile(r"\[([A-Z0-9][A-Za-z0-9-]*)\]")
+    for therapy in catalog_data["therapies"]:
+        english = key.findall(therapy["regimen"])
+        assert key.findall(french[therapy["slug"]]["regimen_fr"]) == english, therapy["slug"]
+        assert set(english) <= set(catalog_data["sources"]), therapy["slug"]
+
+
+def test_the_high_dose_il2_regimen_says_no_more_than_its_sources():
+    # The "about 20 of 28 doses" median came only from a secondary web page, not a source the
+    # catalog may cite: neither language says it.
+    il2 = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))["therapies"]
+    english = next(t for t in il2 if t["slug"] == "aldesleukin-high-dose")["regimen"]
+    french = json.loads(FRENCH_PATH.read_text(encoding="utf-8"))["therapies"][
+        "aldesleukin-high-dose"
+    ]["regimen_fr"]
+    assert french.endswith("au premier cycle [SCHW2001].")
+    assert "median" not in english and "médiane" not in french

@@ -239,11 +239,17 @@ def test_the_same_flag_reads_in_english_for_an_english_reader(flagged):
         assert flag.rule_label == "Fréquence cardiaque supérieure à 130 bpm"
 
 
-def test_a_flag_with_unknown_wording_shows_its_english_explanation(flagged):
+def test_a_flag_with_unknown_wording_reads_in_french_from_what_it_found(flagged):
     flag = Flag.objects.filter(rule="heart_rate_above_130").first()
     flag.message_parts = [{"key": "a_rule_from_later", "params": {}}]
     with translation.override("fr"):
-        assert flag.message == flag.message_en
+        # Its rule, term, value and threshold (Dutcher 2014, Table 3: > 130 bpm), in French.
+        assert flag.message == (
+            "Fréquence cardiaque supérieure à 130 bpm : Tachycardie sinusale 138 bpm "
+            "(seuil : > 130 bpm)."
+        )
+    with translation.override("en"):
+        assert flag.message == flag.message_en  # the English explanation as raised
 
 
 def test_the_api_returns_the_message_in_the_requesters_language(flagged, client, clinician):
@@ -261,7 +267,8 @@ def test_the_capillary_leak_value_names_its_signs_and_terms_in_french(flagged):
     flag = Flag.objects.get(rule="possible_capillary_leak")
     with translation.override("fr"):
         value = flag.value_label
-    assert "prise de poids: Prise de poids 14.3 % au-dessus du poids de référence" in value
+    # In French with a decimal comma: (80.0 − 70.0) / 70.0 = 14.3 %.
+    assert "prise de poids: Prise de poids 14,3 % au-dessus du poids de référence" in value
     assert "Weight gain" not in value
     assert "over baseline" not in value
 

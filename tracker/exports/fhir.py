@@ -233,7 +233,8 @@ class _Builder:
             "effectivePeriod": period,
         }
         if course.regimen or therapy.regimen:
-            resource["dosage"] = [{"text": course.regimen or therapy.regimen}]
+            # As a person reads it (in English here): the catalog's source keys as citations.
+            resource["dosage"] = [{"text": course.regimen_text}]
         if course.indication:
             resource["reasonCode"] = [{"text": course.indication}]
         return self.add(resource)

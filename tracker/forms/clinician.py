@@ -16,7 +16,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from therapies.models import Therapy
+from therapies.citations import cite_sources
+from therapies.models import Therapy, reads_as
 
 from .. import ctcae_definitions, measurements, services, validators
 from ..models import (
@@ -355,12 +356,25 @@ class CourseForm(forms.ModelForm):
             else {}
         )
         self.fields["care_team"].queryset = user.care_teams.order_by("name")
+        # A person reads the regimen's sources as citations, never as the catalog's keys.
+        kept = self.instance.regimen if self.instance.pk else ""
+        if kept and not self.is_bound:
+            therapy = self.instance.therapy
+            self.initial["regimen"] = (
+                therapy.regimen_text if therapy.is_catalog_regimen(kept) else cite_sources(kept)
+            )
 
     def clean(self):
         cleaned = super().clean()
         therapy = cleaned.get("therapy")
-        if therapy and not (cleaned.get("regimen") or "").strip():
+        regimen = (cleaned.get("regimen") or "").strip()
+        kept = self.instance.regimen if self.instance.pk else ""
+        if therapy and (not regimen or therapy.is_catalog_regimen(regimen)):
+            # The catalog's regimen, as shown (with citations) or left empty: kept with its
+            # source keys, so that every reader reads it in their own language.
             cleaned["regimen"] = therapy.regimen
+        elif kept and reads_as(regimen, kept):
+            cleaned["regimen"] = kept  # the course's own regimen, as it was shown
         return cleaned
 
 

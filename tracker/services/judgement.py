@@ -270,6 +270,7 @@ def _save_flags(
             message_en=finding.message,
             message_parts=list(finding.parts),
             source=finding.source,
+            source_ids=list(finding.source_ids),
             catalog_version=course.therapy.catalog_version,
         )
         for finding in findings

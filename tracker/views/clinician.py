@@ -744,8 +744,9 @@ def therapy_regimen(request):
     """The regimen field filled from the chosen therapy (htmx fragment of the course form)."""
     choice = forms.TherapyChoiceForm(request.GET)
     therapy = choice.cleaned_data.get("therapy") if choice.is_valid() else None
+    # In the reader's language, its source keys shown as citations (therapies/citations.py).
     form = forms.CourseForm(
-        user=request.user, initial={"regimen": therapy.regimen if therapy else ""}
+        user=request.user, initial={"regimen": therapy.regimen_text if therapy else ""}
     )
     return render(request, "tracker/clinician/_regimen_field.html", {"field": form["regimen"]})
 

@@ -1,13 +1,15 @@
 """Creating and editing a course; the course page and its charts."""
 
 import datetime
+import html
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests import factories
 from therapies.models import Therapy
@@ -367,3 +369,82 @@ def test_other_course_flags_stay_out(client, clinician, course):
     client.force_login(clinician)
     response = client.get(reverse("tracker:course-detail", args=[course.pk]))
     assert response.context["unresolved_flags"] == []
+
+
+# --- The regimen box reads citations, never the catalog's source keys -----------------------------
+
+# A catalog source key as the catalog's texts cite it ("[PL-DOSE]").
+SOURCE_KEY = re.compile(r"\[[A-Z0-9][A-Za-z0-9-]*\]")
+
+
+def _regimen_box(response):
+    """The regimen text box's text as a browser shows it (without the newline after the tag)."""
+    text = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.text, re.S)[1]
+    return html.unescape(text.removeprefix("\n"))
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "citation"),
+    [
+        # PL-DOSE: the Proleukin US label revised 2024-12-20 (catalog.json "sources").
+        ("en", "600,000 IU/kg (0.037 mg/kg) IV over 15 minutes", "(Proleukin label, 2024)"),
+        ("fr", "600 000 UI/kg (0,037 mg/kg) IV en 15 minutes", "(notice de Proleukin, 2024)"),
+    ],
+)
+def test_the_regimen_filled_from_the_catalog_reads_citations_in_the_readers_language(
+    client, clinician, language, opening, citation
+):
+    il2 = Therapy.objects.get(slug="aldesleukin-high-dose")
+    assert SOURCE_KEY.search(il2.regimen)  # the keys stay in the data
+    client.force_login(clinician)
+    response = client.get(
+        reverse("tracker:therapy-regimen"),
+        {"therapy": il2.pk},
+        HTTP_ACCEPT_LANGUAGE=language,
+        **htmx(),
+    )
+    box = _regimen_box(response)
+    assert not SOURCE_KEY.search(box), box
+    assert box.startswith(opening)
+    assert citation in box
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_course_saved_with_the_filled_regimen_keeps_the_catalogs_regimen(
+    client, clinician, patient, care_team, language
+):
+    il2 = Therapy.objects.get(slug="aldesleukin-high-dose")
+    client.force_login(clinician)
+    filled = _regimen_box(
+        client.get(
+            reverse("tracker:therapy-regimen"),
+            {"therapy": il2.pk},
+            HTTP_ACCEPT_LANGUAGE=language,
+            **htmx(),
+        )
+    )
+    client.post(
+        reverse("tracker:course-create", args=[patient.pk]),
+        course_form_data(il2, care_team, regimen=filled.replace("\n", "\r\n")),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    course = Course.objects.get(patient=patient)
+    # Kept as the catalog's regimen, so each reader reads it in their own language.
+    assert course.regimen == il2.regimen
+    with translation.override("fr"):
+        assert course.regimen_text.startswith("600 000 UI/kg")
+    with translation.override("en"):
+        assert course.regimen_text.startswith("600,000 IU/kg")
+
+
+def test_the_edit_form_shows_the_courses_regimen_with_citations(
+    client, clinician, course, care_team
+):
+    course.regimen = course.therapy.regimen
+    course.save()
+    assert SOURCE_KEY.search(course.regimen)
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-edit", args=[course.pk]))
+    box = _regimen_box(response)
+    assert not SOURCE_KEY.search(box), box
+    assert box == course.therapy.regimen_text

@@ -1,9 +1,11 @@
 """The FHIR R4 Bundle read back with fhir.resources R4B, and its codes checked."""
 
 import json
+import re
 from collections import Counter
 
 import pytest
+from django.utils import translation
 from fhir.resources.R4B.bundle import Bundle
 
 from tracker.exports import codes, fhir
@@ -316,3 +318,33 @@ def test_same_course_gives_the_same_resource_ids(filled_course):
     first = json.loads(fhir.bundle_json(build_summary(filled_course)))
     second = json.loads(fhir.bundle_json(build_summary(filled_course)))
     assert [e["fullUrl"] for e in first["entry"]] == [e["fullUrl"] for e in second["entry"]]
+
+
+# A catalog source key as the catalog's texts cite it ("[PL-DOSE]"): never in the export.
+SOURCE_KEY = re.compile(r"\[[A-Z0-9][A-Za-z0-9-]*\]")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_dosage_text_reads_the_regimens_citations_not_its_keys(filled_course, language):
+    filled_course.regimen = filled_course.therapy.regimen  # as the catalog holds it, with keys
+    filled_course.save()
+    assert SOURCE_KEY.search(filled_course.regimen)
+    with translation.override(language):  # the export is in English whatever the reader's
+        bundle = json.loads(fhir.bundle_json(build_summary(filled_course)))
+    Bundle.model_validate(bundle)
+    (statement,) = resources(bundle, "MedicationStatement")
+    (dosage,) = statement["dosage"]
+    assert not SOURCE_KEY.search(dosage["text"]), dosage["text"]
+    assert dosage["text"].startswith("600,000 IU/kg (0.037 mg/kg) IV over 15 minutes")
+    # PL-DOSE is the Proleukin US label revised 2024-12-20 (catalog.json "sources").
+    assert "(Proleukin label, 2024)" in dosage["text"]
+
+
+def test_a_clinicians_own_regimen_reads_its_citations_too(filled_course):
+    filled_course.regimen = "600,000 IU/kg IV every 8 hours, 12 doses planned [PL-DOSE]"
+    filled_course.save()
+    bundle = json.loads(fhir.bundle_json(build_summary(filled_course)))
+    (statement,) = resources(bundle, "MedicationStatement")
+    assert statement["dosage"][0]["text"] == (
+        "600,000 IU/kg IV every 8 hours, 12 doses planned (Proleukin label, 2024)"
+    )
