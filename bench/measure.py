@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html
 import json
 import random
+import re
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -267,6 +269,18 @@ def _get(client, url):
     return client.get(url)
 
 
+def _chart_links(response, plain):
+    """The chart URLs of the page's <img> elements, or `plain` when it has none of them."""
+    text = response.content.decode()
+    links = [
+        html.unescape(found)
+        for url in plain
+        if url
+        for found in re.findall(rf'src="({re.escape(url)}(?:\?[^"]*)?)"', text)
+    ]
+    return links or list(plain)
+
+
 REPORT_ANSWERS = [
     {"term": "nausea", "frequency": 2, "severity": 1},
     {"term": "fatigue", "severity": 2, "interference": 1},
@@ -311,9 +325,11 @@ def pages(runner: Runner, c: Cast) -> list[Result]:
         vitals = url_or_none("tracker:course-chart-vitals", course.pk)
 
         def with_charts(page=page, timeline=timeline, vitals=vitals):
+            # As a browser does: the chart images the page links to (since round 3 their
+            # links carry the charts' version); the plain chart URLs on versions without it.
             response = _get(clinician, page)
-            _get(clinician, timeline)
-            _get(clinician, vitals)
+            for chart in _chart_links(response, (timeline, vitals)):
+                _get(clinician, chart)
             return response
 
         results.append(

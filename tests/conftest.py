@@ -23,16 +23,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_local_cache(settings):
-    """Each test starts with an empty in-process cache: no chart or write count carried over
-    from another test."""
+    """Each test starts with an empty in-process cache (and no chart kept by the process): no
+    chart or write count carried over from another test."""
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
     from django.core.cache import cache
 
+    from tracker import charts, course_page
+
     cache.clear()
+    charts.kept.clear()
+    course_page.kept.clear()
     yield
     cache.clear()
+    charts.kept.clear()
+    course_page.kept.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -19,10 +19,8 @@ before the data, so a cached chart is served without gathering the summary at al
 courses are drawn once (per cache, i.e. per process with the default local-memory cache).
 """
 
-import functools
 import hashlib
 import io
-from pathlib import Path
 
 import matplotlib
 
@@ -30,25 +28,14 @@ matplotlib.use("Agg")
 
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.utils.translation import get_language  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from therapies.models import SideEffectTerm  # noqa: E402
-
-from . import internals, measurements, rules  # noqa: E402
-from .models import (  # noqa: E402
-    AdverseEvent,
-    Course,
-    DoseAdministration,
-    Flag,
-    SymptomAnswer,
-    SymptomReport,
-    Visit,
-)
+from . import measurements, rules, versions  # noqa: E402
+from .cache import KeptByKey  # noqa: E402
 
 rcParams["svg.hashsalt"] = "interleukin-tracker"
 rcParams["svg.fonttype"] = "none"  # text stays text: smaller, selectable, page fonts apply
@@ -67,49 +54,15 @@ LEVEL_RINGS = {"urgent": "#b00020", "review": "#e08a00"}
 # --- Cache ------------------------------------------------------------------------------------
 
 CACHE_SECONDS = 24 * 60 * 60  # keys change with the course's data: the timeout only bounds memory
-_HERE = Path(__file__).parent
-# What is drawn also depends on how the summary gathers it and on the rules' thresholds.
-_CODE = hashlib.sha256(
-    b"".join((_HERE / name).read_bytes() for name in ("charts.py", "summary.py", "rules.py"))
-    + matplotlib.__version__.encode()
-).hexdigest()
 _NOTHING = ""  # cached "no chart" (None is what a cache miss looks like)
-
-# Every record a chart draws from, with how its history rows are found from the course.
-# Each save of one of these records (new record, correction, entered in error, a flag's
-# acknowledgement...) writes a history row: that is the course's version.
-_HISTORIES = (
-    (Course, "id = %s"),
-    (SymptomReport, "course_id = %s"),
-    (Visit, "course_id = %s"),
-    (DoseAdministration, "course_id = %s"),
-    (Flag, "course_id = %s"),
-    (SymptomAnswer, "report_id IN (SELECT id FROM {reports} WHERE course_id = %s)"),
-    (AdverseEvent, "visit_id IN (SELECT id FROM {visits} WHERE course_id = %s)"),
-)
-
-
-@functools.cache
-def _version_sql():
-    # Built once: reading `Model.history` makes a manager class each time (milliseconds).
-    tables = {"reports": SymptomReport._meta.db_table, "visits": Visit._meta.db_table}
-    # The catalog's names and order are drawn too (terms are edited in the admin).
-    return internals.history_version_sql(_HISTORIES, tables, SideEffectTerm._meta.db_table)
 
 
 def course_version(course) -> str:
-    """A digest that changes whenever anything the course's charts draw changes. One query.
-
-    Per history table of the course's records: how many history rows and the newest (a count
-    cannot go back, so a write that commits after a newer one still changes it); plus the
+    """A digest that changes whenever anything the course's charts draw changes. One query
+    (tracker/versions.py, part CHARTS): the history rows of the course's records and the
     term catalog. Read it *before* the data drawn: a write between the two then only makes
-    a chart newer than its key, never older.
-    """
-    pk = Course._meta.pk.get_db_prep_value(course.pk, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_version_sql(), [pk] * len(_HISTORIES))
-        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[1]))
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+    a chart newer than its key, never older."""
+    return versions.course_version(course, part=versions.CHARTS).digest
 
 
 # The patient's own chart names each side effect in the words they ticked (label_en/label_fr),
@@ -118,10 +71,15 @@ PATIENT_TIMELINE = "patient-timeline"
 
 
 def _key(kind, course, version):
-    digest = hashlib.sha256(
-        repr((kind, _CODE, get_language(), settings.TIME_ZONE, str(course.pk), version)).encode()
-    ).hexdigest()
-    return f"tracker:chart:{kind}:{digest}"
+    parts = (
+        kind,
+        versions.CHARTS_CODE,
+        get_language(),
+        settings.TIME_ZONE,
+        str(course.pk),
+        version,
+    )
+    return f"tracker:chart:{kind}:{hashlib.sha256(repr(parts).encode()).hexdigest()}"
 
 
 def _draw(kind, summary, image_format="svg"):
@@ -135,11 +93,27 @@ def _draw(kind, summary, image_format="svg"):
     return _svg(fig) if image_format == "svg" else _png(fig)
 
 
+# 32 MB of charts per process (about a hundred of the largest): the courses opened lately.
+kept = KeptByKey(32 * 1024 * 1024)
+
+
+def _kept(key):
+    """The chart kept under `key` (_NOTHING when it has no data), or None when not kept."""
+    image = kept.get(key)
+    if image is None:
+        image = cache.get(key)
+        if image is not None:
+            kept.set(key, image)
+    return image
+
+
 def _cached(key, draw):
-    image = cache.get(key)
+    image = _kept(key)
     if image is None:
         image = draw()
-        cache.set(key, _NOTHING if image is None else image, CACHE_SECONDS)
+        image = _NOTHING if image is None else image
+        cache.set(key, image, CACHE_SECONDS)
+        kept.set(key, image)
     return image or None
 
 
@@ -164,6 +138,27 @@ def chart_etag(kind, course, version) -> str:
     """What the chart's ETag is made of: the same as its cache key (kind, code, language,
     time zone, course, version)."""
     return _key(kind, course, version)
+
+
+def is_version(text) -> bool:
+    """Whether `text` looks like a course version (a SHA-256 digest in hex)."""
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def chart_at(kind, course, version: str | None) -> tuple[str | None, str]:
+    """The chart `kind` for a link that carries the course's chart version (the course page
+    reads it with its own), and the version served: (SVG or None, version).
+
+    The chart kept for that version is served as it is, without a query: it was drawn from
+    data at least as new as the version. Otherwise (another process drew it, the cache lost
+    it, the link is old or made up) the current version is read and its chart served, drawn
+    if need be: never a chart older than the data the page showed."""
+    if version and is_version(version):
+        image = _kept(_key(kind, course, version))
+        if image is not None:
+            return image or None, version
+    current = course_version(course)
+    return course_chart(kind, course, version=current), current
 
 
 def _from_summary(kind, summary, image_format="svg"):

@@ -8,12 +8,14 @@ once per version and kept in Django's cache; an unchanged course renders only th
 shell around it, without gathering the summary.
 
 The key (`body_key`) holds:
-- the course's version, read *before* the data in one query: the history rows of every record
-  the page shows (as the PDF's version, tracker/exports/ahead.py: reports, answers, visits,
-  adverse events, doses, flags, overrides, photos, the patient, the care team and its members'
-  names, the therapy's name, the term catalog), plus the therapy's expected side effects. Every
-  write to a record leaves a history row: a new visit, a correction, an acknowledged flag or a
-  record entered in error makes a new key, so a kept body is never stale;
+- the course's version (tracker/versions.py, part PAGE), read *before* the data in one query:
+  the history rows of every record the page shows (as the PDF's version: reports, answers,
+  visits, adverse events, doses, flags, overrides, photos, the patient, the care team and its
+  members' names, the therapy's name, the term catalog), plus the therapy's expected side
+  effects. Every write to a record leaves a history row: a new visit, a correction, an
+  acknowledged flag or a record entered in error makes a new key, so a kept body is never
+  stale. The same query gives the charts' version, which the body's chart links carry
+  (`?v=`): the same page version always links to the same charts;
 - the active language and time zone (dates are printed in it), the signed-in user's role
   (the export links differ), the page's path with its query (`?all=1`, the flag forms' `next`);
 - the code that prints it (this module, the summary, the templates and translations).
@@ -23,24 +25,19 @@ its physician's override form are rendered at each request, and each flag form's
 is written in at each request (the kept body holds a placeholder, never someone's token).
 """
 
-import functools
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Prefetch
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from therapies.models import ExpectedSideEffect
-
-from .exports import ahead
-from .models import AdverseEvent, Course, DoseAdministration, DoseAdviceOverride, Visit
+from . import versions
+from .cache import KeptByKey
+from .models import AdverseEvent, DoseAdministration, DoseAdviceOverride, Visit
 from .summary import CourseSummary
 
 BODY_TEMPLATE = "tracker/clinician/_course_body.html"
@@ -49,57 +46,19 @@ CACHE_SECONDS = 24 * 60 * 60  # keys change with the course: the timeout only bo
 # Written where {% csrf_token %} puts the token; replaced by the requester's own token.
 CSRF_PLACEHOLDER = "csrfPlaceholderCoursePage0000000000000000000000000000000000000000"
 
-_ROOT = Path(settings.BASE_DIR)
-_CODE = hashlib.sha256(
-    b"".join(
-        path.read_bytes()
-        for path in sorted(
-            [
-                *(_ROOT / "tracker").glob("course_page.py"),
-                *(_ROOT / "tracker").glob("summary.py"),
-                *(_ROOT / "tracker").glob("flag_text.py"),
-                # The citations of the catalog's source keys, from its sources table.
-                *(_ROOT / "therapies").glob("citations.py"),
-                *(_ROOT / "therapies" / "data").glob("catalog.json"),
-                *(_ROOT / "tracker" / "templatetags").glob("*.py"),
-                *(_ROOT / "templates" / "tracker" / "clinician").glob("_*.html"),
-                *(_ROOT / "templates" / "tracker" / "partials").glob("*.html"),
-                *(_ROOT / "locale").glob("*/LC_MESSAGES/django.po"),
-            ]
-        )
-    )
-    + ahead._CODE.encode()
-).hexdigest()
 
-
-@functools.cache
-def _version_sql():
-    # Built once: reading `Model.history` makes a manager class each time (milliseconds).
-    expected = ExpectedSideEffect._meta.db_table
-    # Which side effects the therapy lists decides the "Expected" column (catalog loads may
-    # change it; it has no history rows). Table names come from the models, never from input.
-    return (
-        f"{ahead._version_sql()} UNION ALL "  # noqa: S608
-        f"SELECT -4, e.id, e.term_id, NULL FROM {expected} e "
-        f"WHERE e.therapy_id = (SELECT therapy_id FROM {Course._meta.db_table} WHERE id = %s)"
-    )
-
-
-def page_version(course) -> str:
-    """A digest that changes whenever anything the page's body shows changes. One query."""
-    pk = Course._meta.pk.get_db_prep_value(course.pk, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_version_sql(), [pk] * (len(ahead._HISTORIES) + 3))
-        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[1]))
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+def page_version(course) -> versions.CourseVersion:
+    """The version of everything the page's body shows (tracker/versions.py, part PAGE), with
+    its charts' own version (`.charts`, carried in the chart links). One query."""
+    return versions.course_version(course, part=versions.PAGE)
 
 
 def body_key(request, course, version) -> str:
     user = request.user
     parts = (
-        _CODE,
+        versions.PAGE_CODE,
         str(course.pk),
-        version,
+        version.digest,
         get_language(),
         timezone.get_current_timezone_name(),
         getattr(user, "role", ""),
@@ -110,8 +69,18 @@ def body_key(request, course, version) -> str:
     return f"tracker:course-page:{digest}"
 
 
+# 32 MB of kept bodies per process: its key holds the course's version, so a body kept
+# under it never changes (tracker/cache.py).
+kept = KeptByKey(32 * 1024 * 1024)
+
+
 def cached_body(key):
-    return cache.get(key)
+    body = kept.get(key)
+    if body is None:
+        body = cache.get(key)
+        if body is not None:
+            kept.set(key, body)
+    return body
 
 
 @dataclass(frozen=True)
@@ -138,6 +107,7 @@ def render_body(request, context, key) -> str:
         },
     )
     cache.set(key, body, CACHE_SECONDS)
+    kept.set(key, body)
     return body
 
 

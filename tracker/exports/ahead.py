@@ -27,15 +27,12 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from therapies.models import SideEffectTerm, Therapy
-
-from .. import charts, internals, rules, services
+from .. import rules, services, versions
 from ..models import (
     AdverseEvent,
     CareTeam,
@@ -50,7 +47,6 @@ from ..models import (
     ReportPhoto,
     SymptomAnswer,
     SymptomReport,
-    User,
     Visit,
 )
 from ..summary import build_summary, hide_internal_notes
@@ -67,66 +63,6 @@ CLAIM_SECONDS = 5 * 60
 # Transactions commit after their history rows are dated: the worker looks back this far
 # before its previous look, so a slow commit is not missed (a course seen twice costs a query).
 LOOK_BACK = datetime.timedelta(minutes=2)
-
-_ROOT = Path(settings.BASE_DIR)
-# What prints the PDF besides the data: a new version of any of it renders every PDF again.
-_CODE = hashlib.sha256(
-    b"".join(
-        path.read_bytes()
-        for path in (
-            _ROOT / "tracker" / "exports" / "pdf.py",
-            _ROOT / "templates" / "tracker" / "exports" / "summary_pdf.html",
-            _ROOT / "static" / "css" / "summary-pdf.css",
-            # The citations of the catalog's source keys in the regimen and the flags' sources.
-            _ROOT / "therapies" / "citations.py",
-            # The flags' and the dose advice's words (sources by id, numbers in the language).
-            _ROOT / "tracker" / "flag_text.py",
-            _ROOT / "tracker" / "source_text.py",
-            _ROOT / "tracker" / "advice_text.py",
-            _ROOT / "therapies" / "data" / "catalog.json",
-            *sorted((_ROOT / "locale").glob("*/LC_MESSAGES/django.po")),
-        )
-        if path.exists()
-    )
-    + charts._CODE.encode()
-).hexdigest()
-
-# The records the PDF prints, with how their history rows are found from the course: the
-# charts' own list, and what only the PDF prints.
-_HISTORIES = (
-    *charts._HISTORIES,
-    (DoseAdviceOverride, "course_id = %s"),
-    (ReportPhoto, "report_id IN (SELECT id FROM {reports} WHERE course_id = %s)"),
-    (Patient, "id = (SELECT patient_id FROM {courses} WHERE id = %s)"),
-    (CareTeam, "id = (SELECT care_team_id FROM {courses} WHERE id = %s)"),
-)
-
-
-def _version_sql():
-    tables = {
-        "reports": SymptomReport._meta.db_table,
-        "visits": Visit._meta.db_table,
-        "courses": Course._meta.db_table,
-    }
-    histories = internals.history_version_sql(_HISTORIES, tables, SideEffectTerm._meta.db_table)
-    members = CareTeam.members.through._meta
-    member_column = members.get_field("user").column
-    team_column = members.get_field("careteam").column
-    # The names printed that no history row follows: the care team's members, the therapy.
-    # Table and column names come from the models, never from input.
-    names = (
-        "SELECT -2, u.id, 0, "  # noqa: S608
-        "u.first_name || '|' || u.last_name || '|' || u.profession "
-        f"FROM {User._meta.db_table} u "
-        f"JOIN {members.db_table} m ON m.{member_column} = u.id "
-        f"WHERE m.{team_column} = (SELECT care_team_id FROM {tables['courses']} WHERE id = %s) "
-        # The therapy's names and regimens in both languages (the catalog reloads them).
-        "UNION ALL SELECT -3, t.id, 0, "
-        "t.name || '|' || t.name_fr || '|' || t.regimen || '|' || t.regimen_fr "
-        f"FROM {Therapy._meta.db_table} t "
-        f"WHERE t.id = (SELECT therapy_id FROM {tables['courses']} WHERE id = %s)"
-    )
-    return f"{histories} UNION ALL {names}"
 
 
 def _advice_now(course, at):
@@ -151,12 +87,9 @@ def pdf_version(course) -> Version:
     Read it before the data printed: a write between the two makes a PDF newer than its
     version, never older. `course` needs its therapy (select_related keeps it a query)."""
     at = timezone.now()
-    pk = Course._meta.pk.get_db_prep_value(course.pk, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_version_sql(), [pk] * (len(_HISTORIES) + 2))
-        rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[1]))
+    rows = list(versions.course_version(course, part=versions.PDF).rows)
     advice = _advice_now(course, at)
-    parts = (_CODE, settings.TIME_ZONE, str(course.pk), rows, advice)
+    parts = (versions.PDF_CODE, settings.TIME_ZONE, str(course.pk), rows, advice)
     return Version(hashlib.sha256(repr(parts).encode()).hexdigest(), at)
 
 

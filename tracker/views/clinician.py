@@ -836,13 +836,15 @@ def course_detail(request, pk):
     with `?all=1`, so the page does not grow with the course."""
     course = _course_or_404(request, pk)
     # The version before the data: a write in between makes the kept body newer, never older.
-    key = course_page.body_key(request, course, course_page.page_version(course))
+    version = course_page.page_version(course)
+    key = course_page.body_key(request, course, version)
     body = course_page.cached_body(key)
     if body is None:
         summary = build_summary(course)
-        body = course_page.render_body(
-            request, _course_body_context(summary, request.GET.get("all") == "1"), key
-        )
+        context = _course_body_context(summary, request.GET.get("all") == "1")
+        # The chart links carry the charts' version, read with the page's (tracker/versions.py).
+        context["chart_version"] = version.charts
+        body = course_page.render_body(request, context, key)
         dose_advice = summary.dose_advice
     else:
         dose_advice = course_page.live_dose_advice(course)
@@ -951,14 +953,16 @@ CHART_CSP = charts.SVG_RESPONSE_CSP
 @csp_update(CHART_CSP)
 def course_chart(request, pk, chart):
     """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
-    Cached per course version: the summary is gathered only when the chart is drawn."""
-    course = _course_or_404(request, pk)
+    Cached per course version: the summary is gathered only when the chart is drawn. The
+    course page links to it with the charts' version (`?v=`): the chart kept for it is served
+    after the scoped lookup alone; an old or unknown version gets the current chart."""
+    # The scoped lookup of the course's id alone: drawing gathers the summary itself.
+    course = get_object_or_404(Course.objects.visible_to(request.user).only("pk").order_by(), pk=pk)
     # The ETag after the scoped lookup: a course out of scope answers 404, never 304.
-    version = charts.course_version(course)
+    svg, version = charts.chart_at(chart, course, request.GET.get("v"))
     etag = http_cache.etag_of(charts.chart_etag(chart, course, version))
     if not_modified := http_cache.not_modified(request, etag):
         return not_modified
-    svg = charts.course_chart(chart, course, version=version)
     if svg is None:
         raise Http404(_("This chart has no data yet."))
     return http_cache.revalidated(HttpResponse(svg, content_type="image/svg+xml"), etag)

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from tests import factories
 from therapies.models import Therapy
-from tracker import services
+from tracker import charts, services
 from tracker.models import Course, DoseStatus
 from tracker.views import clinician as clinician_views
 
@@ -212,9 +212,11 @@ def test_course_page_shows_charts_as_images_with_alt_text_and_tables(client, cli
     visit(il2_course, clinician, 1, systolic_bp=82, temperature_c=Decimal("38.5"))
     client.force_login(clinician)
     text = client.get(reverse("tracker:course-detail", args=[il2_course.pk])).text
+    # Each link carries the charts' current version (read with the page's, one query).
+    version = charts.course_version(il2_course)
     for chart in ("timeline", "vitals"):
         url = reverse(f"tracker:course-chart-{chart}", args=[il2_course.pk])
-        assert f'src="{url}"' in text
+        assert f'src="{url}?v={version}"' in text
     assert 'alt="Timeline of side-effect grades' in text
     assert 'id="grade-points"' in text
     assert 'id="vitals-table"' in text

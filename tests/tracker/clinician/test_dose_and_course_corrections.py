@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tracker import services
+from tracker import course_page, services
 from tracker.exports.cohort import cohort_courses
 from tracker.models import (
     Course,
@@ -236,7 +236,9 @@ def test_course_page_links_each_dose_and_lists_the_dose_in_error(client, clinici
         follow=True,
     )
     assert "Marked entered in error" in response.text
-    cache.clear()  # the page rendered afresh, with its context (not the body kept after the POST)
+    # The page rendered afresh, with its context (not the body kept after the POST).
+    cache.clear()
+    course_page.kept.clear()
     page = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
     assert page.context["doses"] == [kept]
     assert page.context["in_error"] == [wrong]
