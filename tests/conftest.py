@@ -7,8 +7,14 @@ import zoneinfo
 
 import pytest
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
+
+# Property tests judge behaviour, never speed: on a loaded two-core CI machine one example can
+# take longer than Hypothesis's 200 ms default deadline, which would fail a correct rule.
+hypothesis_settings.register_profile("tracker", deadline=None)
+hypothesis_settings.load_profile("tracker")
 
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
 # ORM calls from the test body ("You cannot call this from an async context").
