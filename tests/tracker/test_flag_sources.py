@@ -170,7 +170,11 @@ def test_every_source_id_the_rules_give_has_words_for_people():
 parts_backfill = importlib.import_module("tracker.migrations.0021_flag_sources_message_parts")
 
 
-def test_flags_without_parts_get_them_back_from_their_english_explanation(flagged):
+@pytest.mark.parametrize("batch", [2000, 3])  # one batch; several, some rows not read back
+def test_flags_without_parts_get_them_back_from_their_english_explanation(
+    flagged, batch, monkeypatch
+):
+    monkeypatch.setattr(parts_backfill, "BATCH", batch)
     given = {f.pk: (f.rule, f.message_parts) for f in Flag.objects.all()}
     with translation.override("fr"):
         french = {f.pk: f.message for f in Flag.objects.all()}

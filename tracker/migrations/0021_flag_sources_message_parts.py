@@ -105,18 +105,28 @@ def parts_from_message(message, slugs):
     return parts
 
 
+BATCH = 2000
+
+
 def fill_message_parts(apps, schema_editor):
+    """The flags without parts read once, in primary-key order, and written back in batches:
+    each row once, whatever the number of distinct explanations (they carry values, so there
+    can be as many as flags)."""
     terms = apps.get_model("therapies", "SideEffectTerm")
     slugs = dict(terms.objects.values_list("ctcae_term", "slug"))
     for name in ("Flag", "HistoricalFlag"):
         model = apps.get_model("tracker", name)
-        rows = model.objects.filter(message_parts=[]).values_list("message_en", flat=True)
-        for message in list(rows.distinct()):
-            parts = parts_from_message(message, slugs)
-            if parts:
-                model.objects.filter(message_en=message, message_parts=[]).update(
-                    message_parts=parts
-                )
+        pk = model._meta.pk.attname
+        rows = model.objects.filter(message_parts=[]).order_by(pk).values_list(pk, "message_en")
+        batch = list(rows[:BATCH])
+        while batch:  # by key ranges: no cursor stays open on the table being written
+            changed = [
+                model(**{pk: key, "message_parts": parts})
+                for key, message in batch
+                if (parts := parts_from_message(message, slugs))
+            ]
+            model.objects.bulk_update(changed, ["message_parts"])
+            batch = list(rows.filter(**{f"{pk}__gt": batch[-1][0]})[:BATCH])
 
 
 class Migration(migrations.Migration):
