@@ -31,14 +31,6 @@ def look(page: Page, name: str) -> None:
     assert_accessible(page)
 
 
-def open_menu(page: Page) -> None:
-    """On a phone the header is one line: open its menu to reach the language and log out."""
-    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
-    if page.locator("#menu-button").is_visible():
-        page.locator("#menu-button").click()
-        expect(page.locator("#language-select")).to_be_visible()
-
-
 def open_something_else(page: Page) -> None:
     """The symptoms not expected with the treatment are behind "Something else?"."""
     details = page.locator("#something-else")
@@ -59,7 +51,7 @@ def log_in(page: Page, live_server, username: str) -> None:
 
 def in_english(page: Page) -> None:
     """The demo patient prefers French; these checks read the English wording."""
-    open_menu(page)
+    support.open_menu(page)
     page.locator("#language-select").select_option("en")
     page.locator("#language-select").locator("xpath=ancestor::form").get_by_role("button").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -119,7 +111,7 @@ def test_tocilizumab_patient_reports_severe_vomiting_with_fever_and_is_told_to_c
     expect(page.locator("main")).to_contain_text("Any fever")
     look(page, "8-my-treatment")
 
-    open_menu(page)
+    support.open_menu(page)
     page.get_by_role("button", name="Log out").click()
     expect(page.locator("input[type='password']")).to_be_visible()  # back on the sign-in page
     page.set_viewport_size(DESKTOP)

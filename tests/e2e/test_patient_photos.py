@@ -39,23 +39,15 @@ def log_in(page: Page, live_server, username: str) -> None:
     ).to_have_count(1)
 
 
-def open_menu(page: Page) -> None:
-    """On a phone the header is one line: open its menu to reach the language and log out."""
-    page.wait_for_load_state("load")  # the menu opens once Bootstrap's script has run
-    if page.locator("#menu-button").is_visible():
-        page.locator("#menu-button").click()
-        expect(page.locator("#language-select")).to_be_visible()
-
-
 def choose_language(page: Page, language: str) -> None:
-    open_menu(page)
+    support.open_menu(page)
     page.locator("#language-select").select_option(language)
     page.locator("#language-select").locator("xpath=ancestor::form").get_by_role("button").click()
     expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def log_out(page: Page) -> None:
-    open_menu(page)
+    support.open_menu(page)
     page.get_by_role("button", name=re.compile("Log out|Se déconnecter")).click()
     expect(page.locator("input[type='password']")).to_be_visible()  # back on the sign-in page
 
