@@ -47,6 +47,18 @@ class KeptByKey:
                 self._images.move_to_end(key)
             return image
 
+    def get_or_shared(self, key):
+        """What this process keeps under `key`, else what the shared cache holds (then kept
+        here too), else None."""
+        from django.core.cache import cache
+
+        image = self.get(key)
+        if image is None:
+            image = cache.get(key)
+            if image is not None:
+                self.set(key, image)
+        return image
+
     def set(self, key, image):
         if len(image) > self.limit:
             return

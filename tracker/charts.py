@@ -99,12 +99,7 @@ kept = KeptByKey(32 * 1024 * 1024)
 
 def _kept(key):
     """The chart kept under `key` (_NOTHING when it has no data), or None when not kept."""
-    image = kept.get(key)
-    if image is None:
-        image = cache.get(key)
-        if image is not None:
-            kept.set(key, image)
-    return image
+    return kept.get_or_shared(key)
 
 
 def _cached(key, draw):

@@ -75,12 +75,7 @@ kept = KeptByKey(32 * 1024 * 1024)
 
 
 def cached_body(key):
-    body = kept.get(key)
-    if body is None:
-        body = cache.get(key)
-        if body is not None:
-            kept.set(key, body)
-    return body
+    return kept.get_or_shared(key)
 
 
 @dataclass(frozen=True)
