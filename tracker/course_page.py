@@ -101,9 +101,17 @@ def render_body(request, context, key) -> str:
             "csrf_token": CSRF_PLACEHOLDER,
         },
     )
+    keep(key, body)
+    return body
+
+
+def keep(key, body: str) -> None:
+    """Keep `body` under `key` (which holds the version of what it shows) in the shared cache
+    and this process's memory; nothing without a key."""
+    if key is None:
+        return
     cache.set(key, body, CACHE_SECONDS)
     kept.set(key, body)
-    return body
 
 
 def with_token(request, body: str) -> str:

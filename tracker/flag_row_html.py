@@ -12,8 +12,10 @@ draws them here. Every value is escaped as the template engine escapes it
 
 from __future__ import annotations
 
+import datetime
 import functools
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -243,7 +245,6 @@ def _explained_cell(flag, layout: str, urls: RowUrls, w: _Words, term: str, ther
 
 
 def _clock_cell(flag, w: _Words) -> str:
-    labels = w.labels
     created = _local(flag.created_at)
     # `|date:'c'` is the ISO 8601 form (django.utils.dateformat, "c").
     parts = [
@@ -251,20 +252,29 @@ def _clock_cell(flag, w: _Words) -> str:
         f'<time class="text-nowrap" datetime="{_e(created.isoformat())}">'
         f"{_e(dateformat.format(created, w.language.short_datetime))}</time>\n"
     ]
-    waited = getattr(flag, "waited", None)
-    if waited is not None and flag.status == "open":
-        target = getattr(flag, "target", None)
-        waiting = f"{labels['waited']} {_e(_minutes_in_words(waited, w.language))}"
-        if target:
-            waiting += f" / {labels['target']} {_e(_minutes_in_words(target, w.language))}"
-        parts.append(f"      <div>{waiting}</div>\n")
-        if getattr(flag, "overdue", False):
-            parts.append(
-                '      <div><span class="badge text-bg-danger flag-overdue-badge">⚠ '
-                f"{labels['overdue']}</span></div>\n"
-            )
+    if getattr(flag, "clock_later", False):
+        parts.append(_clock_mark(WAITED, flag))
+    else:
+        waited = getattr(flag, "waited", None)
+        if waited is not None and flag.status == "open":
+            parts.append(_waited(waited, getattr(flag, "target", None), flag.overdue, w.language))
     parts.append("  </td>\n")
     return "".join(parts)
+
+
+def _waited(waited, target, overdue: bool, words: _Language) -> str:
+    """An open flag's time waited against its level's target, and whether it is overdue."""
+    labels = words.labels
+    waiting = f"{labels['waited']} {_e(_minutes_in_words(waited, words))}"
+    if target:
+        waiting += f" / {labels['target']} {_e(_minutes_in_words(target, words))}"
+    out = f"      <div>{waiting}</div>\n"
+    if overdue:
+        out += (
+            '      <div><span class="badge text-bg-danger flag-overdue-badge">⚠ '
+            f"{labels['overdue']}</span></div>\n"
+        )
+    return out
 
 
 def _note(note: str, shared: bool, w: _Words) -> str:
@@ -391,7 +401,10 @@ def _rows_html(flags, *, layout: str, urls: RowUrls, w: _Words, row_error=None, 
     for flag in flags:
         term = _e(flag.term.clinical_name)
         therapy = _e(flag.course.therapy.display_name) if layout in (QUEUE, PATIENT) else ""
-        overdue = " flag-overdue" if getattr(flag, "overdue", False) else ""
+        if getattr(flag, "clock_later", False):
+            overdue = _clock_mark(FLAG_OVERDUE, flag)
+        else:
+            overdue = " flag-overdue" if getattr(flag, "overdue", False) else ""
         out.append(
             f'\n<tr id="flag-{flag.pk}" class="flag-row flag-row-{_e(flag.level)}{overdue}">\n'
         )
@@ -476,7 +489,7 @@ def _patient_head(row, patient, name: str, q: _QueueLanguage, urls: RowUrls, tab
     pk = patient.pk
     parts = [
         f'        <th scope="row" class="fw-normal'
-        f'{" border-start border-5 border-danger" if row.overdue else ""}">\n'
+        f'{_patient_clock(row, PATIENT_BORDER, " border-start border-5 border-danger")}">\n'
         f'          <a class="fw-semibold" href="{urls.patient.format(pk=pk)}">{name}</a>\n'
         f'          <div class="small text-body-secondary text-nowrap">{q.mrn} '
         f"{_e(patient.mrn)}</div>\n"
@@ -486,11 +499,7 @@ def _patient_head(row, patient, name: str, q: _QueueLanguage, urls: RowUrls, tab
             '          <div class="small"><a class="patient-phone text-nowrap" '
             f'href="tel:{_e(patient.phone.replace(" ", ""))}">☎ {_e(patient.phone)}</a></div>\n'
         )
-    if row.overdue:
-        parts.append(
-            '          <div class="mt-1"><span class="badge text-bg-danger patient-overdue-badge">'
-            f"⚠ {q.overdue}</span></div>\n"
-        )
+    parts.append(_patient_clock(row, PATIENT_BADGE, _patient_overdue_badge(q)))
     by_level = row.open_by_level
     if by_level:
         items = "".join(
@@ -612,7 +621,7 @@ def render_patient_rows(
     for row in rows:
         patient = row.patient
         name = _e(patient.full_name)
-        overdue = " patient-overdue" if row.overdue else ""
+        overdue = _patient_clock(row, PATIENT_OVERDUE, " patient-overdue")
         out.append(
             f'      <tr id="patient-{patient.pk}" class="patient-row patient-row-{_e(row.level)}'
             f'{overdue}">\n'
@@ -635,3 +644,88 @@ def render_patient_rows(
         out.append(_more(row, patient, name, q, urls, table))
         out.append("        </td>\n      </tr>\n")
     return mark_safe("".join(out))  # noqa: S308 -- every value above went through _e()
+
+
+# --- What depends on the clock, written at each request ----------------------------------------
+#
+# The triage queue's body is kept past the moment it was drawn (tracker/triage_page.py): its
+# times waited and "overdue" marks are drawn there as markers carrying what they are computed
+# from (a flag's level, status and time raised; a patient's oldest open flag of each level),
+# and `fill_clock` writes them for the moment of each request. A marker is an HTML comment,
+# which no escaped value can contain ("<" is escaped), and never reaches a browser.
+
+WAITED, FLAG_OVERDUE = "waited", "flag-overdue"
+PATIENT_OVERDUE, PATIENT_BORDER, PATIENT_BADGE = (
+    "patient-overdue",
+    "patient-border",
+    "patient-badge",
+)
+_LEVELS = (FlagLevel.URGENT, FlagLevel.REVIEW, FlagLevel.INFO)
+_CLOCK_MARK = re.compile(r"<!--clock:([a-z-]+):([^>]*)-->")
+
+
+def response_target(level) -> datetime.timedelta | None:
+    """The level's response target (settings.TRIAGE_RESPONSE_MINUTES), None for none."""
+    minutes = settings.TRIAGE_RESPONSE_MINUTES.get(level)
+    return datetime.timedelta(minutes=minutes) if minutes is not None else None
+
+
+def past_target(level, waited: datetime.timedelta) -> bool:
+    """Whether an open flag of `level` that has waited this long is overdue."""
+    target = response_target(level)
+    return target is not None and waited > target
+
+
+def _clock_mark(kind: str, flag) -> str:
+    return f"<!--clock:{kind}:{flag.level}|{flag.status}|{flag.created_at.isoformat()}-->"
+
+
+def _patient_overdue_badge(q: _QueueLanguage) -> str:
+    return (
+        '          <div class="mt-1"><span class="badge text-bg-danger patient-overdue-badge">'
+        f"⚠ {q.overdue}</span></div>\n"
+    )
+
+
+def _patient_clock(row, kind: str, overdue_html: str) -> str:
+    """`overdue_html` if the patient's row is overdue; for a row drawn to be kept
+    (`row.open_since`: their oldest open flag per level), a marker for it."""
+    open_since = getattr(row, "open_since", None)
+    if open_since is not None:
+        stamps = "|".join(
+            open_since[level].isoformat() if open_since.get(level) else "" for level in _LEVELS
+        )
+        return f"<!--clock:{kind}:{stamps}-->"
+    return overdue_html if row.overdue else ""
+
+
+def fill_clock(body: str, now: datetime.datetime) -> str:
+    """`body` with its clock markers written for the moment `now`, in the active language."""
+    if "<!--clock:" not in body:
+        return body
+    words = _language(get_language())
+    queue_words = _queue_language(get_language())
+    patient_marks = {
+        PATIENT_OVERDUE: " patient-overdue",
+        PATIENT_BORDER: " border-start border-5 border-danger",
+        PATIENT_BADGE: _patient_overdue_badge(queue_words),
+    }
+
+    def written(match):
+        kind, payload = match.groups()
+        if kind in patient_marks:
+            overdue = any(
+                stamp and past_target(level, now - datetime.datetime.fromisoformat(stamp))
+                for level, stamp in zip(_LEVELS, payload.split("|"), strict=True)
+            )
+            return patient_marks[kind] if overdue else ""
+        level, status, raised = payload.split("|")
+        waited = now - datetime.datetime.fromisoformat(raised)
+        overdue = status == FlagStatus.OPEN and past_target(level, waited)
+        if kind == FLAG_OVERDUE:
+            return " flag-overdue" if overdue else ""
+        if status != FlagStatus.OPEN:
+            return ""
+        return _waited(waited, response_target(level), overdue, words)
+
+    return _CLOCK_MARK.sub(written, body)

@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -34,10 +33,12 @@ from .. import (
     charts,
     course_page,
     ctcae_definitions,
+    flag_row_html,
     http_cache,
     measurements,
     schedule,
     services,
+    triage_page,
 )
 from ..filters import TriageFilter
 from ..forms import clinician as forms
@@ -121,14 +122,20 @@ def _with_clock(flags, now=None):
     """Each flag's time waited and its level's response target (settings); an open flag past
     its target is overdue. Acknowledged flags no longer run against the clock."""
     now = now or timezone.now()
-    targets = settings.TRIAGE_RESPONSE_MINUTES
     for flag in flags:
-        minutes = targets.get(flag.level)
         flag.waited = now - flag.created_at
-        flag.target = datetime.timedelta(minutes=minutes) if minutes is not None else None
-        flag.overdue = (
-            flag.status == FlagStatus.OPEN and flag.target is not None and flag.waited > flag.target
+        flag.target = flag_row_html.response_target(flag.level)
+        flag.overdue = flag.status == FlagStatus.OPEN and flag_row_html.past_target(
+            flag.level, flag.waited
         )
+    return flags
+
+
+def _clock_later(flags):
+    """Flags whose time waited and overdue marks are written at each request (the queue's
+    kept body, tracker/triage_page.py)."""
+    for flag in flags:
+        flag.clock_later = True
     return flags
 
 
@@ -143,13 +150,15 @@ FLAGS_PER_PATIENT = 5
 class PatientRow:
     """One patient of the queue with their most pressing unresolved flags (of those the
     filters keep), how many those are in all, and their open flags counted by level (all of
-    them, whatever the filters: an urgent flag is never hidden without being counted)."""
+    them, whatever the filters: an urgent flag is never hidden without being counted) with the
+    oldest of each level (the row is overdue when one of them is past its level's target:
+    written at each request, tracker/flag_row_html.py `fill_clock`)."""
 
     patient: Patient
     flags: list
     total: int
     open_counts: dict
-    overdue: bool
+    open_since: dict
 
     @property
     def level(self):
@@ -158,6 +167,15 @@ class PatientRow:
     @property
     def more(self):
         return self.total - len(self.flags)
+
+    @property
+    def overdue(self):
+        """Whether one of the patient's open flags is past its level's target now."""
+        now = timezone.now()
+        return any(
+            since is not None and flag_row_html.past_target(level, now - since)
+            for level, since in self.open_since.items()
+        )
 
     @property
     def info_open(self):
@@ -237,9 +255,8 @@ def _most_pressing(flags, per_patient):
 
 
 def _open_counts(flags):
-    """Per patient, their open flags counted by level, and whether one of them is past its
-    level's response target (the oldest of each level, against settings): one query."""
-    now = timezone.now()
+    """Per patient, their open flags counted by level, and the oldest of each level: one
+    query."""
     levels = (FlagLevel.URGENT, FlagLevel.REVIEW, FlagLevel.INFO)
     rows = (
         flags.open()
@@ -250,17 +267,11 @@ def _open_counts(flags):
             **{f"oldest_{level}": Min("created_at", filter=Q(level=level)) for level in levels},
         )
     )
-    targets = settings.TRIAGE_RESPONSE_MINUTES
-    answer = defaultdict(lambda: {"counts": dict.fromkeys(levels, 0), "overdue": False})
+    answer = defaultdict(lambda: {"counts": dict.fromkeys(levels, 0), "since": {}})
     for row in rows:
         answer[row["course__patient_id"]] = {
             "counts": {level: row[f"n_{level}"] for level in levels},
-            "overdue": any(
-                row[f"oldest_{level}"] is not None
-                and targets.get(level) is not None
-                and now - row[f"oldest_{level}"] > datetime.timedelta(minutes=targets[level])
-                for level in levels
-            ),
+            "since": {level: row[f"oldest_{level}"] for level in levels},
         }
     return answer
 
@@ -270,17 +281,45 @@ def _open_counts(flags):
 def triage(request):
     """The clinician's patients with unresolved flags, one row each, most urgent first.
 
-    Queries: how many flags wait and how many are open and urgent (one count, which also
-    serves the navigation's badge), how many patients the queue lists, the page's 25
-    patients in order (grouped from the index), the first FLAGS_PER_PATIENT flags of each
-    (numbered per patient by a window function) with patient, therapy, term and the people
-    who acted (one join), those patients' open flags counted by level, and the therapies of
-    the filter; none grows with the patients or their flags, nor do the rows drawn.
-    Narrowed to one patient (`?patient=`, where a row's "more" link leads), up to MAX_ROWS of
-    their flags are drawn.
+    The page's body is kept by the version of what it shows (tracker/triage_page.py): an
+    unchanged queue reads its version (one query, which also counts the navigation's badge)
+    and the kept body, then writes in the clock (times waited, overdue marks), the CSRF token
+    and the polling's moment. Otherwise `_queue_body_context`'s queries.
+    """
+    version = triage_page.queue_version(request.user)
+    key = body = None
+    if version is not None:
+        counts = version.counts
+        key = triage_page.body_key(request, version)
+        body = triage_page.cached_body(key)
+    else:
+        counts = Flag.objects.visible_to(request.user).unresolved().waiting_counts()
+    if body is None:
+        body = triage_page.render_body(request, _queue_body_context(request, counts), key)
+    since = f"{time.time():.6f}"
+    return render(
+        request,
+        "tracker/clinician/triage.html",
+        {
+            "body": mark_safe(triage_page.served(request, body, since)),  # noqa: S308 (rendered)
+            # The navigation's badge, counted with the version (context_processors.py).
+            "open_urgent_flag_count": counts["open_urgent"],
+        },
+    )
+
+
+def _queue_body_context(request, counts):
+    """What the queue's kept body shows (nothing per request, person or moment), with
+    `counts` of the unresolved and open urgent flags (read with the version).
+
+    Queries: how many patients the queue lists, the page's 25 patients in order (grouped
+    from the index), the first FLAGS_PER_PATIENT flags of each (numbered per patient by a
+    window function) with patient, therapy, term and the people who acted (one join), those
+    patients' open flags counted by level, and the therapies of the filter; none grows with
+    the patients or their flags, nor do the rows drawn. Narrowed to one patient (`?patient=`,
+    where a row's "more" link leads), up to MAX_ROWS of their flags are drawn.
     """
     waiting = Flag.objects.visible_to(request.user).unresolved()
-    counts = waiting.waiting_counts()
     filterset = TriageFilter(request.GET or None, queryset=waiting, request=request)
     paginator = Paginator(_patients_by_urgency(filterset.qs), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -289,7 +328,7 @@ def triage(request):
     patient_ids = list(page.object_list)
     one_patient = filterset.narrowed and bool(filterset.form.cleaned_data.get("patient"))
     per_patient = MAX_ROWS if one_patient else FLAGS_PER_PATIENT
-    flags = _with_clock(
+    flags = _clock_later(
         list(
             _most_pressing(
                 _rows_of(filterset.qs.filter(course__patient_id__in=patient_ids)), per_patient
@@ -306,28 +345,20 @@ def triage(request):
             flags=patient_flags,
             total=patient_flags[0].patient_total,
             open_counts=open_counts[pk]["counts"],
-            overdue=open_counts[pk]["overdue"],
+            open_since=open_counts[pk]["since"],
         )
         for pk, patient_flags in by_patient.items()
         if patient_flags
     ]
-    return render(
-        request,
-        "tracker/clinician/triage.html",
-        {
-            "filterset": filterset,
-            "page": page,
-            "rows": rows,
-            "flags": flags,
-            "one_patient": one_patient,
-            "unresolved_count": None if filterset.narrowed else counts["unresolved"],
-            # The navigation's badge, counted above with the rest (context_processors.py).
-            "open_urgent_flag_count": counts["open_urgent"],
-            # New urgent flags are looked for from this moment on (polling, see below).
-            "since": f"{time.time():.6f}",
-            "audiences": forms.NoteAudience.choices,
-        },
-    )
+    return {
+        "filterset": filterset,
+        "page": page,
+        "rows": rows,
+        "flags": flags,
+        "one_patient": one_patient,
+        "unresolved_count": None if filterset.narrowed else counts["unresolved"],
+        "audiences": forms.NoteAudience.choices,
+    }
 
 
 def _since(value):

@@ -169,11 +169,12 @@ def test_query_count_does_not_grow_with_patients_or_flags(
             if index % 2:  # some acknowledged: their row shows who did it
                 services.acknowledge_flag(flag=flag, by=clinician, note="seen")
     client.force_login(clinician)
-    # 1 session, 2 user, 3 the unresolved flags and the open urgent ones (the caption and
-    # the navigation's badge), 4 how many patients the queue lists (the paginator: patients,
-    # not flags, so it is counted apart), 5 the page's patients in order, 6 their first flags
-    # with patient, therapy, term and the people who acted (one join), 7 their open flags
-    # counted by level, 8 the filter's therapies.
+    # Drawn (nothing kept yet): 1 session, 2 user, 3 the queue's version, which also counts
+    # the unresolved flags and the open urgent ones (the caption and the navigation's badge),
+    # 4 how many patients the queue lists (the paginator: patients, not flags, so it is
+    # counted apart), 5 the page's patients in order, 6 their first flags with patient,
+    # therapy, term and the people who acted (one join), 7 their open flags counted by level,
+    # 8 the filter's therapies. Kept: the first three only (tests/perf, test_triage_kept.py).
     with django_assert_num_queries(8):
         response = client.get(TRIAGE)
     assert len(response.context["rows"]) == rows + 1
