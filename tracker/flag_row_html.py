@@ -711,21 +711,25 @@ def fill_clock(body: str, now: datetime.datetime) -> str:
         PATIENT_BADGE: _patient_overdue_badge(queue_words),
     }
 
+    targets = {level: response_target(level) for level in _LEVELS}
+
+    def past(level, since):
+        target = targets.get(level)
+        return target is not None and now - datetime.datetime.fromisoformat(since) > target
+
     def written(match):
         kind, payload = match.groups()
         if kind in patient_marks:
-            overdue = any(
-                stamp and past_target(level, now - datetime.datetime.fromisoformat(stamp))
-                for level, stamp in zip(_LEVELS, payload.split("|"), strict=True)
-            )
+            stamps = zip(_LEVELS, payload.split("|"), strict=True)
+            overdue = any(since and past(level, since) for level, since in stamps)
             return patient_marks[kind] if overdue else ""
         level, status, raised = payload.split("|")
-        waited = now - datetime.datetime.fromisoformat(raised)
-        overdue = status == FlagStatus.OPEN and past_target(level, waited)
-        if kind == FLAG_OVERDUE:
-            return " flag-overdue" if overdue else ""
         if status != FlagStatus.OPEN:
             return ""
-        return _waited(waited, response_target(level), overdue, words)
+        overdue = past(level, raised)
+        if kind == FLAG_OVERDUE:
+            return " flag-overdue" if overdue else ""
+        waited = now - datetime.datetime.fromisoformat(raised)
+        return _waited(waited, targets.get(level), overdue, words)
 
     return _CLOCK_MARK.sub(written, body)
