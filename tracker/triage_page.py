@@ -81,15 +81,20 @@ TRIAGE_CODE = hashlib.sha256(
 _TEAM, _FLAGS, _PATIENTS, _COURSES, _MEMBERS, _THERAPIES, _TERMS = range(7)
 
 
-def _microseconds(column: str) -> str:
-    """A datetime column as whole microseconds since 1970, exactly, in SQL."""
+# Moments are summed as milliseconds since 2020-01-01 UTC: a 64-bit sum (SQLite's SUM fails
+# on overflow) then holds millions of flags, where microseconds since 1970 held about 2,600.
+_SINCE_2020 = 1577836800
+
+
+def _milliseconds(column: str) -> str:
+    """A datetime column as whole milliseconds since 2020 (UTC), in SQL."""
     if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+        return f"(CAST(EXTRACT(EPOCH FROM {column}) * 1000 AS BIGINT) - {_SINCE_2020 * 1000})"
     # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC (Django's format). "%%": the query
     # takes parameters.
     return (
-        f"(CAST(strftime('%%s', {column}) AS INTEGER) * 1000000 "
-        f"+ CAST(substr({column}, 21, 6) AS INTEGER))"
+        f"((CAST(strftime('%%s', {column}) AS INTEGER) - {_SINCE_2020}) * 1000 "
+        f"+ CAST(substr({column}, 21, 3) AS INTEGER))"
     )
 
 
@@ -105,7 +110,7 @@ def _sql() -> tuple[str, int]:
     teams = f"SELECT {team_column} FROM {member_table} WHERE {user_column} = %s"  # noqa: S608
     team_courses = f"SELECT id FROM {course} WHERE care_team_id IN ({teams})"  # noqa: S608
     open_, urgent = FlagStatus.OPEN.value, FlagLevel.URGENT.value
-    created = _microseconds("f.created_at")
+    created = _milliseconds("f.created_at")
 
     def text(value):
         return f"CAST(COALESCE({value}, 0) AS VARCHAR(40))"
