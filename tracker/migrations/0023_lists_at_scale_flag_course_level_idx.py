@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("therapies", "0007_catalog_words_french_names"),
-        ("tracker", "0021_flag_sources_message_parts"),
+        ("tracker", "0022_regimen_text_full_stop"),
     ]
 
     operations = [
