@@ -9,13 +9,13 @@ page's body is (tracker/course_page.py).
 
 The key (`body_key`) holds:
 - the queue's version (`queue_version`), read *before* the data in one query, for the
-  clinician's care teams: the history rows of their unresolved flags (how many, and the sum
-  and newest of their ids: a flag raised, acknowledged, resolved, withdrawn by a correction
-  or an entry in error each writes one; a resolved flag takes its rows out), of their
-  patients and of their courses (a name, an MRN, a phone, a course moved to another team),
-  the names of the teams' members (who acknowledged), the therapies' and the terms' names;
-  a count, not only the newest id, so a write that commits after a newer one still changes
-  it (as tracker/versions.py);
+  clinician's care teams: their unresolved flags, read from the partial index
+  `flag_unresolved_idx` alone (how many, how many open, and the sum of the moments they were
+  raised with open ones counted twice: `_sql` says why any flag raised, acknowledged,
+  resolved or withdrawn changes it); the history rows of their patients and of their courses
+  (how many, the sum and the newest of their ids: a name, an MRN, a phone, a course moved to
+  another team); the names of the teams' members (who acknowledged), the therapies' and the
+  terms' names;
 - the care teams themselves (a clinician never gets another team's kept body), the role, the
   language, the time zone, the page's path with its query string (filters, page);
 - the code that prints it (`TRIAGE_CODE`).
@@ -55,7 +55,7 @@ _TEMPLATES = _ROOT / "templates" / "tracker" / "clinician"
 
 # What prints the kept body besides the data.
 TRIAGE_CODE = hashlib.sha256(
-    versions._files_digest(
+    versions.files_digest(
         sorted(
             [
                 _ROOT / "tracker" / "triage_page.py",
@@ -123,7 +123,9 @@ def _sql() -> tuple[str, int]:
     # flag is raised later than every flag already in the queue. So any writes between two
     # reads change the count, the open count or the sum: with as many flags raised as left,
     # and as many acknowledged as open ones left, the raised ones' moments, counted twice,
-    # outweigh those of the flags that left or were acknowledged.
+    # outweigh those of the flags that left or were acknowledged. (Only app servers whose
+    # clocks disagree could raise a flag "earlier" than one already there; the urgent poll,
+    # never kept, still shows a new urgent flag within 30 s.)
     flags = (
         f"SELECT {_FLAGS}, COUNT(*), "  # noqa: S608 (names from models)
         f"SUM(CASE WHEN f.status = '{open_}' THEN 2 * {created} ELSE {created} END), "

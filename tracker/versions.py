@@ -85,19 +85,22 @@ _CATALOG_ROW = -1
 _ROOT = Path(settings.BASE_DIR)
 
 
-def _files_digest(paths) -> bytes:
+def files_digest(paths) -> bytes:
+    """The bytes of the code and translation files that print a kept thing (each file's
+    contents, in the order given): part of its key, so a new version of the code makes new
+    keys."""
     return b"".join(path.read_bytes() for path in paths if path.exists())
 
 
 # What draws the charts besides the data: how the summary gathers it, the rules' thresholds.
 CHARTS_CODE = hashlib.sha256(
-    _files_digest(_ROOT / "tracker" / name for name in ("charts.py", "summary.py", "rules.py"))
+    files_digest(_ROOT / "tracker" / name for name in ("charts.py", "summary.py", "rules.py"))
     + metadata.version("matplotlib").encode()
 ).hexdigest()
 
 # What prints the PDF besides the data (and its charts).
 PDF_CODE = hashlib.sha256(
-    _files_digest(
+    files_digest(
         (
             _ROOT / "tracker" / "exports" / "pdf.py",
             _ROOT / "templates" / "tracker" / "exports" / "summary_pdf.html",
@@ -117,7 +120,7 @@ PDF_CODE = hashlib.sha256(
 
 # What prints the course page's kept body besides the data.
 PAGE_CODE = hashlib.sha256(
-    _files_digest(
+    files_digest(
         sorted(
             [
                 _ROOT / "tracker" / "course_page.py",
