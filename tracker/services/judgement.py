@@ -127,23 +127,54 @@ def _previous_answer_grades(
     graded = [term.pk for term in terms if not term.is_presence]
     if not graded:
         return {}
-    latest = (
+    rows = (
+        SideEffectTerm.objects.filter(pk__in=graded)
+        .annotate(grade=_latest_answer_grade(course, OuterRef("pk"), before))
+        .values_list("slug", "grade")
+    )
+    return {slug: grade for slug, grade in rows if grade is not None}
+
+
+def _latest_answer_grade(
+    course: Course, term: OuterRef | int, before: datetime.datetime
+) -> Subquery:
+    """The composite grade of the term's newest graded answer in the course before `before`."""
+    return Subquery(
         SymptomAnswer.objects.current()
         .filter(
             report__course=course,
             report__reported_at__lt=before,
-            term=OuterRef("pk"),
+            term=term,
             composite_grade__isnull=False,
         )
         .order_by("-report__reported_at")
         .values("composite_grade")[:1]
     )
-    rows = (
-        SideEffectTerm.objects.filter(pk__in=graded)
-        .annotate(grade=Subquery(latest))
-        .values_list("slug", "grade")
-    )
-    return {slug: grade for slug, grade in rows if grade is not None}
+
+
+def _previous_report_grades(
+    course: Course,
+    terms: Iterable[SideEffectTerm],
+    slugs: Iterable[str],
+    before: datetime.datetime,
+    course_baseline: rules.Baseline,
+) -> dict[str, int]:
+    """`_previous_answer_grades(course, terms, before) | _previous_measured_grades(course,
+    slugs, before, course_baseline)`, in one query instead of two: the answers' subqueries
+    beside the measurements' in the one row of the course; none without anything to look for.
+    """
+    answers = {
+        f"answer_{term.pk}": (term.slug, _latest_answer_grade(course, term.pk, before))
+        for term in terms
+        if not term.is_presence
+    }
+    measured = _MeasuredGrades(slugs, before)
+    annotations = measured.annotations | {key: latest for key, (_slug, latest) in answers.items()}
+    if not annotations:
+        return {}
+    row = _course_row(course, annotations)
+    previous = {slug: row[key] for key, (slug, _latest) in answers.items() if row[key] is not None}
+    return previous | measured.grades(row, course_baseline)
 
 
 def _previous_ae_grades(
@@ -185,57 +216,76 @@ def _previous_measured_grades(
     One query whatever the length of the course: a subquery per measurement and per term
     takes its newest row before `before`, walking the course's records backwards.
     """
-    slugs = set(slugs)
-    if not slugs:
+    measured = _MeasuredGrades(slugs, before)
+    if not measured.annotations:
         return {}
-    annotations: dict[str, Subquery] = {}
-    sources: list[tuple[str, str]] = []
-    records: tuple[tuple[type[ClinicalRecord], str, tuple[str, ...]], ...] = (
-        (Visit, "recorded_at", VISIT_MEASUREMENTS),
-        (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
-    )
-    for model, time_field, names in records:
-        for name in names:
-            if rules.GRADED_MEASUREMENTS.get(name) not in slugs:
-                continue
-            before_time: dict[str, Any] = {f"{time_field}__lt": before}
-            unmeasured: dict[str, Any] = {name: None}
-            measured = (
-                model.objects.current()
-                .filter(course=OuterRef("pk"), **before_time)
-                .exclude(**unmeasured)
-                .order_by(f"-{time_field}")
-            )
-            key = f"{model._meta.model_name}_{name}"
-            annotations[key] = Subquery(measured.values(name)[:1])
-            annotations[f"{key}_at"] = Subquery(measured.values(time_field)[:1])
-            sources.append((key, name))
-    for slug in sorted(slugs):
-        graded_events = (
-            AdverseEvent.objects.current()
-            .filter(visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug)
-            .order_by("-visit__recorded_at", "-grade")
-        )
-        annotations[f"ae_{slug}"] = Subquery(graded_events.values("grade")[:1])
-        annotations[f"ae_{slug}_at"] = Subquery(graded_events.values("visit__recorded_at")[:1])
+    return measured.grades(_course_row(course, measured.annotations), course_baseline)
+
+
+def _course_row(course: Course, annotations: Mapping[str, Subquery]) -> dict[str, Any]:
     # The plugin types `values(**annotations)` by the names it can see: none here.
-    row = cast(dict[str, Any], Course.objects.filter(pk=course.pk).values(**annotations).get())
+    return cast(dict[str, Any], Course.objects.filter(pk=course.pk).values(**annotations).get())
 
-    latest: dict[str, tuple[datetime.datetime, int]] = {}  # slug -> (time, grade)
 
-    def consider(slug: str, at: datetime.datetime | None, grade: int | None) -> None:
-        if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
-            latest[slug] = (at, grade)
+class _MeasuredGrades:
+    """The subqueries of `_previous_measured_grades` (annotations of the course's row), and
+    the grades read from that row."""
 
-    for key, name in sources:
-        if row[key] is not None:
-            value: dict[str, Any] = {name: float(row[key])}
-            graded = rules.grade_measurements(rules.Measurements(**value), course_baseline)
-            for slug, grade in graded.items():
-                consider(slug, row[f"{key}_at"], grade)
-    for slug in slugs:
-        consider(slug, row[f"ae_{slug}_at"], row[f"ae_{slug}"])
-    return {slug: grade for slug, (_at, grade) in latest.items()}
+    def __init__(self, slugs: Iterable[str], before: datetime.datetime) -> None:
+        self.slugs = set(slugs)
+        self.annotations: dict[str, Subquery] = {}
+        self.sources: list[tuple[str, str]] = []
+        if not self.slugs:
+            return
+        records: tuple[tuple[type[ClinicalRecord], str, tuple[str, ...]], ...] = (
+            (Visit, "recorded_at", VISIT_MEASUREMENTS),
+            (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
+        )
+        for model, time_field, names in records:
+            for name in names:
+                if rules.GRADED_MEASUREMENTS.get(name) not in self.slugs:
+                    continue
+                before_time: dict[str, Any] = {f"{time_field}__lt": before}
+                unmeasured: dict[str, Any] = {name: None}
+                measured = (
+                    model.objects.current()
+                    .filter(course=OuterRef("pk"), **before_time)
+                    .exclude(**unmeasured)
+                    .order_by(f"-{time_field}")
+                )
+                key = f"{model._meta.model_name}_{name}"
+                self.annotations[key] = Subquery(measured.values(name)[:1])
+                self.annotations[f"{key}_at"] = Subquery(measured.values(time_field)[:1])
+                self.sources.append((key, name))
+        for slug in sorted(self.slugs):
+            graded_events = (
+                AdverseEvent.objects.current()
+                .filter(
+                    visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug
+                )
+                .order_by("-visit__recorded_at", "-grade")
+            )
+            self.annotations[f"ae_{slug}"] = Subquery(graded_events.values("grade")[:1])
+            self.annotations[f"ae_{slug}_at"] = Subquery(
+                graded_events.values("visit__recorded_at")[:1]
+            )
+
+    def grades(self, row: Mapping[str, Any], course_baseline: rules.Baseline) -> dict[str, int]:
+        latest: dict[str, tuple[datetime.datetime, int]] = {}  # slug -> (time, grade)
+
+        def consider(slug: str, at: datetime.datetime | None, grade: int | None) -> None:
+            if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
+                latest[slug] = (at, grade)
+
+        for key, name in self.sources:
+            if row[key] is not None:
+                value: dict[str, Any] = {name: float(row[key])}
+                graded = rules.grade_measurements(rules.Measurements(**value), course_baseline)
+                for slug, grade in graded.items():
+                    consider(slug, row[f"{key}_at"], grade)
+        for slug in self.slugs:
+            consider(slug, row[f"ae_{slug}_at"], row[f"ae_{slug}"])
+        return {slug: grade for slug, (_at, grade) in latest.items()}
 
 
 def _save_flags(
@@ -406,11 +456,12 @@ def judge_report(
         answers=_rule_answers(answers),
         measurements=_measurements(values, REPORT_MEASUREMENTS),
         baseline=course_baseline,
-        previous_grades=_previous_answer_grades(
-            course, [a.term for a in answers], report.reported_at
-        )
-        | _previous_measured_grades(
-            course, _measured_slugs(values), report.reported_at, course_baseline
+        previous_grades=_previous_report_grades(
+            course,
+            [a.term for a in answers],
+            _measured_slugs(values),
+            report.reported_at,
+            course_baseline,
         ),
     )
 

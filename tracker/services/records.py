@@ -68,8 +68,7 @@ class SubmittedReport:
     created: bool = True
 
 
-@transaction.atomic
-def submit_report(
+def _submit_report(
     *,
     course: Course,
     by: "User",
@@ -142,6 +141,11 @@ def submit_report(
     )
 
 
+# Its own transaction; submit_report_once runs the same steps in the transaction it already
+# opens for its sending key, without a second (nested: a savepoint) one inside it.
+submit_report = transaction.atomic(_submit_report)
+
+
 def report_sent_with(course: Course, client_id: uuid.UUID) -> SymptomReport | None:
     """The course's report sent with this sending key, or None."""
     return SymptomReport.objects.filter(course=course, client_id=client_id).first()
@@ -163,7 +167,7 @@ def submit_report_once(
         return SubmittedReport(report=existing, created=False)
     try:
         with transaction.atomic():
-            return submit_report(course=course, client_id=client_id, **report)
+            return _submit_report(course=course, client_id=client_id, **report)
     except IntegrityError:
         existing = report_sent_with(course, client_id)
         if existing is None:  # another constraint: not a repeat
