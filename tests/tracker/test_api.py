@@ -281,15 +281,15 @@ def test_report_submission_queries_do_not_grow_with_answers(
     patient, tocilizumab_course, django_assert_num_queries
 ):
     client = client_for(patient.user)
-    # course (scoped, with its patient), the answers' terms, then in the transaction: report
-    # and its history, the therapy's expected terms, previous grades (the answers' and the
-    # measured temperature's in one query), answers and their history, the flags' terms not
-    # among the answers (fever), flags and their history; the answer is built from what was
-    # saved.
+    # course (scoped, with its patient), the answers' terms, then in the transaction: the
+    # therapy's expected terms with the previous grades (the answers' and the measured
+    # temperature's) in one query, report and its history, answers and their history, the
+    # flags' terms not among the answers (fever), flags and their history; the answer is built
+    # from what was saved.
     # Before, the rate limit's count (tracker/throttling.py): the user's row for reports read,
     # then stored with the new count; the user's first report makes the row first (and reads
     # it again).
-    with django_assert_num_queries(11 + 2 + 4):  # + SAVEPOINT/RELEASE of the test's transaction
+    with django_assert_num_queries(10 + 2 + 4):  # + SAVEPOINT/RELEASE of the test's transaction
         one = client.post(
             reports_url(tocilizumab_course),
             {
@@ -298,7 +298,7 @@ def test_report_submission_queries_do_not_grow_with_answers(
             },
             format="json",
         )
-    with django_assert_num_queries(11 + 2 + 2):
+    with django_assert_num_queries(10 + 2 + 2):
         three = client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
     assert one.status_code == three.status_code == 201
 

@@ -54,11 +54,19 @@ def therapy_profile(course: Course) -> rules.TherapyProfile:
     is listed there; for a course whose indication is unknown or not labelled, the union of
     every indication's side effects is expected.
     """
+    rows = course.therapy.expected.values_list("term__slug", "frequencies__indication")
+    return _profile(course, rows)
+
+
+def _profile(course: Course, rows: Iterable[tuple[str | None, str | None]]) -> rules.TherapyProfile:
+    """The profile of therapy_profile from the (expected term, labelled indication) rows of
+    the course's therapy (a term with no row of its own: None)."""
     therapy = course.therapy
     indications = therapy_indications(therapy, course.indication)
-    rows = therapy.expected.values_list("term__slug", "frequencies__indication")
     expected = {
-        slug for slug, indication in rows if not indications or indication in (None, *indications)
+        slug
+        for slug, indication in rows
+        if slug is not None and (not indications or indication in (None, *indications))
     }
     return rules.TherapyProfile(
         name=therapy.name,
@@ -152,6 +160,24 @@ def _latest_answer_grade(
     )
 
 
+def _report_inputs(
+    course: Course,
+    terms: Iterable[SideEffectTerm],
+    slugs: Iterable[str],
+    before: datetime.datetime,
+    course_baseline: rules.Baseline,
+) -> tuple[rules.TherapyProfile, dict[str, int]]:
+    """`therapy_profile(course)` and `_previous_report_grades(...)` in one query: the rows of
+    the therapy's expected terms (at least one row: the joins are outer), each with the
+    previous grades beside it. Their subqueries name the course by its key, not the outer
+    row, so the database evaluates each once, not once per row."""
+    answers, measured, annotations = _report_grade_annotations(course, terms, slugs, before)
+    expected = ("therapy__expected__term__slug", "therapy__expected__frequencies__indication")
+    rows = list(Course.objects.filter(pk=course.pk).values(*expected, **annotations))
+    profile = _profile(course, ((row[expected[0]], row[expected[1]]) for row in rows))
+    return profile, _report_grades_from_row(rows[0], answers, measured, course_baseline)
+
+
 def _previous_report_grades(
     course: Course,
     terms: Iterable[SideEffectTerm],
@@ -163,16 +189,38 @@ def _previous_report_grades(
     slugs, before, course_baseline)`, in one query instead of two: the answers' subqueries
     beside the measurements' in the one row of the course; none without anything to look for.
     """
+    answers, measured, annotations = _report_grade_annotations(course, terms, slugs, before)
+    if not annotations:
+        return {}
+    row = _course_row(course, annotations)
+    return _report_grades_from_row(row, answers, measured, course_baseline)
+
+
+_AnswerGrades = dict[str, tuple[str, Subquery]]  # key -> (term's slug, its subquery)
+
+
+def _report_grade_annotations(
+    course: Course,
+    terms: Iterable[SideEffectTerm],
+    slugs: Iterable[str],
+    before: datetime.datetime,
+) -> tuple[_AnswerGrades, "_MeasuredGrades", dict[str, Subquery]]:
     answers = {
         f"answer_{term.pk}": (term.slug, _latest_answer_grade(course, term.pk, before))
         for term in terms
         if not term.is_presence
     }
-    measured = _MeasuredGrades(slugs, before)
+    measured = _MeasuredGrades(course, slugs, before)
     annotations = measured.annotations | {key: latest for key, (_slug, latest) in answers.items()}
-    if not annotations:
-        return {}
-    row = _course_row(course, annotations)
+    return answers, measured, annotations
+
+
+def _report_grades_from_row(
+    row: Mapping[str, Any],
+    answers: _AnswerGrades,
+    measured: "_MeasuredGrades",
+    course_baseline: rules.Baseline,
+) -> dict[str, int]:
     previous = {slug: row[key] for key, (slug, _latest) in answers.items() if row[key] is not None}
     return previous | measured.grades(row, course_baseline)
 
@@ -216,7 +264,7 @@ def _previous_measured_grades(
     One query whatever the length of the course: a subquery per measurement and per term
     takes its newest row before `before`, walking the course's records backwards.
     """
-    measured = _MeasuredGrades(slugs, before)
+    measured = _MeasuredGrades(course, slugs, before)
     if not measured.annotations:
         return {}
     return measured.grades(_course_row(course, measured.annotations), course_baseline)
@@ -231,7 +279,7 @@ class _MeasuredGrades:
     """The subqueries of `_previous_measured_grades` (annotations of the course's row), and
     the grades read from that row."""
 
-    def __init__(self, slugs: Iterable[str], before: datetime.datetime) -> None:
+    def __init__(self, course: Course, slugs: Iterable[str], before: datetime.datetime) -> None:
         self.slugs = set(slugs)
         self.annotations: dict[str, Subquery] = {}
         self.sources: list[tuple[str, str]] = []
@@ -249,7 +297,7 @@ class _MeasuredGrades:
                 unmeasured: dict[str, Any] = {name: None}
                 measured = (
                     model.objects.current()
-                    .filter(course=OuterRef("pk"), **before_time)
+                    .filter(course=course.pk, **before_time)
                     .exclude(**unmeasured)
                     .order_by(f"-{time_field}")
                 )
@@ -260,9 +308,7 @@ class _MeasuredGrades:
         for slug in sorted(self.slugs):
             graded_events = (
                 AdverseEvent.objects.current()
-                .filter(
-                    visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug
-                )
+                .filter(visit__course=course.pk, visit__recorded_at__lt=before, term__slug=slug)
                 .order_by("-visit__recorded_at", "-grade")
             )
             self.annotations[f"ae_{slug}"] = Subquery(graded_events.values("grade")[:1])
@@ -441,28 +487,48 @@ def judge_report(
     *,
     answers: Sequence["AnswerInput | SymptomAnswer"] | None = None,
     profile: rules.TherapyProfile | None = None,
+    previous_grades: Mapping[str, int] | None = None,
 ) -> rules.Evaluation:
     """The rules' judgement of a symptom report as it stands: its measurements as set on
     `report`, its answers (`answers`: AnswerInput or SymptomAnswer, or its current ones as
-    stored), the course's earlier grades. A new report and a corrected one are judged by this
-    one function."""
+    stored), the course's earlier grades (`previous_grades` when read already, as
+    `report_inputs` reads them). A new report and a corrected one are judged by this one
+    function."""
     course = report.course
     if answers is None:
         answers = current_answers(report)
     values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
     course_baseline = baseline(course)
-    return rules.evaluate_report(
-        therapy=profile or therapy_profile(course),
-        answers=_rule_answers(answers),
-        measurements=_measurements(values, REPORT_MEASUREMENTS),
-        baseline=course_baseline,
-        previous_grades=_previous_report_grades(
+    if previous_grades is None:
+        previous_grades = _previous_report_grades(
             course,
             [a.term for a in answers],
             _measured_slugs(values),
             report.reported_at,
             course_baseline,
-        ),
+        )
+    return rules.evaluate_report(
+        therapy=profile or therapy_profile(course),
+        answers=_rule_answers(answers),
+        measurements=_measurements(values, REPORT_MEASUREMENTS),
+        baseline=course_baseline,
+        previous_grades=dict(previous_grades),
+    )
+
+
+def report_inputs(
+    report: SymptomReport, answers: Sequence["AnswerInput | SymptomAnswer"]
+) -> tuple[rules.TherapyProfile, dict[str, int]]:
+    """What judge_report reads from the database for a new report (its course's therapy
+    profile and earlier grades), in one query."""
+    course = report.course
+    values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
+    return _report_inputs(
+        course,
+        [a.term for a in answers],
+        _measured_slugs(values),
+        report.reported_at,
+        baseline(course),
     )
 
 

@@ -39,6 +39,7 @@ from .judgement import (
     judge_report,
     judge_visit,
     report_emergency_signs,
+    report_inputs,
     therapy_profile,
     visit_rule_events,
 )
@@ -109,11 +110,15 @@ def _submit_report(
     # The course and the user are loaded objects and the primary key is a new UUID: no
     # look-ups needed for them.
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
-    profile = therapy_profile(course)
+    # Earlier reports only (before this one's time): the same whether read before or after
+    # this one is saved.
+    profile, previous_grades = report_inputs(report, answers)
     report.emergency_signs = report_emergency_signs(report, answers=answers, profile=profile)
     _create_with_history(SymptomReport, [report])
 
-    evaluation = judge_report(report, answers=answers, profile=profile)
+    evaluation = judge_report(
+        report, answers=answers, profile=profile, previous_grades=previous_grades
+    )
     graded = {g.term: g for g in evaluation.graded_answers}
     saved_answers = []
     for a in answers:
