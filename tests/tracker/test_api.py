@@ -1,6 +1,7 @@
 """The JSON API v1 as an outside system sees it (PRODUCT.md §7)."""
 
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -301,6 +302,24 @@ def test_report_submission_queries_do_not_grow_with_answers(
     with django_assert_num_queries(10 + 2 + 2):
         three = client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
     assert one.status_code == three.status_code == 201
+
+
+def test_a_report_sent_with_an_idempotency_key_reads_the_key_once_in_one_transaction(
+    patient, tocilizumab_course, django_assert_num_queries
+):
+    client = client_for(patient.user)
+    client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
+    # As without a key (test_report_submission_queries_do_not_grow_with_answers: 10, the
+    # rate limit's 2), plus the key looked up once, before the report's transaction (a
+    # SAVEPOINT/RELEASE here, inside the test's own; no second one nested in it).
+    with django_assert_num_queries(10 + 2 + 1 + 2):
+        response = client.post(
+            reports_url(tocilizumab_course),
+            REPORT_WITH_FLAGS,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+    assert response.status_code == 201
 
 
 def test_grades_compare_with_each_terms_latest_earlier_report(patient, tocilizumab_course):

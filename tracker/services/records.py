@@ -157,18 +157,25 @@ def report_sent_with(course: Course, client_id: uuid.UUID) -> SymptomReport | No
 
 
 def submit_report_once(
-    *, course: Course, client_id: uuid.UUID | None = None, **report: Any
+    *,
+    course: Course,
+    client_id: uuid.UUID | None = None,
+    looked_up: bool = False,
+    **report: Any,
 ) -> SubmittedReport:
     """submit_report, unless a report of this course was already sent with this sending key (a
     phone sending again a report filled in offline after a lost answer, an API client
     retrying): then that report (`created` False), and nothing new is recorded.
+
+    `looked_up`: the caller has just looked the key up (report_sent_with) and found no report,
+    so it is not read a second time.
 
     Two sendings at the same moment: the unique constraint on (course, client_id) refuses the
     second INSERT, which then answers the first one's report.
     """
     if client_id is None:
         return submit_report(course=course, **report)
-    if existing := report_sent_with(course, client_id):
+    if not looked_up and (existing := report_sent_with(course, client_id)):
         return SubmittedReport(report=existing, created=False)
     try:
         with transaction.atomic():
