@@ -1,9 +1,12 @@
 """The JSON API v1 as an outside system sees it (PRODUCT.md §7)."""
 
+import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories
@@ -279,14 +282,15 @@ def test_report_submission_queries_do_not_grow_with_answers(
     patient, tocilizumab_course, django_assert_num_queries
 ):
     client = client_for(patient.user)
-    # course (scoped, with its patient), the answers' terms, then in the transaction: report
-    # and its history, the therapy's expected terms, previous grades (answers, then the
-    # measured temperature's), answers and their history, the flags' terms not among the
-    # answers (fever), flags and their history; the answer is built from what was saved.
+    # course (scoped, with its patient), the answers' terms, then in the transaction: the
+    # therapy's expected terms with the previous grades (the answers' and the measured
+    # temperature's) in one query, report and its history, answers and their history, the
+    # flags' terms not among the answers (fever), flags and their history; the answer is built
+    # from what was saved.
     # Before, the rate limit's count (tracker/throttling.py): the user's row for reports read,
     # then stored with the new count; the user's first report makes the row first (and reads
     # it again).
-    with django_assert_num_queries(12 + 2 + 4):  # + SAVEPOINT/RELEASE of the test's transaction
+    with django_assert_num_queries(10 + 2 + 4):  # + SAVEPOINT/RELEASE of the test's transaction
         one = client.post(
             reports_url(tocilizumab_course),
             {
@@ -295,9 +299,27 @@ def test_report_submission_queries_do_not_grow_with_answers(
             },
             format="json",
         )
-    with django_assert_num_queries(12 + 2 + 2):
+    with django_assert_num_queries(10 + 2 + 2):
         three = client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
     assert one.status_code == three.status_code == 201
+
+
+def test_a_report_sent_with_an_idempotency_key_reads_the_key_once_in_one_transaction(
+    patient, tocilizumab_course, django_assert_num_queries
+):
+    client = client_for(patient.user)
+    client.post(reports_url(tocilizumab_course), REPORT_WITH_FLAGS, format="json")
+    # As without a key (test_report_submission_queries_do_not_grow_with_answers: 10, the
+    # rate limit's 2), plus the key looked up once, before the report's transaction (a
+    # SAVEPOINT/RELEASE here, inside the test's own; no second one nested in it).
+    with django_assert_num_queries(10 + 2 + 1 + 2):
+        response = client.post(
+            reports_url(tocilizumab_course),
+            REPORT_WITH_FLAGS,
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+        )
+    assert response.status_code == 201
 
 
 def test_grades_compare_with_each_terms_latest_earlier_report(patient, tocilizumab_course):
@@ -322,6 +344,36 @@ def test_grades_compare_with_each_terms_latest_earlier_report(patient, tocilizum
     )
     latest_nausea = SymptomAnswer.objects.filter(term=nausea).order_by("report__reported_at").last()
     assert grades == {"nausea": latest_nausea.composite_grade}
+
+
+def test_a_reports_earlier_grades_are_read_in_one_query(
+    patient, tocilizumab_course, django_assert_num_queries
+):
+    """The answers' previous grades and the measured ones, as the two separate reads give
+    them (each tested on its own), in one query."""
+    client = client_for(patient.user)
+    for severity, temperature in ((3, 38.5), (1, 37.0)):
+        client.post(
+            reports_url(tocilizumab_course),
+            {
+                "answers": [{"term": "nausea", "frequency": 2, "severity": severity}],
+                "temperature_c": temperature,
+            },
+            format="json",
+        )
+    now = timezone.now() + datetime.timedelta(seconds=1)
+    nausea, rash = (SideEffectTerm.objects.get(slug=slug) for slug in ("nausea", "rash"))
+    baseline = services.baseline(tocilizumab_course)
+    apart = services._previous_answer_grades(
+        tocilizumab_course, [nausea, rash], now
+    ) | services._previous_measured_grades(tocilizumab_course, {"fever"}, now, baseline)
+    with django_assert_num_queries(1):
+        together = services._previous_report_grades(
+            tocilizumab_course, [nausea, rash], {"fever"}, now, baseline
+        )
+    # The latest nausea answer (frequency 2, severity 1: composite grade 1, Basch et al. 2021)
+    # and 37.0 °C (no fever: CTCAE v5.0 grade 0).
+    assert together == apart == {"nausea": 1, "fever": 0}
 
 
 def test_expected_mild_symptom_is_info(patient, course):

@@ -218,3 +218,29 @@ def test_the_command_runs_the_escalation(urgent, time_machine, mailoutbox):
     assert out.getvalue().strip() == "1 escalation(s) sent."
     assert len(mailoutbox) == 2
     assert timezone.now() == RAISED + datetime.timedelta(minutes=45)
+
+
+@pytest.mark.parametrize("told", [1, 4])
+def test_flags_already_told_cost_the_job_nothing(
+    course, team, physician, time_machine, mailoutbox, told, django_assert_num_queries
+):
+    """Cron runs the job every minute while urgent flags wait: those whose every step was
+    sent, and those with nobody to tell, are left out by one query per step, however many."""
+    time_machine.move_to(RAISED, tick=False)
+    flags = [make_flag(course, FlagLevel.URGENT, created_at=RAISED) for _ in range(told)]
+    at(time_machine, 60)
+    assert EscalationLog.objects.filter(flag__in=flags).count() == 2 * told
+    time_machine.move_to(RAISED + datetime.timedelta(minutes=61), tick=False)
+    with django_assert_num_queries(2):  # the flags still to tell, for each of the two steps
+        assert services.escalate_flags() == 0
+
+
+def test_a_team_with_nobody_to_tell_costs_one_query_per_step(
+    course, care_team, time_machine, django_assert_num_queries
+):
+    time_machine.move_to(RAISED, tick=False)
+    make_flag(course, FlagLevel.URGENT, created_at=RAISED)
+    time_machine.move_to(RAISED + datetime.timedelta(minutes=60), tick=False)
+    with django_assert_num_queries(2):
+        assert services.escalate_flags() == 0
+    assert not EscalationLog.objects.exists()

@@ -484,13 +484,15 @@ class SymptomReportCreateSerializer(VitalsInputSerializer):
             raise serializers.ValidationError(_("Give at least one answer or one measurement."))
         return attrs
 
-    def save(self, *, course, by, client_id=None):
+    def save(self, *, course, by, client_id=None, looked_up=False):
         """The report recorded once per sending key (services.SubmittedReport): `created` is
-        False when the key was already used on this course (that report is answered again)."""
+        False when the key was already used on this course (that report is answered again).
+        `looked_up`: the view found no report with the key a moment ago."""
         data = self.validated_data
         return services.submit_report_once(
             course=course,
             client_id=client_id,
+            looked_up=looked_up,
             by=by,
             answers=[services.AnswerInput(**a) for a in data["answers"]],
             measurements={n: data.get(n) for n in measurements.REPORT_MEASUREMENTS},

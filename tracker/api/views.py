@@ -215,7 +215,9 @@ class SymptomReportListCreate(_CourseChildView):
         serializer.is_valid(raise_exception=True)
         if client_id and (sent := services.report_sent_with(course, client_id)):
             return Response(self.output_serializer(self.get_queryset().get(pk=sent.pk)).data)
-        submitted = serializer.save(course=course, by=request.user, client_id=client_id)
+        submitted = serializer.save(
+            course=course, by=request.user, client_id=client_id, looked_up=True
+        )
         if not submitted.created:
             stored = self.get_queryset().get(pk=submitted.report.pk)
             return Response(self.output_serializer(stored).data)

@@ -71,6 +71,7 @@ from .flags import (
 from .judgement import (
     _previous_answer_grades,
     _previous_measured_grades,
+    _previous_report_grades,
     _save_flags,
     baseline,
     current_adverse_events,
@@ -146,6 +147,7 @@ __all__ = [
     "_judge_dose_advice",
     "_previous_answer_grades",
     "_previous_measured_grades",
+    "_previous_report_grades",
     "_rejudge",
     "_save_flags",
     "_withdraw",

@@ -7,6 +7,7 @@ import urllib.request
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,12 +65,7 @@ def escalate_flags(*, now: datetime.datetime | None = None, site_url: str = "") 
         after = _escalation_after(step)
         if after is None:
             continue
-        flags = (
-            Flag.objects.open()
-            .filter(level=FlagLevel.URGENT, withdrawn=False, created_at__lte=now - after)
-            .select_related("course__care_team")
-        )
-        for flag in flags:
+        for flag in _due(step, raised_by=now - after):
             team = flag.course.care_team
             channels = [EscalationChannel.EMAIL]
             if team.escalation_webhook_url:
@@ -78,6 +74,42 @@ def escalate_flags(*, now: datetime.datetime | None = None, site_url: str = "") 
                 if _send_escalation(flag, step, channel, now=now, site_url=site_url):
                     sent += 1
     return sent
+
+
+def _due(step: EscalationStep, *, raised_by: datetime.datetime) -> QuerySet[Flag]:
+    """The open urgent flags raised by `raised_by` that may still need `step`: a channel of
+    the step not yet logged for them that someone can receive. One query; the flags already
+    told (every open urgent flag of a team, minute after minute) or with nobody to tell are
+    left out by the database, so a run costs what the flags still to tell cost, not every open
+    urgent flag. What is left is checked flag by flag as before (_send_escalation)."""
+    logged = EscalationLog.objects.filter(flag=OuterRef("pk"), step=step)
+    team = "course__care_team__"
+    # A superset of whom _escalation_recipients tells (its exact list is read when sending).
+    if step == EscalationStep.ON_CALL:
+        someone_to_email = ~Q(**{f"{team}on_call_emails": ""})
+    else:
+        someone_to_email = Q(
+            Exists(
+                CareTeam.members.through.objects.filter(
+                    careteam=OuterRef("course__care_team"),
+                    user__is_physician=True,
+                    user__is_active=True,
+                ).exclude(user__email="")
+            )
+        )
+    due: QuerySet[Flag] = (
+        Flag.objects.open()
+        .filter(level=FlagLevel.URGENT, withdrawn=False, created_at__lte=raised_by)
+        .filter(
+            (someone_to_email & ~Exists(logged.filter(channel=EscalationChannel.EMAIL)))
+            | (
+                ~Q(**{f"{team}escalation_webhook_url": ""})
+                & ~Exists(logged.filter(channel=EscalationChannel.WEBHOOK))
+            )
+        )
+        .select_related("course__care_team")
+    )
+    return due
 
 
 def _send_escalation(

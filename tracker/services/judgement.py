@@ -54,11 +54,19 @@ def therapy_profile(course: Course) -> rules.TherapyProfile:
     is listed there; for a course whose indication is unknown or not labelled, the union of
     every indication's side effects is expected.
     """
+    rows = course.therapy.expected.values_list("term__slug", "frequencies__indication")
+    return _profile(course, rows)
+
+
+def _profile(course: Course, rows: Iterable[tuple[str | None, str | None]]) -> rules.TherapyProfile:
+    """The profile of therapy_profile from the (expected term, labelled indication) rows of
+    the course's therapy (a term with no row of its own: None)."""
     therapy = course.therapy
     indications = therapy_indications(therapy, course.indication)
-    rows = therapy.expected.values_list("term__slug", "frequencies__indication")
     expected = {
-        slug for slug, indication in rows if not indications or indication in (None, *indications)
+        slug
+        for slug, indication in rows
+        if slug is not None and (not indications or indication in (None, *indications))
     }
     return rules.TherapyProfile(
         name=therapy.name,
@@ -127,23 +135,94 @@ def _previous_answer_grades(
     graded = [term.pk for term in terms if not term.is_presence]
     if not graded:
         return {}
-    latest = (
+    rows = (
+        SideEffectTerm.objects.filter(pk__in=graded)
+        .annotate(grade=_latest_answer_grade(course, OuterRef("pk"), before))
+        .values_list("slug", "grade")
+    )
+    return {slug: grade for slug, grade in rows if grade is not None}
+
+
+def _latest_answer_grade(
+    course: Course, term: OuterRef | int, before: datetime.datetime
+) -> Subquery:
+    """The composite grade of the term's newest graded answer in the course before `before`."""
+    return Subquery(
         SymptomAnswer.objects.current()
         .filter(
             report__course=course,
             report__reported_at__lt=before,
-            term=OuterRef("pk"),
+            term=term,
             composite_grade__isnull=False,
         )
         .order_by("-report__reported_at")
         .values("composite_grade")[:1]
     )
-    rows = (
-        SideEffectTerm.objects.filter(pk__in=graded)
-        .annotate(grade=Subquery(latest))
-        .values_list("slug", "grade")
-    )
-    return {slug: grade for slug, grade in rows if grade is not None}
+
+
+def _report_inputs(
+    course: Course,
+    terms: Iterable[SideEffectTerm],
+    slugs: Iterable[str],
+    before: datetime.datetime,
+    course_baseline: rules.Baseline,
+) -> tuple[rules.TherapyProfile, dict[str, int]]:
+    """`therapy_profile(course)` and `_previous_report_grades(...)` in one query: the rows of
+    the therapy's expected terms (at least one row: the joins are outer), each with the
+    previous grades beside it. Their subqueries name the course by its key, not the outer
+    row, so the database evaluates each once, not once per row."""
+    answers, measured, annotations = _report_grade_annotations(course, terms, slugs, before)
+    expected = ("therapy__expected__term__slug", "therapy__expected__frequencies__indication")
+    rows = list(Course.objects.filter(pk=course.pk).values(*expected, **annotations))
+    profile = _profile(course, ((row[expected[0]], row[expected[1]]) for row in rows))
+    return profile, _report_grades_from_row(rows[0], answers, measured, course_baseline)
+
+
+def _previous_report_grades(
+    course: Course,
+    terms: Iterable[SideEffectTerm],
+    slugs: Iterable[str],
+    before: datetime.datetime,
+    course_baseline: rules.Baseline,
+) -> dict[str, int]:
+    """`_previous_answer_grades(course, terms, before) | _previous_measured_grades(course,
+    slugs, before, course_baseline)`, in one query instead of two: the answers' subqueries
+    beside the measurements' in the one row of the course; none without anything to look for.
+    """
+    answers, measured, annotations = _report_grade_annotations(course, terms, slugs, before)
+    if not annotations:
+        return {}
+    row = _course_row(course, annotations)
+    return _report_grades_from_row(row, answers, measured, course_baseline)
+
+
+_AnswerGrades = dict[str, tuple[str, Subquery]]  # key -> (term's slug, its subquery)
+
+
+def _report_grade_annotations(
+    course: Course,
+    terms: Iterable[SideEffectTerm],
+    slugs: Iterable[str],
+    before: datetime.datetime,
+) -> tuple[_AnswerGrades, "_MeasuredGrades", dict[str, Subquery]]:
+    answers = {
+        f"answer_{term.pk}": (term.slug, _latest_answer_grade(course, term.pk, before))
+        for term in terms
+        if not term.is_presence
+    }
+    measured = _MeasuredGrades(course, slugs, before)
+    annotations = measured.annotations | {key: latest for key, (_slug, latest) in answers.items()}
+    return answers, measured, annotations
+
+
+def _report_grades_from_row(
+    row: Mapping[str, Any],
+    answers: _AnswerGrades,
+    measured: "_MeasuredGrades",
+    course_baseline: rules.Baseline,
+) -> dict[str, int]:
+    previous = {slug: row[key] for key, (slug, _latest) in answers.items() if row[key] is not None}
+    return previous | measured.grades(row, course_baseline)
 
 
 def _previous_ae_grades(
@@ -185,57 +264,74 @@ def _previous_measured_grades(
     One query whatever the length of the course: a subquery per measurement and per term
     takes its newest row before `before`, walking the course's records backwards.
     """
-    slugs = set(slugs)
-    if not slugs:
+    measured = _MeasuredGrades(course, slugs, before)
+    if not measured.annotations:
         return {}
-    annotations: dict[str, Subquery] = {}
-    sources: list[tuple[str, str]] = []
-    records: tuple[tuple[type[ClinicalRecord], str, tuple[str, ...]], ...] = (
-        (Visit, "recorded_at", VISIT_MEASUREMENTS),
-        (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
-    )
-    for model, time_field, names in records:
-        for name in names:
-            if rules.GRADED_MEASUREMENTS.get(name) not in slugs:
-                continue
-            before_time: dict[str, Any] = {f"{time_field}__lt": before}
-            unmeasured: dict[str, Any] = {name: None}
-            measured = (
-                model.objects.current()
-                .filter(course=OuterRef("pk"), **before_time)
-                .exclude(**unmeasured)
-                .order_by(f"-{time_field}")
-            )
-            key = f"{model._meta.model_name}_{name}"
-            annotations[key] = Subquery(measured.values(name)[:1])
-            annotations[f"{key}_at"] = Subquery(measured.values(time_field)[:1])
-            sources.append((key, name))
-    for slug in sorted(slugs):
-        graded_events = (
-            AdverseEvent.objects.current()
-            .filter(visit__course=OuterRef("pk"), visit__recorded_at__lt=before, term__slug=slug)
-            .order_by("-visit__recorded_at", "-grade")
-        )
-        annotations[f"ae_{slug}"] = Subquery(graded_events.values("grade")[:1])
-        annotations[f"ae_{slug}_at"] = Subquery(graded_events.values("visit__recorded_at")[:1])
+    return measured.grades(_course_row(course, measured.annotations), course_baseline)
+
+
+def _course_row(course: Course, annotations: Mapping[str, Subquery]) -> dict[str, Any]:
     # The plugin types `values(**annotations)` by the names it can see: none here.
-    row = cast(dict[str, Any], Course.objects.filter(pk=course.pk).values(**annotations).get())
+    return cast(dict[str, Any], Course.objects.filter(pk=course.pk).values(**annotations).get())
 
-    latest: dict[str, tuple[datetime.datetime, int]] = {}  # slug -> (time, grade)
 
-    def consider(slug: str, at: datetime.datetime | None, grade: int | None) -> None:
-        if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
-            latest[slug] = (at, grade)
+class _MeasuredGrades:
+    """The subqueries of `_previous_measured_grades` (annotations of the course's row), and
+    the grades read from that row."""
 
-    for key, name in sources:
-        if row[key] is not None:
-            value: dict[str, Any] = {name: float(row[key])}
-            graded = rules.grade_measurements(rules.Measurements(**value), course_baseline)
-            for slug, grade in graded.items():
-                consider(slug, row[f"{key}_at"], grade)
-    for slug in slugs:
-        consider(slug, row[f"ae_{slug}_at"], row[f"ae_{slug}"])
-    return {slug: grade for slug, (_at, grade) in latest.items()}
+    def __init__(self, course: Course, slugs: Iterable[str], before: datetime.datetime) -> None:
+        self.slugs = set(slugs)
+        self.annotations: dict[str, Subquery] = {}
+        self.sources: list[tuple[str, str]] = []
+        if not self.slugs:
+            return
+        records: tuple[tuple[type[ClinicalRecord], str, tuple[str, ...]], ...] = (
+            (Visit, "recorded_at", VISIT_MEASUREMENTS),
+            (SymptomReport, "reported_at", REPORT_MEASUREMENTS),
+        )
+        for model, time_field, names in records:
+            for name in names:
+                if rules.GRADED_MEASUREMENTS.get(name) not in self.slugs:
+                    continue
+                before_time: dict[str, Any] = {f"{time_field}__lt": before}
+                unmeasured: dict[str, Any] = {name: None}
+                measured = (
+                    model.objects.current()
+                    .filter(course=course.pk, **before_time)
+                    .exclude(**unmeasured)
+                    .order_by(f"-{time_field}")
+                )
+                key = f"{model._meta.model_name}_{name}"
+                self.annotations[key] = Subquery(measured.values(name)[:1])
+                self.annotations[f"{key}_at"] = Subquery(measured.values(time_field)[:1])
+                self.sources.append((key, name))
+        for slug in sorted(self.slugs):
+            graded_events = (
+                AdverseEvent.objects.current()
+                .filter(visit__course=course.pk, visit__recorded_at__lt=before, term__slug=slug)
+                .order_by("-visit__recorded_at", "-grade")
+            )
+            self.annotations[f"ae_{slug}"] = Subquery(graded_events.values("grade")[:1])
+            self.annotations[f"ae_{slug}_at"] = Subquery(
+                graded_events.values("visit__recorded_at")[:1]
+            )
+
+    def grades(self, row: Mapping[str, Any], course_baseline: rules.Baseline) -> dict[str, int]:
+        latest: dict[str, tuple[datetime.datetime, int]] = {}  # slug -> (time, grade)
+
+        def consider(slug: str, at: datetime.datetime | None, grade: int | None) -> None:
+            if at is not None and grade is not None and (at, grade) > latest.get(slug, (at, -1)):
+                latest[slug] = (at, grade)
+
+        for key, name in self.sources:
+            if row[key] is not None:
+                value: dict[str, Any] = {name: float(row[key])}
+                graded = rules.grade_measurements(rules.Measurements(**value), course_baseline)
+                for slug, grade in graded.items():
+                    consider(slug, row[f"{key}_at"], grade)
+        for slug in self.slugs:
+            consider(slug, row[f"ae_{slug}_at"], row[f"ae_{slug}"])
+        return {slug: grade for slug, (_at, grade) in latest.items()}
 
 
 def _save_flags(
@@ -391,27 +487,48 @@ def judge_report(
     *,
     answers: Sequence["AnswerInput | SymptomAnswer"] | None = None,
     profile: rules.TherapyProfile | None = None,
+    previous_grades: Mapping[str, int] | None = None,
 ) -> rules.Evaluation:
     """The rules' judgement of a symptom report as it stands: its measurements as set on
     `report`, its answers (`answers`: AnswerInput or SymptomAnswer, or its current ones as
-    stored), the course's earlier grades. A new report and a corrected one are judged by this
-    one function."""
+    stored), the course's earlier grades (`previous_grades` when read already, as
+    `report_inputs` reads them). A new report and a corrected one are judged by this one
+    function."""
     course = report.course
     if answers is None:
         answers = current_answers(report)
     values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
     course_baseline = baseline(course)
+    if previous_grades is None:
+        previous_grades = _previous_report_grades(
+            course,
+            [a.term for a in answers],
+            _measured_slugs(values),
+            report.reported_at,
+            course_baseline,
+        )
     return rules.evaluate_report(
         therapy=profile or therapy_profile(course),
         answers=_rule_answers(answers),
         measurements=_measurements(values, REPORT_MEASUREMENTS),
         baseline=course_baseline,
-        previous_grades=_previous_answer_grades(
-            course, [a.term for a in answers], report.reported_at
-        )
-        | _previous_measured_grades(
-            course, _measured_slugs(values), report.reported_at, course_baseline
-        ),
+        previous_grades=dict(previous_grades),
+    )
+
+
+def report_inputs(
+    report: SymptomReport, answers: Sequence["AnswerInput | SymptomAnswer"]
+) -> tuple[rules.TherapyProfile, dict[str, int]]:
+    """What judge_report reads from the database for a new report (its course's therapy
+    profile and earlier grades), in one query."""
+    course = report.course
+    values = {name: getattr(report, name) for name in REPORT_MEASUREMENTS}
+    return _report_inputs(
+        course,
+        [a.term for a in answers],
+        _measured_slugs(values),
+        report.reported_at,
+        baseline(course),
     )
 
 

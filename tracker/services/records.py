@@ -39,6 +39,7 @@ from .judgement import (
     judge_report,
     judge_visit,
     report_emergency_signs,
+    report_inputs,
     therapy_profile,
     visit_rule_events,
 )
@@ -68,8 +69,7 @@ class SubmittedReport:
     created: bool = True
 
 
-@transaction.atomic
-def submit_report(
+def _submit_report(
     *,
     course: Course,
     by: "User",
@@ -110,11 +110,15 @@ def submit_report(
     # The course and the user are loaded objects and the primary key is a new UUID: no
     # look-ups needed for them.
     report.full_clean(exclude=["course", "submitted_by"], validate_unique=False)
-    profile = therapy_profile(course)
+    # Earlier reports only (before this one's time): the same whether read before or after
+    # this one is saved.
+    profile, previous_grades = report_inputs(report, answers)
     report.emergency_signs = report_emergency_signs(report, answers=answers, profile=profile)
     _create_with_history(SymptomReport, [report])
 
-    evaluation = judge_report(report, answers=answers, profile=profile)
+    evaluation = judge_report(
+        report, answers=answers, profile=profile, previous_grades=previous_grades
+    )
     graded = {g.term: g for g in evaluation.graded_answers}
     saved_answers = []
     for a in answers:
@@ -142,28 +146,40 @@ def submit_report(
     )
 
 
+# Its own transaction; submit_report_once runs the same steps in the transaction it already
+# opens for its sending key, without a second (nested: a savepoint) one inside it.
+submit_report = transaction.atomic(_submit_report)
+
+
 def report_sent_with(course: Course, client_id: uuid.UUID) -> SymptomReport | None:
     """The course's report sent with this sending key, or None."""
     return SymptomReport.objects.filter(course=course, client_id=client_id).first()
 
 
 def submit_report_once(
-    *, course: Course, client_id: uuid.UUID | None = None, **report: Any
+    *,
+    course: Course,
+    client_id: uuid.UUID | None = None,
+    looked_up: bool = False,
+    **report: Any,
 ) -> SubmittedReport:
     """submit_report, unless a report of this course was already sent with this sending key (a
     phone sending again a report filled in offline after a lost answer, an API client
     retrying): then that report (`created` False), and nothing new is recorded.
+
+    `looked_up`: the caller has just looked the key up (report_sent_with) and found no report,
+    so it is not read a second time.
 
     Two sendings at the same moment: the unique constraint on (course, client_id) refuses the
     second INSERT, which then answers the first one's report.
     """
     if client_id is None:
         return submit_report(course=course, **report)
-    if existing := report_sent_with(course, client_id):
+    if not looked_up and (existing := report_sent_with(course, client_id)):
         return SubmittedReport(report=existing, created=False)
     try:
         with transaction.atomic():
-            return submit_report(course=course, client_id=client_id, **report)
+            return _submit_report(course=course, client_id=client_id, **report)
     except IntegrityError:
         existing = report_sent_with(course, client_id)
         if existing is None:  # another constraint: not a repeat

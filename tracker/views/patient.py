@@ -638,6 +638,7 @@ def _send_report(request, course, measurements=None):
             saved = services.submit_report_once(
                 course=course,
                 client_id=client_id,
+                looked_up=True,  # just above
                 by=request.user,
                 answers=forms["questions"].answers,
                 measurements=forms["measurements"].measurements(),

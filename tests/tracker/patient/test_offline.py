@@ -302,3 +302,14 @@ def test_a_race_on_the_same_key_records_one_report(patient, course, monkeypatch)
     assert not again.created and again.report.pk == first.report.pk
     assert (again.answers_saved, again.flags_raised) == ([], [])
     assert SymptomReport.objects.count() == 1
+
+
+def test_a_repeat_the_caller_did_not_see_yet_still_records_one_report(patient, course):
+    """The pages and the API look the key up before sending (`looked_up`): a repeat that
+    arrives after that look-up is still refused by the unique constraint and answered."""
+    key = uuid.uuid4()
+    report = {"by": patient.user, "answers": [], "measurements": {"temperature_c": 37.0}}
+    first = services.submit_report_once(course=course, client_id=key, **report)
+    again = services.submit_report_once(course=course, client_id=key, looked_up=True, **report)
+    assert not again.created and again.report.pk == first.report.pk
+    assert SymptomReport.objects.count() == 1

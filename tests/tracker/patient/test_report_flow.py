@@ -305,9 +305,10 @@ def test_sending_from_the_last_step_takes_a_fixed_number_of_queries(
     # read, 5 stored with this report; in a transaction (SAVEPOINT/RELEASE here, inside the
     # test's own): the draft locked, with the fields posted with "Send" (not saved first,
     # since it is deleted once sent), the answers' terms, then the report's own transaction
-    # (SAVEPOINT/RELEASE): the therapy's expected terms, report and its history, the earlier
-    # temperatures, the flags' term (fever), flags and their history; then the draft deleted.
-    with django_assert_num_queries(3 + 2 + 2 + 2 + 8 + 2):
+    # (SAVEPOINT/RELEASE): the therapy's expected terms with the earlier temperatures (one
+    # query), report and its history, the flags' term (fever), flags and their history; then
+    # the draft deleted.
+    with django_assert_num_queries(3 + 2 + 2 + 2 + 7 + 2):
         response = post_measurements(patient_client, course, action="send", temperature_0="38.6")
     assert response.status_code == 302
     assert SymptomReport.objects.count() == 2
