@@ -21,6 +21,7 @@ courses are drawn once (per cache, i.e. per process with the default local-memor
 
 import hashlib
 import io
+import itertools
 
 import matplotlib
 
@@ -217,7 +218,10 @@ PNG_DPI = 120
 
 def _png(fig) -> bytes:
     # Without an alpha channel: WeasyPrint would otherwise store the picture twice (colours and
-    # transparency mask), decoding and encoding each.
+    # transparency mask), decoding and encoding each. WeasyPrint decodes the picture and
+    # compresses it again for the PDF whatever its compression here, so matplotlib's PNG is
+    # left uncompressed and this one barely compressed (the PDF is the same; encoding at
+    # zlib's default level was about a fifth of a chart's time).
     fig.set_facecolor("white")
     buffer = io.BytesIO()
     fig.savefig(
@@ -226,9 +230,10 @@ def _png(fig) -> bytes:
         dpi=PNG_DPI,
         bbox_inches="tight",
         metadata={"Software": None},
+        pil_kwargs={"compress_level": 0},
     )
     rgb = io.BytesIO()
-    Image.open(buffer).convert("RGB").save(rgb, format="PNG")
+    Image.open(buffer).convert("RGB").save(rgb, format="PNG", compress_level=1)
     return rgb.getvalue()
 
 
@@ -239,6 +244,11 @@ def _day(summary, when) -> float:
     local = timezone.localtime(when)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return summary.day_of_course(when) + (local - midnight).total_seconds() / 86400
+
+
+def _record_time(flag):
+    record = flag.report or flag.visit
+    return getattr(record, "reported_at", None) or record.recorded_at
 
 
 def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
@@ -257,21 +267,28 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
     height = 1.2 + 0.38 * (len(terms) + 1)
     fig = Figure(figsize=(8, height))
     ax = fig.add_subplot()
-    for point in points:
-        x, y = _day(summary, point.when), rows[point.term.slug]
-        marker = "o" if point.record == "report" else "s"
-        ring = LEVEL_RINGS.get(point.flag_level)
+    # One collection per run of points with the same marker (in the order drawn), not one per
+    # point: a 500-answer course has some 400 points, and each collection costs matplotlib a
+    # scatter call, its own limits and its own draw (most of the chart's time). Each point
+    # keeps its colours and line width, and marks are drawn in the same order as one by one.
+    xs = [_day(summary, point.when) for point in points]
+    ys = [rows[point.term.slug] for point in points]
+    runs = itertools.groupby(zip(points, xs, ys, strict=True), key=lambda p: p[0].record)
+    for record, run in runs:
+        run = list(run)
+        rings = [LEVEL_RINGS.get(point.flag_level) for point, _x, _y in run]
         mark = ax.scatter(
-            [x],
-            [y],
+            [x for _point, x, _y in run],
+            [y for _point, _x, y in run],
             s=190,
-            marker=marker,
-            c=GRADE_COLOURS.get(point.grade, "#000000"),
-            edgecolors=ring or "#555555",
-            linewidths=2.2 if ring else 0.6,
+            marker="o" if record == "report" else "s",
+            c=[GRADE_COLOURS.get(point.grade, "#000000") for point, _x, _y in run],
+            edgecolors=[ring or "#555555" for ring in rings],
+            linewidths=[2.2 if ring else 0.6 for ring in rings],
             zorder=3,
         )
         mark.set_gid("grade-point")
+    for x, y, point in zip(xs, ys, points, strict=True):
         label = ax.text(
             x,
             y,
@@ -283,43 +300,42 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
             zorder=4,
         )
         label.set_gid("grade-label")
-    for flag in alerts:
-        record = flag.report or flag.visit
-        x = _day(summary, getattr(record, "reported_at", None) or record.recorded_at)
-        y = rows[flag.term.slug]
+        # Inside its marker, itself inside the axes: not measured for the picture's bounds.
+        label.set_in_layout(False)
+    for level, run in itertools.groupby(alerts, key=lambda flag: flag.level):
+        run = list(run)
+        ring = LEVEL_RINGS.get(level, "#555555")
+        at = [_day(summary, _record_time(flag)) for flag in run]
+        on = [rows[flag.term.slug] for flag in run]
         mark = ax.scatter(
-            [x],
-            [y],
-            s=190,
-            marker="D",
-            c="#ffffff",
-            zorder=3,
-            edgecolors=LEVEL_RINGS.get(flag.level, "#555555"),
-            linewidths=2.2,
+            at, on, s=190, marker="D", c="#ffffff", zorder=3, edgecolors=ring, linewidths=2.2
         )
-        mark.set_gid(f"flag-{flag.level}")
-        ax.text(
-            x,
-            y,
-            "!",
-            ha="center",
-            va="center",
-            fontsize=9,
-            fontweight="bold",
-            zorder=4,
-            color=LEVEL_RINGS.get(flag.level, "#555555"),
-        )
-    for dose in summary.doses:
-        if dose.status in ("given", "held"):
-            mark = ax.scatter(
-                [_day(summary, dose.administered_at or dose.scheduled_at)],
-                [0],
-                marker="^" if dose.status == "given" else "x",
-                c="#2c7fb8" if dose.status == "given" else "#b00020",
-                s=40,
-                zorder=3,
+        mark.set_gid(f"flag-{level}")
+        for x, y in zip(at, on, strict=True):
+            text = ax.text(
+                x,
+                y,
+                "!",
+                ha="center",
+                va="center",
+                fontsize=9,
+                fontweight="bold",
+                zorder=4,
+                color=ring,
             )
-            mark.set_gid(f"dose-{dose.status}")
+            text.set_in_layout(False)
+    doses = [dose for dose in summary.doses if dose.status in ("given", "held")]
+    for status, run in itertools.groupby(doses, key=lambda dose: dose.status):
+        days = [_day(summary, dose.administered_at or dose.scheduled_at) for dose in run]
+        mark = ax.scatter(
+            days,
+            [0] * len(days),
+            marker="^" if status == "given" else "x",
+            c="#2c7fb8" if status == "given" else "#b00020",
+            s=40,
+            zorder=3,
+        )
+        mark.set_gid(f"dose-{status}")
     names = [t.label if patient_words else t.clinical_name for t in reversed(terms)]
     ax.set_yticks([0, *rows.values()], [_("Doses"), *names])
     ax.set_ylim(-0.7, len(terms) + 0.7)

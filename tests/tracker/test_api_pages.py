@@ -301,3 +301,82 @@ def test_a_page_costs_the_same_queries_with_more_rows(clinician, course, nine_fl
     for index in range(20):
         _flag(course, FlagLevel.INFO, timezone.now() - datetime.timedelta(days=index))
     assert _queries(client, f"{flags_url(course)}?limit=2")[0] == flags_before
+
+
+# --- The flag list (`/api/v1/flags/`): offset pages with a count, sorted a level at a time ------
+
+
+def _flag_list_pages(client, query):
+    """Every page of /api/v1/flags/ from offset 0, following `next`: (rows, first answer)."""
+    first = client.get(f"/api/v1/flags/?{query}").json()
+    rows, answer = [], first
+    while True:
+        assert answer["count"] == first["count"]
+        rows += answer["results"]
+        if answer["next"] is None:
+            return rows, first
+        answer = client.get(answer["next"]).json()
+
+
+@pytest.fixture
+def team_flags(course, nine_flags, patient, other_course):
+    """The nine flags, four more on a second course of the team (two at an instant the first
+    course's flags share), and another team's flags, which no page may hold."""
+    second = factories.CourseFactory(patient=factories.PatientFactory(care_team=patient.care_team))
+    instant = nine_flags[0].created_at
+    more = [
+        _flag(second, FlagLevel.URGENT, instant),
+        _flag(second, FlagLevel.REVIEW, instant - datetime.timedelta(minutes=30)),
+        _flag(second, FlagLevel.INFO, instant - datetime.timedelta(hours=1)),
+        _flag(second, FlagLevel.INFO, instant, FlagStatus.ACKNOWLEDGED),
+    ]
+    _flag(other_course, FlagLevel.URGENT, instant)
+    _flag(other_course, FlagLevel.INFO, instant)
+    return nine_flags + more
+
+
+def _documented_order(flags):
+    """The list's order as its description states it (most urgent first, newest first within
+    a level), the id breaking ties so that offset pages never repeat or skip a row."""
+    ordered = sorted(flags, key=lambda f: (URGENCY[f.level], -f.created_at.timestamp(), f.pk.hex))
+    return [str(f.pk) for f in ordered]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 13, 50])
+def test_flag_list_pages_hold_every_flag_of_the_team_once_in_order(clinician, team_flags, limit):
+    rows, first = _flag_list_pages(client_for(clinician), f"limit={limit}")
+    assert first["count"] == 13
+    assert [f["id"] for f in rows] == _documented_order(team_flags)
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 3, 4, 5, 6, 9, 12, 13, 14, 40])
+def test_a_flag_list_page_at_any_offset_is_that_slice_of_the_list(clinician, team_flags, offset):
+    answer = client_for(clinician).get(f"/api/v1/flags/?limit=4&offset={offset}").json()
+    assert answer["count"] == 13
+    assert [f["id"] for f in answer["results"]] == _documented_order(team_flags)[offset:][:4]
+
+
+@pytest.mark.parametrize(
+    "query, kept",
+    [
+        ("status=open", lambda f: f.status == FlagStatus.OPEN),
+        ("level=info", lambda f: f.level == FlagLevel.INFO),
+        ("status=open&level=urgent", lambda f: (f.status, f.level) == ("open", "urgent")),
+        ("status=acknowledged", lambda f: f.status == FlagStatus.ACKNOWLEDGED),
+    ],
+)
+def test_filtered_flag_list_pages_follow_the_same_order(clinician, team_flags, query, kept):
+    rows, first = _flag_list_pages(client_for(clinician), f"{query}&limit=2")
+    expected = _documented_order([f for f in team_flags if kept(f)])
+    assert first["count"] == len(expected)
+    assert [f["id"] for f in rows] == expected
+
+
+def test_flag_list_pages_cost_the_same_queries_at_every_offset(clinician, team_flags):
+    client = client_for(clinician)
+    client.get("/api/v1/flags/")  # caches that fill once per process
+    counts = {
+        offset: _queries(client, f"/api/v1/flags/?limit=3&offset={offset}")[0]
+        for offset in (0, 2, 3, 8, 11)
+    }
+    assert len(set(counts.values())) == 1, counts

@@ -378,6 +378,33 @@ class FlagPagination(LimitOffsetPagination):
     def get_offset(self, request):
         return self._number(request, "offset", 0, self.max_offset, 0)
 
+    def paginate_flags(self, flags, request):
+        """The ids of a page of `flags` in `by_urgency()` order, the id breaking ties.
+
+        The same page as a slice of the whole sorted list, but only the ranks (urgent,
+        review, the rest) that the page spans are sorted: the count comes per rank, and the
+        page's offset is taken within those ranks. A team's first pages sort its urgent flags
+        alone (docs/benchmarks.md, "Round 3: the API flag list and the not-reported list")."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        counts = flags.count_by_urgency()
+        self.count = sum(counts)
+        start, before, spanned = 0, 0, []
+        for rank, count in enumerate(counts):
+            end = start + count
+            if start < self.offset + self.limit and end > self.offset:
+                spanned.append(rank)
+            elif not spanned:
+                before = end
+            start = end
+        if not spanned:
+            return []
+        page = flags.of_urgency(spanned).by_urgency()
+        page = page.order_by(*page.query.order_by, "id").values_list("pk", flat=True)
+        offset = self.offset - before
+        return list(page[offset : offset + self.limit])
+
     def get_schema_operation_parameters(self, view):
         limit, offset = super().get_schema_operation_parameters(view)
         limit["description"] += f" Default {self.default_limit}."
@@ -402,10 +429,10 @@ class FlagViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         parameters=FLAG_FILTERS,
     )
     def list(self, request, *args, **kwargs):
-        flags = self.filter_queryset(Flag.objects.visible_to(request.user).by_urgency())
-        # Sort the narrow rows (ids) of every flag in scope, then load the page's wide rows
+        flags = self.filter_queryset(Flag.objects.visible_to(request.user))
+        # Sort the narrow rows (ids) of the flags in scope, then load the page's wide rows
         # (with terms and people): sorting tens of thousands of joined rows took twice as long.
-        ids = self.paginate_queryset(flags.values_list("pk", flat=True))
+        ids = self.paginator.paginate_flags(flags, request)
         page = _flags_with_people(Flag.objects.filter(pk__in=ids)).in_bulk()
         return self.get_paginated_response(
             self.get_serializer([page[pk] for pk in ids], many=True).data

@@ -1,4 +1,5 @@
-"""The only way the PDF renderer may load anything: data: URLs and the project's static files.
+"""The only way the PDF renderer may load anything: the pictures it was handed (`picture:`
+URLs, from memory), data: URLs and the project's static files.
 
 WeasyPrint fetches every URL a document mentions (stylesheets, images, fonts). The summary
 contains text people typed (notes, hold reasons), which Django escapes; this fetcher is the
@@ -23,8 +24,12 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 log = logging.getLogger(__name__)
 
 
+# The scheme of the pictures a render is handed (the course's charts): `picture:<name>`.
+PICTURE_SCHEME = "picture"
+
+
 class URLRefused(ValueError):
-    """The PDF asked for a URL outside data: and the static directories."""
+    """The PDF asked for a URL outside its pictures, data: and the static directories."""
 
 
 @cache
@@ -57,20 +62,30 @@ def static_file_url(name: str) -> str:
 
 
 class StaticOnlyURLFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that never touches the network and reads only static files."""
+    """A WeasyPrint URL fetcher that never touches the network and reads only static files
+    and the `pictures` it is given ({"picture:<name>": PNG bytes})."""
 
-    def __init__(self):
+    def __init__(self, pictures=None):
         # No redirects and no network handlers are ever used: fetch() below answers itself.
         super().__init__(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
+        self.pictures = dict(pictures or {})
 
     def fetch(self, url, headers=None):
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == PICTURE_SCHEME:
+            return self._picture(url)
         if scheme == "data":
             return self._data(url)
         if scheme == "file":
             return self._static_file(url)
         log.warning("PDF export refused a URL with scheme %r", scheme)
         raise URLRefused(f"the PDF may not load {scheme or 'relative'} URLs")
+
+    def _picture(self, url):
+        body = self.pictures.get(url)
+        if body is None:
+            raise URLRefused("no such picture in this render")
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/png"})
 
     @staticmethod
     def _data(url):

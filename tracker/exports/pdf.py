@@ -3,11 +3,13 @@
 `document_context(summary, printed_by=…)` adds what the summary lacks (the care team's members:
 one query) and shapes rows for the print template; `render_pdf(context, language=…)` renders
 it in the requester's language and runs no query. Charts are the course page's own SVG
-(tracker/charts.py), embedded as data: images; every chart has its data table beside it.
-WeasyPrint loads nothing but data: URLs and static files (fetcher.py).
+(tracker/charts.py) as PNG pictures, handed to the renderer from memory (`picture:` URLs, not
+data: URLs it would have to parse out of the HTML and decode); every chart has its data table
+beside it. WeasyPrint loads nothing but those pictures, data: URLs and static files
+(fetcher.py).
 """
 
-import base64
+import threading
 from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
@@ -19,7 +21,7 @@ from django.utils.translation import pgettext
 from .. import charts, rules
 from ..models import FlagLevel, ReportPhoto
 from .codes import MEASUREMENTS
-from .fetcher import StaticOnlyURLFetcher, static_file_url
+from .fetcher import PICTURE_SCHEME, StaticOnlyURLFetcher, static_file_url
 
 TEMPLATE = "tracker/exports/summary_pdf.html"
 # Dates written out with the month's name: "9 March 1968" cannot be misread as 3 September,
@@ -104,12 +106,6 @@ class VitalRow:
     by: object
     values: dict = field(default_factory=dict)
     weight_change: float | None = None
-
-
-def _png_data_uri(png: bytes | None) -> str | None:
-    if not png:
-        return None
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _vital_rows(summary):
@@ -217,10 +213,24 @@ def _datetime(value):
     return date_format(timezone.localtime(value), DATETIME_FORMAT)
 
 
-def render_html(context, *, language) -> str:
-    """The print template as HTML, in `language` (charts included)."""
+# The course's charts, by the URL the print template gives them.
+CHART_PICTURES = {"timeline": "grade_chart", "vitals": "vitals_chart"}
+
+
+def _charts(summary) -> dict[str, bytes]:
+    """The course's charts as PNG (in the active language), by their picture: URL."""
+    pictures = {}
+    for kind in CHART_PICTURES:
+        png = charts.print_chart_png(kind, summary)
+        if png:
+            pictures[f"{PICTURE_SCHEME}:{kind}.png"] = png
+    return pictures
+
+
+def _html(context, *, language) -> tuple[str, dict[str, bytes]]:
+    """The print template as HTML in `language`, and the chart pictures its URLs name."""
     with translation.override(language):
-        summary = context["summary"]
+        pictures = _charts(context["summary"])
         page = {
             **context,
             **_page_strings(context),
@@ -229,8 +239,6 @@ def render_html(context, *, language) -> str:
             "datetime_format": DATETIME_FORMAT,
             "birth_date_format": BIRTH_DATE_FORMAT,
             "stylesheet_url": static_file_url(STYLESHEET),
-            "grade_chart": _png_data_uri(charts.print_chart_png("timeline", summary)),
-            "vitals_chart": _png_data_uri(charts.print_chart_png("vitals", summary)),
             "decision_label": {
                 "give": pgettext("dose advice", "Give the dose"),
                 "hold": pgettext("dose advice", "Hold the dose"),
@@ -238,17 +246,40 @@ def render_html(context, *, language) -> str:
                 "incomplete": pgettext("dose advice", "Incomplete: assess before dosing"),
             },
         }
-        return render_to_string(TEMPLATE, page)
+        for kind, name in CHART_PICTURES.items():
+            url = f"{PICTURE_SCHEME}:{kind}.png"
+            page[name] = url if url in pictures else None
+        return render_to_string(TEMPLATE, page), pictures
+
+
+def render_html(context, *, language) -> str:
+    """The print template as HTML, in `language` (its charts are picture: URLs)."""
+    return _html(context, language=language)[0]
+
+
+_fonts = threading.local()
+
+
+def _font_config():
+    """This thread's WeasyPrint font configuration, kept between renders: a new one loads
+    the fonts again through Pango (measured at about a sixth of a render). One per thread,
+    as Pango's font maps are not shared between threads."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
 
 
 def render_pdf(context, *, language) -> bytes:
     """The PDF bytes. Runs no query (everything is in `context`)."""
     from weasyprint import HTML  # imported here: loading Pango takes a moment
 
-    html = render_html(context, language=language)
+    html, pictures = _html(context, language=language)
     document = HTML(
         string=html,
         base_url=static_file_url(STYLESHEET),
-        url_fetcher=StaticOnlyURLFetcher(),
+        url_fetcher=StaticOnlyURLFetcher(pictures=pictures),
     )
-    return document.write_pdf()
+    return document.write_pdf(font_config=_font_config())

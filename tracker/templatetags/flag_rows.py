@@ -26,11 +26,16 @@ def _pattern(name, script_prefix):
     return reverse(name, args=[_PLACEHOLDER])
 
 
+def _escaped_pattern(name, script_prefix):
+    """The link of `name` for one key, escaped, with "{pk}" where the key goes."""
+    url = escape(_pattern(name, script_prefix)).replace("{", "{{").replace("}", "}}")
+    return url.replace(_PLACEHOLDER, "{pk}", 1)
+
+
 @functools.lru_cache(maxsize=8)
 def _row_urls(script_prefix):
     def pattern(name):
-        url = escape(_pattern(name, script_prefix)).replace("{", "{{").replace("}", "}}")
-        return url.replace(_PLACEHOLDER, "{pk}", 1)
+        return _escaped_pattern(name, script_prefix)
 
     return flag_row_html.RowUrls(
         patient=pattern("tracker:patient-detail"),
@@ -75,3 +80,18 @@ def patient_rows(context, rows, one_patient=False):
         csrf_token=context.get("csrf_token"),
         one_patient=bool(one_patient),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _overdue_urls(script_prefix):
+    return flag_row_html.OverdueUrls(
+        patient=_escaped_pattern("tracker:patient-detail", script_prefix),
+        course=_escaped_pattern("tracker:course-detail", script_prefix),
+        report=_escaped_pattern("tracker:report-create", script_prefix),
+    )
+
+
+@register.simple_tag
+def overdue_rows(rows):
+    """The not-reported list's rows (tracker/flag_row_html.py `render_overdue_rows`)."""
+    return flag_row_html.render_overdue_rows(rows, urls=_overdue_urls(get_script_prefix()))

@@ -16,7 +16,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Case, Count, F, Min, Prefetch, Q, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -512,16 +523,25 @@ def not_reported(request):
     """Active outpatient courses whose next report is overdue (tracker/schedule.py), longest
     overdue first, a page at a time.
 
-    Two queries, whatever the number of patients: each course's start and the time of its
-    latest report that is not entered in error (no model built), to find and order the overdue
-    ones; then the page's courses with their patient and therapy, to show."""
+    Two queries, whatever the number of patients: each course's start, the time of its
+    latest report that is not entered in error and its patient's family name (no model built),
+    to find and order the overdue ones; then the page's courses with their patient and
+    therapy, to show. The first reads the team's courses only: the name comes by the patient's
+    key, course by course (a join let PostgreSQL read every patient of the network), and the
+    database does not sort what Python sorts."""
     today = timezone.localdate()
     candidates = (
         Course.objects.visible_to(request.user)
         .active()
         .filter(therapy__setting=Setting.OUTPATIENT)
         .with_last_report()
-        .values_list("pk", "start_date", "last_reported_at", "patient__family_name")
+        .annotate(
+            family_name=Subquery(
+                Patient.objects.filter(pk=OuterRef("patient_id")).order_by().values("family_name")
+            )
+        )
+        .order_by()
+        .values_list("pk", "start_date", "last_reported_at", "family_name")
     )
     late = []
     for pk, start_date, last_reported_at, family_name in candidates:
@@ -531,8 +551,10 @@ def not_reported(request):
             late.append((-(today - due).days, family_name, pk, last_reported_at, due))
     late.sort(key=lambda row: row[:3])
     page = Paginator(late, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = Course.objects.select_related("patient", "therapy").in_bulk(
-        [row[2] for row in page.object_list]
+    shown = (
+        Course.objects.select_related("patient", "therapy")
+        .order_by()
+        .in_bulk([row[2] for row in page.object_list])
     )
     overdue = [
         OverdueCourse(shown[pk], last_reported_at, due, -minus_days_late)

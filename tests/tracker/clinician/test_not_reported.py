@@ -112,3 +112,35 @@ def test_the_list_shows_a_page_at_a_time_longest_overdue_first(client, clinician
     assert "?page=2" in first.content.decode()
     second = client.get(NOT_REPORTED, {"page": 2})
     assert [row.days_late for row in second.context["overdue"]] == [3, 2, 1]
+
+
+def _row(response, course):
+    html = response.content.decode()
+    start = html.index(f'href="{reverse("tracker:course-detail", args=[course.pk])}"')
+    return html[html.rindex("<tr>", 0, start) : html.index("</tr>", start)]
+
+
+def test_a_row_links_the_patient_course_and_phone_report(client, clinician, outpatient_course):
+    patient = outpatient_course.patient
+    patient.family_name, patient.phone = "O'Brien <b>", "+33 6 12 34 56 78"
+    patient.save()
+    report(outpatient_course, days_ago=8)
+    client.force_login(clinician)
+    row = _row(client.get(NOT_REPORTED), outpatient_course)
+    assert f'href="{reverse("tracker:patient-detail", args=[patient.pk])}"' in row
+    assert "O&#x27;Brien &lt;b&gt;" in row and "<b>" not in row  # escaped, as in a template
+    assert f"MRN {patient.mrn}" in row
+    assert '<a href="tel:+33612345678" class="text-nowrap">+33 6 12 34 56 78</a>' in row
+    assert f'href="{reverse("tracker:report-create", args=[outpatient_course.pk])}"' in row
+    assert "<td>1</td>" in row  # days late
+    assert "<time datetime=" in row
+
+
+def test_a_row_without_report_or_phone_says_so(client, clinician, outpatient_course):
+    outpatient_course.patient.phone = ""
+    outpatient_course.patient.save()
+    client.force_login(clinician)
+    row = _row(client.get(NOT_REPORTED, HTTP_ACCEPT_LANGUAGE="fr"), outpatient_course)
+    assert "<td>Jamais</td>" in row
+    assert "<td>—</td>" in row
+    assert "tel:" not in row

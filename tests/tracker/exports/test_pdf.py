@@ -4,11 +4,14 @@ import base64
 import io
 import re
 import socket
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
+from matplotlib.markers import MarkerStyle
+from PIL import Image
 from pypdf import PdfReader
 
 from tests import factories
@@ -125,19 +128,40 @@ def test_pdf_is_in_the_requesters_language(filled_course, clinician):
     assert "Peut nécessiter une hospitalisation" in text  # "May need hospitalization"
 
 
-def test_pdf_embeds_the_course_charts_as_png_pictures(filled_course, clinician):
+def test_pdf_embeds_the_course_charts_as_png_pictures(filled_course, clinician, monkeypatch):
     # Pictures rather than SVG: WeasyPrint lays out every mark of an SVG (measured: a third
-    # of a second for a 500-answer course's timeline); a picture is copied as is.
+    # of a second for a 500-answer course's timeline); a picture is copied as is. They reach
+    # the renderer from memory (picture: URLs), not as data: URLs inside the HTML.
     summary = build_summary(filled_course, chart_version=True)
-    html = pdf.render_html(pdf.document_context(summary, printed_by=clinician), language="en")
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 2
-    pngs = [base64.b64decode(image) for image in images]
+    context = pdf.document_context(summary, printed_by=clinician)
+    html = pdf.render_html(context, language="en")
+    assert re.findall(r'<img src="([^"]+)"', html) == ["picture:timeline.png", "picture:vitals.png"]
+    assert "data:image" not in html
+    handed = []
+    original = fetcher.StaticOnlyURLFetcher.__init__
+
+    def spy(self, pictures=None):
+        handed.append(pictures)
+        original(self, pictures)
+
+    monkeypatch.setattr(fetcher.StaticOnlyURLFetcher, "__init__", spy)
+    reader = PdfReader(io.BytesIO(pdf.render_pdf(context, language="en")))
+    pngs = [charts.print_chart_png("timeline", summary), charts.print_chart_png("vitals", summary)]
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in pngs)
-    assert pngs == [
-        charts.print_chart_png("timeline", summary),
-        charts.print_chart_png("vitals", summary),
-    ]
+    assert handed == [{"picture:timeline.png": pngs[0], "picture:vitals.png": pngs[1]}]
+    printed = {image.image.size for page in reader.pages for image in page.images}
+    assert {Image.open(io.BytesIO(png)).size for png in pngs} <= printed
+
+
+def test_renders_of_one_thread_share_its_font_configuration():
+    # Fonts are loaded once per thread, not at every render; Pango's font maps stay in the
+    # thread that made them.
+    assert pdf._font_config() is pdf._font_config()
+    other = []
+    thread = threading.Thread(target=lambda: other.append(pdf._font_config()))
+    thread.start()
+    thread.join()
+    assert other[0] is not pdf._font_config()
 
 
 def test_long_listings_print_their_latest_rows_and_say_how_many_more(
@@ -205,7 +229,7 @@ def test_markup_in_a_note_is_printed_as_text_and_fetches_nothing(
     assert "file:///etc/passwd" in text
     stylesheet = fetcher.static_file_url(pdf.STYLESHEET)
     assert fetched
-    assert all(url.startswith("data:") or url == stylesheet for url in fetched)
+    assert all(url.startswith(("data:", "picture:")) or url == stylesheet for url in fetched)
 
 
 @pytest.mark.parametrize(
@@ -251,6 +275,17 @@ def test_fetcher_reads_a_static_file():
     assert response.content_type == "text/css"
 
 
+def test_fetcher_serves_the_pictures_it_was_handed_and_no_other():
+    handed = fetcher.StaticOnlyURLFetcher(pictures={"picture:timeline.png": b"\x89PNG..."})
+    response = handed.fetch("picture:timeline.png")
+    assert response.read() == b"\x89PNG..."
+    assert response.content_type == "image/png"
+    with pytest.raises(fetcher.URLRefused):
+        handed.fetch("picture:vitals.png")
+    with pytest.raises(fetcher.URLRefused):
+        fetcher.StaticOnlyURLFetcher().fetch("picture:timeline.png")
+
+
 def test_fetcher_decodes_base64_data_urls():
     url = "data:image/svg+xml;base64," + base64.b64encode(b"<svg/>").decode()
     response = fetcher.StaticOnlyURLFetcher().fetch(url)
@@ -261,3 +296,24 @@ def test_fetcher_decodes_base64_data_urls():
 def test_fetcher_decodes_plain_data_urls():
     response = fetcher.StaticOnlyURLFetcher().fetch("data:text/plain,hello%20world")
     assert response.read() == b"hello world"
+
+
+# --- The timeline chart draws every grade, in order, with its marker -----------------------------
+
+
+def test_timeline_draws_every_grade_point_in_order_with_its_marker(filled_course):
+    summary = build_summary(filled_course)
+    assert {p.record for p in summary.grade_points} == {"report", "visit"}
+    figure = charts._grade_timeline_figure(summary)
+    (axes,) = figure.axes
+    marks = [c for c in axes.collections if c.get_gid() == "grade-point"]
+    drawn = [(tuple(xy), len(c.get_paths()[0].vertices)) for c in marks for xy in c.get_offsets()]
+    circle = len(MarkerStyle("o").get_path().vertices)
+    square = len(MarkerStyle("s").get_path().vertices)
+    assert circle != square
+    labels = [t for t in axes.texts if t.get_gid() == "grade-label"]
+    assert [t.get_text() for t in labels] == [str(p.grade) for p in summary.grade_points]
+    assert [xy for xy, _marker in drawn] == [t.get_position() for t in labels]
+    assert [marker for _xy, marker in drawn] == [
+        circle if p.record == "report" else square for p in summary.grade_points
+    ]
