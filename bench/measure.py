@@ -270,7 +270,8 @@ def _get(client, url):
 
 
 def _chart_links(response, plain):
-    """The chart URLs of the page's <img> elements, or `plain` when it has none of them."""
+    """The chart URLs of the page's <img> elements; none when it draws its charts in its own
+    HTML (<svg>, since round 3); `plain` on versions that linked to neither."""
     text = response.content.decode()
     links = [
         html.unescape(found)
@@ -278,6 +279,8 @@ def _chart_links(response, plain):
         if url
         for found in re.findall(rf'src="({re.escape(url)}(?:\?[^"]*)?)"', text)
     ]
+    if not links and "<svg" in text:
+        return []
     return links or list(plain)
 
 

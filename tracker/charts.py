@@ -29,13 +29,14 @@ matplotlib.use("Agg")
 
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from django.utils.safestring import mark_safe  # noqa: E402
 from django.utils.translation import get_language  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from . import measurements, rules, versions  # noqa: E402
+from . import inline_svg, measurements, rules, versions  # noqa: E402
 from .cache import KeptByKey  # noqa: E402
 
 rcParams["svg.hashsalt"] = "interleukin-tracker"
@@ -43,9 +44,10 @@ rcParams["svg.fonttype"] = "none"  # text stays text: smaller, selectable, page 
 rcParams["font.family"] = "DejaVu Sans"
 rcParams["font.size"] = 9
 
-# Matplotlib's SVG styles its marks with a <style> element and style attributes. The chart is
-# served on its own (shown with <img>, never inlined, and it contains no script), so only its
-# own response allows inline styles; every page keeps the strict policy.
+# Matplotlib's SVG styles its marks with a <style> element and style attributes. A chart served
+# on its own (the chart links, shown with <img>; it contains no script) allows inline styles in
+# its own response only; every page keeps the strict policy: the course page's own copy of its
+# charts is written with presentation attributes instead (page_chart, tracker/inline_svg.py).
 SVG_RESPONSE_CSP = {"style-src": ["'self'", "'unsafe-inline'"]}
 
 GRADE_COLOURS = {0: "#d9d9d9", 1: "#9ecae1", 2: "#fdae6b", 3: "#e6550d", 4: "#a50f15", 5: "#000000"}
@@ -155,6 +157,30 @@ def chart_at(kind, course, version: str | None) -> tuple[str | None, str]:
             return image or None, version
     current = course_version(course)
     return course_chart(kind, course, version=current), current
+
+
+# The width the course page draws its charts at (as its <img> links had), in CSS pixels.
+PAGE_CHART_WIDTH = 800
+
+
+def page_chart(kind, summary, version: str) -> dict | None:
+    """The chart `kind` ("timeline" or "vitals") for the course page's own HTML, None when it
+    has no data or cannot be written without styles (the page then links to it).
+
+    Drawn from the page's summary, whose data were read after the charts' `version`: it is kept
+    under that version as a chart link's would be (`chart_at`), so a link for the same version
+    serves the same picture without drawing it again. Returns the <svg> tag (`start`), the id
+    its <title> must carry (`title_id`: the page writes the title, in its words) and the rest
+    (`rest`), safe to print: Matplotlib escapes its text, tracker/inline_svg.py its own."""
+    svg = _cached(_key(kind, summary.course, version), lambda: _draw(kind, summary))
+    found = svg and inline_svg.inline(svg, prefix=f"{kind}-chart", width=PAGE_CHART_WIDTH)
+    if not found:
+        return None
+    return {
+        "start": mark_safe(found.start),  # noqa: S308 (written by tracker/inline_svg.py)
+        "title_id": found.title_id,
+        "rest": mark_safe(found.rest),  # noqa: S308 (Matplotlib's escaped SVG)
+    }
 
 
 def _from_summary(kind, summary, image_format="svg"):

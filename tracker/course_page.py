@@ -14,8 +14,9 @@ The key (`body_key`) holds:
   members' names, the therapy's name, the term catalog), plus the therapy's expected side
   effects. Every write to a record leaves a history row: a new visit, a correction, an
   acknowledged flag or a record entered in error makes a new key, so a kept body is never
-  stale. The same query gives the charts' version, which the body's chart links carry
-  (`?v=`): the same page version always links to the same charts;
+  stale. The same query gives the charts' version: the body draws its charts in its own
+  HTML (tracker/charts.py `page_chart`) and keeps them under it, so the same page version
+  always shows the same charts, and a chart link for it (`?v=`) serves them as drawn;
 - the active language and time zone (dates are printed in it), the signed-in user's role
   (the export links differ), the page's path with its query (`?all=1`, the flag forms' `next`);
 - the code that prints it (this module, the summary, the templates and translations).

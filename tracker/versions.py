@@ -19,8 +19,8 @@ only makes what is kept newer than its version, never older):
 
 Each part's query is the one before it with rows added, so one query answers every part it
 covers: `CourseVersion.charts` is the charts' digest read with the page's or the PDF's query,
-equal to what `course_version(course)` alone gives. The course page carries it in its chart
-links, so a chart request need not read the version again.
+equal to what `course_version(course)` alone gives. The course page keeps the charts it draws
+under it, and a chart link carrying it (`?v=`) need not read the version again.
 
 The code that draws or prints each part has its digest here too (CHARTS_CODE, PDF_CODE,
 PAGE_CODE): a new version of the code makes new keys.
@@ -124,6 +124,8 @@ PAGE_CODE = hashlib.sha256(
         sorted(
             [
                 _ROOT / "tracker" / "course_page.py",
+                # The page's own copy of its charts.
+                _ROOT / "tracker" / "inline_svg.py",
                 _ROOT / "tracker" / "summary.py",
                 _ROOT / "tracker" / "flag_text.py",
                 # The citations of the catalog's source keys, from its sources table.

@@ -895,8 +895,16 @@ def course_detail(request, pk):
     if body is None:
         summary = build_summary(course)
         context = _course_body_context(summary, request.GET.get("all") == "1")
-        # The chart links carry the charts' version, read with the page's (tracker/versions.py).
+        # The charts are drawn into the body, kept under the charts' version (read with the
+        # page's, tracker/versions.py): the browser makes no request for them. Should one not
+        # be written without styles, the page links to it with that version instead (`?v=`).
         context["chart_version"] = version.charts
+        context["charts"] = {
+            "timeline": context["has_timeline"]
+            and charts.page_chart("timeline", summary, version.charts),
+            "vitals": context["has_vitals_chart"]
+            and charts.page_chart("vitals", summary, version.charts),
+        }
         body = course_page.render_body(request, context, key)
         dose_advice = summary.dose_advice
     else:
@@ -1005,10 +1013,10 @@ CHART_CSP = charts.SVG_RESPONSE_CSP
 @clinician_required
 @csp_update(CHART_CSP)
 def course_chart(request, pk, chart):
-    """A course chart as SVG, shown with <img> (never inlined: the page's CSP stays strict).
-    Cached per course version: the summary is gathered only when the chart is drawn. The
-    course page links to it with the charts' version (`?v=`): the chart kept for it is served
-    after the scoped lookup alone; an old or unknown version gets the current chart."""
+    """A course chart as SVG, for links, exports and the course page's fallback (`?v=`, the
+    charts' version; the page draws its charts in its own HTML). Cached per course version:
+    the summary is gathered only when the chart is drawn. The chart kept for the link's version
+    is served after the scoped lookup alone; an old or unknown version gets the current chart."""
     # The scoped lookup of the course's id alone: drawing gathers the summary itself.
     course = get_object_or_404(Course.objects.visible_to(request.user).only("pk").order_by(), pk=pk)
     # The ETag after the scoped lookup: a course out of scope answers 404, never 304.

@@ -1,5 +1,6 @@
-"""The course page links to its charts with the charts' version (`?v=`); a chart request then
-serves the chart kept for that version after the scoped lookup alone (tracker/charts.py)."""
+"""The course page draws its charts in its own HTML, from the data it shows, and keeps them under
+the charts' version; a chart link with that version (`?v=`: PDFs, bookmarks, the page's
+fallback) then serves the chart kept for it after the scoped lookup alone (tracker/charts.py)."""
 
 import re
 
@@ -8,7 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from therapies.models import SideEffectTerm
-from tracker import charts, services, versions
+from tracker import charts, inline_svg, services, versions
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,24 @@ def report(course, by, grade):
     )
 
 
-def timeline_link(client, course):
+def page_timeline(client, course):
+    """The timeline as the course page draws it (its marks, in the page's copy)."""
     text = client.get(reverse("tracker:course-detail", args=[course.pk])).text
+    found = re.search(r'<svg [^>]*aria-labelledby="timeline-chart-title".*?</svg>', text, re.S)
+    assert found, "the page draws its timeline"
+    return found.group()
+
+
+def timeline_link(course):
+    """A link to the timeline for the course's current charts' version."""
     base = reverse("tracker:course-chart-timeline", args=[course.pk])
-    found = re.search(rf'src="({re.escape(base)}\?v=([0-9a-f]{{64}}))"', text)
-    assert found, "the page links to its timeline with a version"
-    return found.group(1), found.group(2)
+    return f"{base}?v={charts.course_version(course)}"
+
+
+def as_drawn_now(course):
+    """The page's copy of the timeline drawn afresh from the course's current data."""
+    svg = charts.course_chart("timeline", course)
+    return inline_svg.inline(svg, prefix="timeline-chart", width=charts.PAGE_CHART_WIDTH).rest
 
 
 def test_the_page_version_carries_the_charts_version(course, clinician):
@@ -39,27 +52,27 @@ def test_the_page_version_carries_the_charts_version(course, clinician):
     assert page.digest != page.charts  # the page's version covers more than the charts'
 
 
-def test_a_chart_link_after_a_write_shows_the_new_data(client, course, clinician):
+def test_the_page_after_a_write_draws_the_new_data(client, course, clinician):
     report(course, clinician, grade=1)
     client.force_login(clinician)
-    before_url, before_version = timeline_link(client, course)
-    before = client.get(before_url)
-    assert before.status_code == 200
+    before = page_timeline(client, course)
+    assert before.endswith(as_drawn_now(course))
 
     report(course, clinician, grade=3)
-    after_url, after_version = timeline_link(client, course)
-    assert after_version != before_version
-    after = client.get(after_url)
-    assert after.status_code == 200
-    assert after.content != before.content
-    # The same picture as the chart drawn afresh from the course's current data.
-    assert after.content.decode() == charts.course_chart("timeline", course)
+    after = page_timeline(client, course)
+    assert after != before
+    assert after.endswith(as_drawn_now(course))
+    # The link for the new version serves the chart the page drew, as drawn afresh.
+    link = client.get(timeline_link(course))
+    assert link.status_code == 200
+    assert link.content.decode() == charts.course_chart("timeline", course)
 
 
 def test_an_old_link_never_gets_a_chart_older_than_its_version(client, course, clinician):
     report(course, clinician, grade=1)
     client.force_login(clinician)
-    old_url, _version = timeline_link(client, course)
+    page_timeline(client, course)
+    old_url = timeline_link(course)
     report(course, clinician, grade=3)
     cache.clear()
     charts.kept.clear()  # nothing kept for the old version (another process, a restart)
@@ -82,8 +95,8 @@ def test_a_kept_chart_costs_the_scoped_lookup_alone(
 ):
     report(course, clinician, grade=2)
     client.force_login(clinician)
-    url, _version = timeline_link(client, course)
-    client.get(url)
+    page_timeline(client, course)  # the page drew and kept it: the link need not draw it
+    url = timeline_link(course)
     # Session, user (as every signed-in page) and the scoped course: no version query.
     with django_assert_num_queries(3):
         assert client.get(url).status_code == 200
@@ -94,7 +107,8 @@ def test_another_teams_clinician_gets_404_on_a_versioned_chart_link(
 ):
     report(course, clinician, grade=2)
     client.force_login(clinician)
-    url, _version = timeline_link(client, course)
+    page_timeline(client, course)
+    url = timeline_link(course)
     assert client.get(url).status_code == 200  # the chart is kept for this version
     client.force_login(other_clinician)
     assert client.get(url).status_code == 404

@@ -208,19 +208,68 @@ def test_dose_advice_is_not_shown_for_other_therapies(client, clinician, course)
     assert 'id="dose-advice"' not in response.text
 
 
-def test_course_page_shows_charts_as_images_with_alt_text_and_tables(client, clinician, il2_course):
+def test_course_page_draws_its_charts_named_and_beside_their_tables(client, clinician, il2_course):
     visit(il2_course, clinician, 1, systolic_bp=82, temperature_c=Decimal("38.5"))
     client.force_login(clinician)
     text = client.get(reverse("tracker:course-detail", args=[il2_course.pk])).text
-    # Each link carries the charts' current version (read with the page's, one query).
-    version = charts.course_version(il2_course)
-    for chart in ("timeline", "vitals"):
-        url = reverse(f"tracker:course-chart-{chart}", args=[il2_course.pk])
-        assert f'src="{url}?v={version}"' in text
-    assert 'alt="Timeline of side-effect grades' in text
+    # Drawn in the page (no request per chart), each named by a title for assistive technology.
+    for chart, name in (
+        ("timeline", "Timeline of side-effect grades"),
+        ("vitals", "Systolic blood pressure (threshold 90 mmHg)"),
+    ):
+        assert re.search(
+            rf'<svg [^>]*role="img" aria-labelledby="{chart}-chart-title"[^>]*>'
+            rf'<title id="{chart}-chart-title">{re.escape(name)}',
+            text,
+        )
+    assert "/charts/" not in text
+    assert 'class="grade-point"' in text
+    assert 'class="threshold-systolic_bp-90"' in text
+    # The data stay beside the charts as tables.
     assert 'id="grade-points"' in text
     assert 'id="vitals-table"' in text
-    assert "<svg" not in text  # never inlined (CSP)
+
+
+def test_course_page_charts_need_no_inline_style_and_repeat_no_id(client, clinician, il2_course):
+    # The site's policy is style-src 'self' (config/settings.py): a style attribute or a <style>
+    # element in the page would be blocked, and ids must be unique in a document (HTML §3.2.6).
+    visit(il2_course, clinician, 1, systolic_bp=82, temperature_c=Decimal("38.5"))
+    services.submit_report(
+        course=il2_course,
+        by=clinician,
+        answers=[services.AnswerInput(term=term("nausea"), frequency=2, severity=2)],
+    )
+    client.force_login(clinician)
+    response = client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    text = response.text
+    assert "style-src 'self';" in response["Content-Security-Policy"] + ";"
+    assert "<svg" in text
+    assert "<style" not in text
+    assert not re.search(r"\sstyle=", text)
+    ids = re.findall(r'\sid="([^"]+)"', text)
+    assert len(ids) == len(set(ids))
+    # Every reference inside the charts (clip paths, markers) points at an id of the page.
+    drawn = "".join(re.findall(r"<svg .*?</svg>", text, flags=re.S))
+    references = re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', drawn)
+    assert references
+    for in_url, in_href in references:
+        assert (in_url or in_href) in ids
+
+
+def test_a_chart_link_serves_the_chart_the_page_drew(
+    client, clinician, il2_course, django_assert_num_queries
+):
+    visit(il2_course, clinician, 1, systolic_bp=82)
+    client.force_login(clinician)
+    client.get(reverse("tracker:course-detail", args=[il2_course.pk]))
+    # The page kept its charts under the charts' version: a link for it (PDF, bookmarks) is
+    # served after the session, the user and the scoped lookup alone.
+    url = reverse("tracker:course-chart-vitals", args=[il2_course.pk])
+    url = f"{url}?v={charts.course_version(il2_course)}"
+    with django_assert_num_queries(3):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert 'id="threshold-systolic_bp-90"' in response.text
 
 
 def test_course_page_without_data_has_no_chart_images(client, clinician, course):
