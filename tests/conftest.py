@@ -36,15 +36,17 @@ def _fresh_local_cache(settings):
     }
     from django.core.cache import cache
 
-    from tracker import charts, course_page
+    from tracker import charts, course_page, frame
 
     cache.clear()
     charts.kept.clear()
     course_page.kept.clear()
+    frame.kept.clear()
     yield
     cache.clear()
     charts.kept.clear()
     course_page.kept.clear()
+    frame.kept.clear()
 
 
 @pytest.fixture(autouse=True)
