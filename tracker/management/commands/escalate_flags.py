@@ -4,6 +4,11 @@ from tracker import services
 
 
 class Command(BaseCommand):
+    # Run by cron every minute: the system checks (run at deploy, `check --deploy`, and when the
+    # server starts) would load every page's code (PDF and chart libraries) at each run,
+    # about 2 s of CPU taken from the app servers (docs/benchmarks.md, "a lighter job").
+    requires_system_checks: list[str] = []
+
     help = (
         "Tell the care team's on-call contacts, then its physicians, about urgent flags not "
         "acknowledged within their response target (safe to run again and on several hosts "

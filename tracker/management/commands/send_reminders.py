@@ -4,6 +4,11 @@ from tracker import services
 
 
 class Command(BaseCommand):
+    # Run by cron every 15 minutes: the system checks (run at deploy, `check --deploy`, and when the
+    # server starts) would load every page's code (PDF and chart libraries) at each run,
+    # about 2 s of CPU taken from the app servers (docs/benchmarks.md, "a lighter job").
+    requires_system_checks: list[str] = []
+
     help = (
         "E-mail the outpatients whose symptom report is due, once per due date (safe to run "
         "again: meant for cron every 15 minutes)."
