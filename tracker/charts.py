@@ -274,8 +274,8 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
     xs = [_day(summary, point.when) for point in points]
     ys = [rows[point.term.slug] for point in points]
     runs = itertools.groupby(zip(points, xs, ys, strict=True), key=lambda p: p[0].record)
-    for record, run in runs:
-        run = list(run)
+    for record, grouped in runs:
+        run = list(grouped)
         rings = [LEVEL_RINGS.get(point.flag_level) for point, _x, _y in run]
         mark = ax.scatter(
             [x for _point, x, _y in run],
@@ -302,11 +302,11 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
         label.set_gid("grade-label")
         # Inside its marker, itself inside the axes: not measured for the picture's bounds.
         label.set_in_layout(False)
-    for level, run in itertools.groupby(alerts, key=lambda flag: flag.level):
-        run = list(run)
+    for level, same_level in itertools.groupby(alerts, key=lambda flag: flag.level):
+        flagged = list(same_level)
         ring = LEVEL_RINGS.get(level, "#555555")
-        at = [_day(summary, _record_time(flag)) for flag in run]
-        on = [rows[flag.term.slug] for flag in run]
+        at = [_day(summary, _record_time(flag)) for flag in flagged]
+        on = [rows[flag.term.slug] for flag in flagged]
         mark = ax.scatter(
             at, on, s=190, marker="D", c="#ffffff", zorder=3, edgecolors=ring, linewidths=2.2
         )
@@ -325,8 +325,8 @@ def _grade_timeline_figure(summary, patient_words=False) -> Figure | None:
             )
             text.set_in_layout(False)
     doses = [dose for dose in summary.doses if dose.status in ("given", "held")]
-    for status, run in itertools.groupby(doses, key=lambda dose: dose.status):
-        days = [_day(summary, dose.administered_at or dose.scheduled_at) for dose in run]
+    for status, same_status in itertools.groupby(doses, key=lambda dose: dose.status):
+        days = [_day(summary, dose.administered_at or dose.scheduled_at) for dose in same_status]
         mark = ax.scatter(
             days,
             [0] * len(days),

@@ -52,7 +52,7 @@ class _SlottedRequest:
         return PATH_SLOT
 
 
-_section_urls = {}
+_section_urls: dict[tuple, tuple[str, ...]] = {}
 
 
 def _sections(request):
@@ -134,7 +134,7 @@ def header(context):
     return mark_safe(html)  # noqa: S308 (drawn by the template engine; the parts escaped)
 
 
-_badge_queries = {}
+_badge_queries: dict[tuple, tuple[str, tuple]] = {}
 
 
 def open_urgent_count(user):
