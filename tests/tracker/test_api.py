@@ -122,6 +122,39 @@ def test_patient_lists_only_their_own_courses(patient, course, other_course):
     assert ids == {str(course.pk)}
 
 
+def test_the_whole_course_list_writes_every_course_as_its_own_answer_does(clinician, course):
+    """The whole list is written from column values (serializers.course_rows), a page and a
+    course's own answer through the serializer: every field of every course agrees."""
+    other_team = factories.CareTeamFactory(members=[clinician])
+    ended = factories.CourseFactory(
+        patient=factories.PatientFactory(care_team=other_team, given_name="Zoé", family_name="Ń"),
+        therapy=Therapy.objects.get(slug="aldesleukin-high-dose"),
+        indication="Metastatic melanoma",
+        status="stopped",
+        start_date=course.start_date + datetime.timedelta(days=1),
+        end_date=course.start_date + datetime.timedelta(days=3),
+        baseline_weight_kg=None,
+        baseline_systolic_bp=None,
+        baseline_temperature_c=Decimal("38.25"),
+        baseline_creatinine_mg_dl=None,
+        creatinine_uln_mg_dl=Decimal("1.3"),
+    )
+    Course.objects.filter(pk=ended.pk).update(
+        entered_in_error=True, entered_in_error_reason="Wrong patient"
+    )
+    api = client_for(clinician)
+
+    listed = api.get("/api/v1/courses/").json()
+
+    assert [row["id"] for row in listed] == [str(ended.pk), str(course.pk)]  # newest start first
+    for row in listed:
+        assert row == api.get(f"/api/v1/courses/{row['id']}/").json()
+    assert listed == api.get("/api/v1/courses/?limit=200").json()
+    assert listed[0]["patient_name"] == "Zoé Ń"
+    assert listed[0]["baseline_weight_kg"] is None
+    assert listed[0]["entered_in_error"] is True
+
+
 def test_course_detail_has_patient_therapy_slug_status_and_baselines(clinician, course):
     body = client_for(clinician).get(f"/api/v1/courses/{course.pk}/").json()
     assert body["patient"] == str(course.patient.pk)

@@ -90,6 +90,14 @@ class TherapyViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     )
 
 
+COURSE_LIST_COLUMNS = (
+    *(field.name for field in Course._meta.concrete_fields),
+    *(f"patient__{name}" for name in ("given_name", "family_name", "mrn")),
+    "therapy__slug",
+    "care_team__name",
+)
+
+
 class CourseViewSet(
     ApiView,
     mixins.ListModelMixin,
@@ -109,9 +117,14 @@ class CourseViewSet(
         return ApiFlagFilter if self.action == "flags" else None
 
     def get_queryset(self):
-        return Course.objects.visible_to(self.request.user).select_related(
+        courses = Course.objects.visible_to(self.request.user).select_related(
             "patient", "therapy", "care_team"
         )
+        if self.action == "list":
+            # The list shows three columns of the course's patient, therapy and team: a
+            # therapy row carries the catalog's texts, decoded for nothing on every course.
+            courses = courses.only(*COURSE_LIST_COLUMNS)
+        return courses
 
     def get_permissions(self):
         if self.action == "create":
@@ -127,7 +140,12 @@ class CourseViewSet(
         parameters=[NEXT_PAGE_LINK],
     )
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        courses = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(courses)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # The whole list, from column values (serializers.course_rows: same fields and values).
+        return Response(s.course_rows(courses, self.get_serializer_context()))
 
     @extend_schema(
         description="The course's flags, most urgent first and newest first within a level: "
