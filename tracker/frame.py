@@ -10,7 +10,7 @@ process; each request writes its own parts into the kept HTML:
 - the address to come back to after choosing a language;
 - the navigation's count of open urgent flags, counted on every request: it is a clinical
   signal and is never kept (only its HTML for a given count and language is).
-The HTML is the same as a plain rendering of the header (tests/test_frame.py).
+The HTML is the same as a plain rendering of the header (tests/tracker/test_frame.py).
 """
 
 import secrets

@@ -355,7 +355,12 @@ class Patient(models.Model):
 
     @property
     def full_name(self):
-        return f"{self.given_name} {self.family_name}"
+        return self.name_of(self.given_name, self.family_name)
+
+    @staticmethod
+    def name_of(given_name, family_name):
+        """A patient's full name from its two parts (lists that read the columns alone)."""
+        return f"{given_name} {family_name}"
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Patients are not deleted; their records stay with their history."))

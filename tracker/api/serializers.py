@@ -223,8 +223,7 @@ def course_rows(courses, context) -> list[dict]:
             name: value if value is None or write is None else write(value)
             for name, write, value in zip(names, writers, values[:-1], strict=True)
         }
-        # Patient.full_name
-        row["patient_name"] = f"{values[name_at]} {values[-1]}"
+        row["patient_name"] = Patient.name_of(values[name_at], values[-1])
         rows.append(row)
     return rows
 

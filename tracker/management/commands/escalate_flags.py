@@ -6,7 +6,8 @@ from tracker import services
 class Command(BaseCommand):
     # Run by cron every minute: the system checks (run at deploy, `check --deploy`, and when the
     # server starts) would load every page's code (PDF and chart libraries) at each run,
-    # about 2 s of CPU taken from the app servers (docs/benchmarks.md, "a lighter job").
+    # about 2 s of CPU taken from the app servers (docs/benchmarks.md, "Round 3: where the
+    # targets stand at network scale").
     requires_system_checks: list[str] = []
 
     help = (
